@@ -1,0 +1,110 @@
+// Runs on: control thread.
+#include "conf/load.h"
+
+#include <unistd.h>
+
+#include <climits>
+#include <filesystem>
+
+#include "conf/lexer.h"
+#include "conf/sections.h"
+#include "conf/tree.h"
+
+namespace kadp::conf {
+namespace {
+
+std::string host_name()
+{
+    char buf[HOST_NAME_MAX + 1] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+    return buf;
+}
+
+// A top-level section that takes a name (vrrp_instance NAME { ... }) or not.
+void parse_top(const std::vector<Node>& roots, Config& config, ParseContext& ctx)
+{
+    using Fn = void (*)(const Node&, Config&, ParseContext&);
+    struct Section {
+        std::string_view keyword;
+        Fn fn;
+    };
+    static constexpr Section kSections[] = {
+        {"global_defs", parse_global_defs},
+        {"static_ipaddress", parse_static_ipaddress},
+        {"static_routes", parse_static_routes},
+        {"vrrp_script", parse_vrrp_script},
+        {"vrrp_sync_group", parse_vrrp_sync_group},
+        {"vrrp_instance", parse_vrrp_instance},
+        {"virtual_server_group", parse_virtual_server_group},
+        {"virtual_server", parse_virtual_server},
+        {"dataplane", parse_dataplane},
+    };
+    for (const Node& node : roots) {
+        bool found = false;
+        for (const auto& s : kSections) {
+            if (s.keyword != node.keyword()) continue;
+            found = true;
+            if (!node.has_block) {
+                ctx.diags.error(node.loc, node.keyword() + " needs a { ... } block");
+                break;
+            }
+            s.fn(node, config, ctx);
+            break;
+        }
+        if (!found) warn_unknown(node, ctx);
+    }
+}
+
+Config finish(const std::vector<Line>& lines, ParseContext& ctx)
+{
+    Config config;
+    auto roots = build_tree(lines, ctx.diags);
+    config.global_defs.router_id = ctx.host_name;
+    config.global_defs.smtp_helo_name = ctx.host_name;
+    config.global_defs.notification_email_from = "keepalived@" + ctx.host_name;
+    config.global_defs.vrrp_mcast_group4 = *IpAddr::parse("224.0.0.18");
+    config.global_defs.vrrp_mcast_group6 = *IpAddr::parse("ff02::12");
+    parse_top(roots, config, ctx);
+    resolve_vrrp(config, ctx);
+    resolve_lvs(config, ctx);
+    validate_vrrp(config, ctx);
+    validate_lvs(config, ctx);
+    validate_dataplane(config, ctx);
+    return config;
+}
+
+}  // namespace
+
+std::string default_config_id()
+{
+    std::string h = host_name();
+    return h.substr(0, h.find('.'));
+}
+
+std::optional<Config> load_file(const std::string& path, const LoadOptions& options, Diagnostics& diags)
+{
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        diags.error(SourceLoc{path, 0}, "is a directory, not a configuration file");
+        return std::nullopt;
+    }
+    LexOptions lex;
+    lex.config_id = options.config_id.empty() ? default_config_id() : options.config_id;
+    lex.allow_include = options.allow_include;
+    std::vector<Line> lines;
+    if (!lex_file(path, lex, diags, lines)) return std::nullopt;
+    ParseContext ctx{diags, options, host_name()};
+    return finish(lines, ctx);
+}
+
+Config load_text(std::string_view text, const std::string& name, const LoadOptions& options, Diagnostics& diags)
+{
+    LexOptions lex;
+    lex.config_id = options.config_id.empty() ? default_config_id() : options.config_id;
+    lex.allow_include = options.allow_include;
+    auto lines = lex_text(text, name, lex, diags);
+    ParseContext ctx{diags, options, host_name()};
+    return finish(lines, ctx);
+}
+
+}  // namespace kadp::conf

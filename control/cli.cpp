@@ -1,0 +1,86 @@
+// Runs on: control thread.
+#include "control/cli.h"
+
+#include <algorithm>
+
+namespace kadp::ctl {
+namespace {
+
+// EAL options that take a value as the next word (so that value is not
+// mistaken for one of ours).
+bool eal_takes_value(const std::string& opt)
+{
+    static const char* const kWithValue[] = {
+        "-l", "-c", "-n", "-r", "-m", "-a", "-b", "--lcores", "--vdev", "--file-prefix", "--socket-mem",
+        "--socket-limit", "--proc-type", "--base-virtaddr", "--iova-mode", "--log-level", "--main-lcore",
+        "--service-lcores", "--allow", "--block", "--huge-dir", "--syslog", "--vfio-intr", "--trace",
+        "--trace-dir", "--trace-bufsz", "--trace-mode", "--mbuf-pool-ops-name", "--huge-unlink",
+        "--force-max-simd-bitwidth", "-d",
+    };
+    return std::any_of(std::begin(kWithValue), std::end(kWithValue), [&](const char* o) { return opt == o; });
+}
+
+}  // namespace
+
+CliResult parse_cli(const std::vector<std::string>& args)
+{
+    CliOptions o;
+    bool after_separator = false;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&](std::string& dst) -> bool {
+            if (i + 1 >= args.size()) return false;
+            dst = args[++i];
+            return true;
+        };
+        if (a == "--") {
+            after_separator = true;
+        } else if (a == "-f" || a == "--use-file") {
+            if (!value(o.config_file)) return {std::nullopt, a + " needs a file name"};
+        } else if (a.rfind("--use-file=", 0) == 0) {
+            o.config_file = a.substr(11);
+        } else if (a == "-i" || a == "--config-id") {
+            if (!value(o.config_id)) return {std::nullopt, a + " needs an id"};
+        } else if (a.rfind("--config-id=", 0) == 0) {
+            o.config_id = a.substr(12);
+        } else if (a == "-t" || a == "--config-test") {
+            o.config_test = true;
+        } else if (a == "--dump-config") {
+            o.dump_config = true;
+        } else if (a == "--strict") {
+            o.strict = true;
+        } else if (a == "-h" || a == "--help") {
+            o.help = true;
+        } else if (a == "-v" || a == "--version") {
+            o.version = true;
+        } else if (!after_separator && !a.empty() && a[0] == '-') {
+            o.eal_args.push_back(a);
+            if (eal_takes_value(a) && i + 1 < args.size()) o.eal_args.push_back(args[++i]);
+        } else {
+            return {std::nullopt, "unexpected argument '" + a + "'"};
+        }
+    }
+    return {o, {}};
+}
+
+std::string usage_text()
+{
+    return "Usage: kadp [EAL options] [--] [options]\n"
+           "\n"
+           "A keepalived-compatible load balancer with a DPDK data plane.\n"
+           "\n"
+           "Options:\n"
+           "  -f, --use-file FILE   configuration file (default /etc/kadp/keepalived.conf)\n"
+           "  -t, --config-test     check the configuration and exit\n"
+           "                        (0 clean, 4 file missing or unreadable, 5 errors)\n"
+           "      --strict          with -t: warnings count as errors too (exit 5)\n"
+           "      --dump-config     print the resolved configuration as JSON and exit\n"
+           "  -i, --config-id ID    config-id for @ID lines (default: host name up to the first dot)\n"
+           "  -v, --version         print the version and exit\n"
+           "  -h, --help            print this help and exit\n"
+           "\n"
+           "EAL options (--lcores, -l, --vdev, -a, --no-huge, -m, --in-memory, --file-prefix, ...)\n"
+           "go to DPDK unchanged. Diagnostics are printed as FILE:LINE: error|warning: message.\n";
+}
+
+}  // namespace kadp::ctl
