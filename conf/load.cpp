@@ -20,6 +20,21 @@ std::string host_name()
     return buf;
 }
 
+// Top-level keywords of keepalived 2.2.7 that kadp recognises without acting
+// on them (yet): kept in Config::other for the dump, no warning.
+bool is_recognised_top_level(std::string_view keyword)
+{
+    static constexpr std::string_view kKnown[] = {
+        "net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "instance", "use_pid_dir",
+        "linkbeat_use_polling", "linkbeat_interfaces", "child_wait_time", "static_rules", "track_group",
+        "track_file", "vrrp_track_file", "vrrp_track_process", "garp_group", "bfd_instance",
+        "SSL",
+    };
+    for (auto k : kKnown)
+        if (k == keyword) return true;
+    return false;
+}
+
 // A top-level section that takes a name (vrrp_instance NAME { ... }) or not.
 void parse_top(const std::vector<Node>& roots, Config& config, ParseContext& ctx)
 {
@@ -50,6 +65,10 @@ void parse_top(const std::vector<Node>& roots, Config& config, ParseContext& ctx
             }
             s.fn(node, config, ctx);
             break;
+        }
+        if (!found && is_recognised_top_level(node.keyword())) {
+            keep_other(node, config.other);
+            found = true;
         }
         if (!found) warn_unknown(node, ctx);
     }

@@ -104,6 +104,8 @@ struct Route {
     int metric = -1;    // -1 = not set
     std::string table;  // empty = main
     bool blackhole = false;
+    std::string scope;  // empty = the kernel's default for the route
+    std::string type;   // route type keyword (blackhole, unreachable, prohibit, throw, ...); empty = unicast
     std::string text;
 };
 
@@ -121,6 +123,20 @@ struct VrrpScript {
     bool init_fail = false;
 };
 
+struct TrackedInterface {
+    SourceLoc loc;
+    std::string name;
+    int weight = 0;
+    bool reverse = false;  // `weight N reverse`: adjust the priority the other way
+};
+
+struct TrackedScript {
+    SourceLoc loc;
+    std::string name;
+    std::optional<int> weight;  // overrides the script's weight when set
+    bool reverse = false;       // `weight N reverse` (`noreverse`: false)
+};
+
 struct VrrpSyncGroup {
     SourceLoc loc;
     std::string name;
@@ -128,6 +144,8 @@ struct VrrpSyncGroup {
     Script notify_master, notify_backup, notify_fault, notify_stop, notify;
     bool smtp_alert = false;
     bool global_tracking = false;
+    std::vector<TrackedInterface> track_interface;  // applies to every member
+    std::vector<TrackedScript> track_script;        // vrrp_script names
     std::vector<OtherKeyword> other;
 };
 
@@ -142,18 +160,6 @@ struct VirtualIp {  // an entry of virtual_ipaddress / virtual_ipaddress_exclude
     std::string scope;
     std::string label;
     std::string text;
-};
-
-struct TrackedInterface {
-    SourceLoc loc;
-    std::string name;
-    int weight = 0;
-};
-
-struct TrackedScript {
-    SourceLoc loc;
-    std::string name;
-    std::optional<int> weight;  // overrides the script's weight when set
 };
 
 struct VrrpInstance {
@@ -198,6 +204,7 @@ struct VirtualServerGroupEntry {
     IpAddr range_end;      // same as address when no range (A.B.C.D-E)
     std::uint16_t port = 0;
     std::uint32_t fwmark = 0;
+    std::string family;    // fwmark entries: "inet" or "inet6" when given, else empty
 };
 
 struct VirtualServerGroup {
@@ -207,6 +214,13 @@ struct VirtualServerGroup {
 };
 
 enum class LbKind { nat, dr, tun };
+
+// `lvs_method TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]`.
+struct Tunnel {
+    std::string type = "ipip";  // ipip, gue or gre
+    std::uint16_t port = 0;     // gue only
+    std::string checksum;       // nocsum, csum, remcsum; empty = kernel default
+};
 enum class Protocol { tcp, udp, sctp };
 
 enum class CheckerType { tcp_check, http_get, ssl_get, smtp_check, misc_check, dns_check, udp_check,
@@ -237,25 +251,30 @@ struct Checker {
     Inherited<double> delay_loop;          // seconds, default 60
     Inherited<double> warmup;              // seconds, default 0
     Inherited<bool> alpha;
+    std::optional<bool> log_all_failures;  // unset: global checker_log_all_failures
     // HTTP_GET / SSL_GET
     std::vector<HttpUrl> url;
     std::string virtualhost;
     std::string http_protocol = "1.0";     // "1.0", "1.1" or "1.0C"
     bool enable_sni = false;
     bool tls_compliant = false;
+    bool fast_recovery = false;
     // SMTP_CHECK
     std::string helo_name;                 // default: global smtp_helo_name
     // MISC_CHECK
     Script misc_path;
     double misc_timeout = 0;               // seconds; default: delay_loop
     bool misc_dynamic = false;
+    std::string user;                      // MISC_CHECK `user USER [GROUP]`; empty = script_user
+    std::string group;
     std::vector<OtherKeyword> other;
 };
 
 struct SorryServer {
     IpAddr address;
     std::uint16_t port = 0;
-    std::optional<LbKind> lvs_method;
+    std::optional<LbKind> lvs_method;      // sorry_server_lvs_method; resolved: the VS lb_kind
+    Tunnel tunnel;                         // when lvs_method is TUN
 };
 
 struct RealServer {
@@ -265,6 +284,10 @@ struct RealServer {
     int weight = 1;
     LbKind lvs_method = LbKind::nat;       // the virtual server's lb_kind unless set here
     bool lvs_method_set = false;
+    Tunnel tunnel;                         // lvs_method TUN options (else the VS's)
+    std::string virtualhost;               // empty: the virtual server's
+    std::optional<bool> smtp_alert;        // unset: global smtp_alert(_checker)
+    std::string snmp_name;
     Inherited<bool> inhibit_on_failure;
     Inherited<bool> alpha;
     Inherited<double> connect_timeout;
@@ -286,8 +309,13 @@ struct VirtualServer {
     std::uint16_t port = 0;
     std::uint32_t fwmark = 0;
     std::string group;
-    std::string lb_algo = "wlc";           // rr wrr lc wlc lblc lblcr dh sh mh sed nq fo ovf
+    std::string lb_algo = "wlc";           // rr wrr lc wlc lblc lblcr dh sh mh sed nq fo ovf twos
     LbKind lb_kind = LbKind::nat;
+    Tunnel tunnel;                         // lb_kind TUN options
+    std::string ip_family;                 // "inet" / "inet6" when given (fwmark and group services)
+    std::string persistence_engine;        // e.g. "sip"; empty = none
+    std::optional<bool> smtp_alert;        // unset: global smtp_alert(_checker)
+    std::string snmp_name;
     Protocol protocol = Protocol::udp;     // keepalived's default, with a warning
     std::optional<double> persistence_timeout;  // seconds; 360 when given bare
     IpAddr persistence_granularity;        // netmask; empty = none
@@ -312,11 +340,18 @@ struct VirtualServer {
 };
 
 // ------------------------------------------------------------------ dataplane
+// Written by conf/parse_dataplane.cpp (defaults resolved there); read by the
+// control thread when it sets up DPDK ports, TAPs and the route table.
 struct DataplaneInterface {
     SourceLoc loc;
     std::string name;      // what vrrp_instance `interface` refers to
     std::string device;    // DPDK devargs: a PCI address or a vdev spec
-    std::vector<IpPrefix> address;
+    std::vector<IpPrefix> address;  // each also gives a connected route
+    int mtu = 1500;        // bytes of IP packet, 68..9216
+    std::optional<int> vlan;        // 802.1Q VLAN id 1..4094; unset: untagged
+    std::optional<int> rx_queues;   // unset: one per worker lcore (as the PMD allows)
+    std::optional<int> tx_queues;
+    std::string exception_interface;  // kernel TAP name; default "kadp-" + name
 };
 
 struct DataplaneRoute {
@@ -330,7 +365,7 @@ struct Dataplane {
     SourceLoc loc;
     std::vector<DataplaneInterface> interfaces;
     std::vector<DataplaneRoute> routes;
-    std::uint64_t conn_table_size = 1u << 20;  // connections
+    std::uint64_t conn_table_size = 1u << 20;  // connections, 1024..134217728
 };
 
 // ---------------------------------------------------------------- the whole
@@ -344,6 +379,9 @@ struct Config {
     std::vector<VirtualServerGroup> virtual_server_groups;
     std::vector<VirtualServer> virtual_servers;
     std::optional<Dataplane> dataplane;
+    // Top-level sections keepalived 2.2.7 has and kadp does not act on yet
+    // (static_rules, track_file, bfd_instance, SSL, net_namespace, ...).
+    std::vector<OtherKeyword> other;
 };
 
 const char* to_string(LbKind k);

@@ -1,0 +1,493 @@
+// Runs on: worker lcores and the control thread (see conn_table.h).
+#include "dataplane/conn_table.h"
+
+#include <sys/mman.h>
+
+#include <rte_hash_crc.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cassert>
+#include <new>
+
+namespace kadp::dp {
+
+namespace {
+
+constexpr std::uint32_t kSlotsPerBucket = 8;
+constexpr std::uint32_t kNil = UINT32_MAX;           // end of a retire list
+// Floors that keep the fixed part (ring head, RCU, per-worker state, ~0.7 KiB
+// per worker) under ~6 B per connection, so the total stays <= 128 B.
+constexpr std::uint32_t kMinCapacity = 1024;
+constexpr std::uint32_t kMinCapacityPerWorker = 128;
+constexpr std::uint32_t kMaxWorkers = 1024;
+constexpr std::uint32_t kMaxCapacity = 1U << 30;
+constexpr std::uint32_t kHashSeed = 0x6b616470;       // "kadp"
+constexpr std::uint32_t kClosedLists = 8;             // per-worker lists waiting for a grace period
+constexpr std::size_t kAlign = 128;                   // DPDK ring/RCU and adjacent-line prefetch
+constexpr auto kDead = static_cast<std::uint8_t>(ConnState::dead);
+
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(std::atomic<std::uint8_t>::is_always_lock_free);
+
+std::size_t align_up(std::size_t n) { return (n + kAlign - 1) & ~(kAlign - 1); }
+
+// A slot: signature in the high half; (entry index + 1) << 1 | direction in
+// the low half, so a used slot is never 0 (the empty value).
+constexpr std::uint64_t make_slot(std::uint32_t sig, std::uint32_t idx, ConnDir dir) {
+    return (std::uint64_t{sig} << 32) | (std::uint64_t{idx + 1} << 1) | static_cast<std::uint64_t>(dir);
+}
+constexpr std::uint32_t slot_sig(std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); }
+constexpr std::uint32_t slot_index(std::uint64_t v) { return (static_cast<std::uint32_t>(v) >> 1) - 1; }
+constexpr ConnDir slot_dir(std::uint64_t v) { return static_cast<ConnDir>(v & 1); }
+
+FlowKey4 in_key(const Conn4& c) { return {c.caddr, c.vaddr, c.cport, c.vport, c.proto}; }
+FlowKey4 out_key(const Conn4& c) { return {c.daddr, c.caddr, c.dport, c.cport, c.proto}; }
+
+bool key_matches(const Conn4& c, const FlowKey4& k, ConnDir dir) {
+    if (c.proto != k.proto) return false;
+    if (dir == ConnDir::in) {
+        return c.caddr == k.saddr && c.vaddr == k.daddr && c.cport == k.sport && c.vport == k.dport;
+    }
+    return c.daddr == k.saddr && c.caddr == k.daddr && c.dport == k.sport && c.cport == k.dport;
+}
+
+}  // namespace
+
+struct alignas(64) ConnTable4::Bucket {
+    std::array<std::atomic<std::uint64_t>, kSlotsPerBucket> slot;
+};
+
+// Indices linked through next_, pushed at the head; `token` is valid once closed.
+struct ConnTable4::RetireList {
+    std::uint64_t token = 0;
+    std::uint32_t head = kNil;
+    std::uint32_t tail = kNil;
+    std::uint32_t count = 0;
+};
+
+// Written by its worker only; the atomics are also read by stats() on the
+// control thread (relaxed: a snapshot), so the worker updates them with
+// plain load + store, no locked instruction.
+struct alignas(64) ConnTable4::WorkerState {
+    std::array<std::uint32_t, kCacheSize> cache{};
+    RetireList open;
+    std::array<RetireList, kClosedLists> closed{};   // FIFO, oldest at closed_head
+    std::uint32_t closed_head = 0;
+    std::uint32_t closed_count = 0;
+    std::uint32_t sweep_begin = 0;                    // this worker's share of the pool
+    std::uint32_t sweep_end = 0;
+    std::uint32_t sweep_cursor = 0;
+    std::atomic<std::uint32_t> cached{0};             // valid entries in `cache`
+    std::atomic<std::int64_t> linked{0};              // links minus removes by this worker
+    std::atomic<std::uint64_t> retired{0};            // in open + closed lists
+};
+
+namespace {
+template <class T>
+void add_relaxed(std::atomic<T>& counter, T delta) {
+    counter.store(counter.load(std::memory_order_relaxed) + delta, std::memory_order_relaxed);
+}
+}  // namespace
+
+// --- create / destroy -----------------------------------------------------
+
+std::unique_ptr<ConnTable4> ConnTable4::create(std::uint32_t capacity, std::uint32_t max_workers) {
+    static_assert(sizeof(Bucket) == 64, "a bucket is one cache line");
+    if (capacity == 0 || capacity > kMaxCapacity || max_workers == 0 || max_workers > kMaxWorkers) return nullptr;
+    const std::uint32_t cap = std::bit_ceil(std::max({capacity, kMinCapacity, kMinCapacityPerWorker * max_workers}));
+    const std::uint32_t nbuckets = cap / 2;   // 2 slots per connection in 8-slot buckets: 50% load
+    const std::uint32_t ring_count = cap;     // every index can be free at once
+    const std::uint32_t rcu_threads = max_workers + 1;  // + the control thread's listings
+
+    const ssize_t ring_bytes = rte_ring_get_memsize_elem(sizeof(std::uint32_t), std::bit_ceil(ring_count + 1));
+    const std::size_t rcu_bytes = rte_rcu_qsbr_get_memsize(rcu_threads);
+    if (ring_bytes < 0 || rcu_bytes <= 1) return nullptr;
+
+    std::size_t off = 0;
+    const std::size_t entries_off = off;  off += align_up(std::size_t{cap} * sizeof(Conn4));
+    const std::size_t buckets_off = off;  off += align_up(std::size_t{nbuckets} * sizeof(Bucket));
+    const std::size_t next_off = off;     off += align_up(std::size_t{cap} * sizeof(std::uint32_t));
+    const std::size_t ring_off = off;     off += align_up(static_cast<std::size_t>(ring_bytes));
+    const std::size_t rcu_off = off;      off += align_up(rcu_bytes);
+    const std::size_t workers_off = off;  off += align_up(std::size_t{max_workers} * sizeof(WorkerState));
+    const std::size_t total = off;
+
+    // Populated now so workers never take a page fault, let alone an allocation.
+    void* region = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (region == MAP_FAILED) return nullptr;
+    auto* base = static_cast<std::byte*>(region);
+
+    std::unique_ptr<ConnTable4> t(new (std::nothrow) ConnTable4());
+    if (!t) {
+        munmap(region, total);
+        return nullptr;
+    }
+    t->region_ = region;
+    t->region_bytes_ = total;
+    t->capacity_ = cap;
+    t->bucket_mask_ = nbuckets - 1;
+    t->max_workers_ = max_workers;
+
+    t->entries_ = reinterpret_cast<Conn4*>(base + entries_off);
+    for (std::uint32_t i = 0; i < cap; ++i) {
+        Conn4* c = new (&t->entries_[i]) Conn4{};
+        c->state.store(kDead, std::memory_order_relaxed);
+    }
+    t->buckets_ = reinterpret_cast<Bucket*>(base + buckets_off);
+    for (std::uint32_t i = 0; i < nbuckets; ++i) new (&t->buckets_[i]) Bucket{};
+    t->next_ = reinterpret_cast<std::uint32_t*>(base + next_off);
+    std::fill_n(t->next_, cap, kNil);
+
+    // RTS: a thread preempted inside an enqueue/dequeue does not make the
+    // others spin on its tail update (workers may share cores in tests).
+    t->free_ring_ = reinterpret_cast<rte_ring*>(base + ring_off);
+    if (rte_ring_init(t->free_ring_, "kadp_conn_free", ring_count,
+                      RING_F_EXACT_SZ | RING_F_MP_RTS_ENQ | RING_F_MC_RTS_DEQ) != 0) {
+        return nullptr;  // ~ConnTable4 unmaps
+    }
+    std::array<std::uint32_t, 256> chunk{};
+    for (std::uint32_t i = 0; i < cap; i += chunk.size()) {
+        const std::uint32_t n = std::min<std::uint32_t>(chunk.size(), cap - i);
+        for (std::uint32_t j = 0; j < n; ++j) chunk[j] = i + j;
+        rte_ring_enqueue_bulk_elem(t->free_ring_, chunk.data(), sizeof(std::uint32_t), n, nullptr);
+    }
+
+    t->rcu_ = reinterpret_cast<rte_rcu_qsbr*>(base + rcu_off);
+    if (rte_rcu_qsbr_init(t->rcu_, rcu_threads) != 0) return nullptr;
+    // The control thread's id; offline (not waited for) except inside for_each.
+    if (rte_rcu_qsbr_thread_register(t->rcu_, max_workers) != 0) return nullptr;
+
+    t->workers_ = reinterpret_cast<WorkerState*>(base + workers_off);
+    for (std::uint32_t w = 0; w < max_workers; ++w) {
+        WorkerState* ws = new (&t->workers_[w]) WorkerState{};
+        ws->sweep_begin = static_cast<std::uint32_t>(std::uint64_t{cap} * w / max_workers);
+        ws->sweep_end = static_cast<std::uint32_t>(std::uint64_t{cap} * (w + 1) / max_workers);
+        ws->sweep_cursor = ws->sweep_begin;
+    }
+    return t;
+}
+
+ConnTable4::~ConnTable4() {
+    // Every object placed in the region is trivially destructible.
+    if (region_ != nullptr) munmap(region_, region_bytes_);
+}
+
+void ConnTable4::register_worker(std::uint32_t worker) {
+    assert(worker < max_workers_);
+    rte_rcu_qsbr_thread_register(rcu_, worker);
+    rte_rcu_qsbr_thread_online(rcu_, worker);
+}
+
+void ConnTable4::unregister_worker(std::uint32_t worker) {
+    assert(worker < max_workers_);
+    rte_rcu_qsbr_thread_offline(rcu_, worker);
+    rte_rcu_qsbr_thread_unregister(rcu_, worker);
+}
+
+void ConnTable4::listing_online() const { rte_rcu_qsbr_thread_online(rcu_, max_workers_); }
+void ConnTable4::listing_offline() const { rte_rcu_qsbr_thread_offline(rcu_, max_workers_); }
+
+// --- hashing and the index ---------------------------------------------------
+
+std::uint32_t ConnTable4::hash(const FlowKey4& key) {
+    const std::uint64_t addrs = (std::uint64_t{key.saddr} << 32) | key.daddr;
+    const std::uint64_t rest = (std::uint64_t{key.sport} << 32) | (std::uint64_t{key.dport} << 16) | key.proto;
+    return rte_hash_crc_8byte(rest, rte_hash_crc_8byte(addrs, kHashSeed));
+}
+
+// Derived from the hash alone (remove() recomputes it from the entry), mixed
+// so keys sharing a primary bucket spread over different alternates, and
+// never equal to the primary.
+std::uint32_t ConnTable4::alt_bucket(std::uint32_t h) const {
+    const std::uint32_t tag = std::rotr(h, 16) * 0x9e3779b1U;
+    return (h ^ (tag | 1U)) & bucket_mask_;
+}
+
+std::uint32_t ConnTable4::find_slot(std::uint32_t bucket, std::uint64_t value) const {
+    const Bucket& b = buckets_[bucket];
+    for (std::uint32_t i = 0; i < kSlotsPerBucket; ++i) {
+        if (b.slot[i].load(std::memory_order_relaxed) == value) return i;
+    }
+    return kSlotsPerBucket;
+}
+
+Conn4* ConnTable4::match_bucket(std::uint32_t bucket, const FlowKey4& key, std::uint32_t sig, ConnDir& dir) const {
+    const Bucket& b = buckets_[bucket];
+    for (std::uint32_t i = 0; i < kSlotsPerBucket; ++i) {
+        // Acquire: pairs with the release CAS in insert_slot(), so the
+        // entry's key fields are complete before we compare them.
+        const std::uint64_t v = b.slot[i].load(std::memory_order_acquire);
+        if (v == 0 || slot_sig(v) != sig) continue;
+        Conn4& c = entries_[slot_index(v)];
+        if (!key_matches(c, key, slot_dir(v))) continue;
+        // Acquire: pairs with the release store in link(); dead = not yet
+        // live or already removed, which is a miss.
+        if (c.state.load(std::memory_order_acquire) == kDead) continue;
+        dir = slot_dir(v);
+        return &c;
+    }
+    return nullptr;
+}
+
+Conn4* ConnTable4::resolve(const FlowKey4& key, std::uint32_t h, ConnDir& dir) const {
+    Conn4* c = match_bucket(h & bucket_mask_, key, h, dir);
+    return c != nullptr ? c : match_bucket(alt_bucket(h), key, h, dir);
+}
+
+// Two-choice: the emptier candidate bucket, the other when it fills under us.
+bool ConnTable4::insert_slot(const FlowKey4& key, std::uint32_t idx, ConnDir dir) {
+    const std::uint32_t h = hash(key);
+    const std::uint64_t value = make_slot(h, idx, dir);
+    const std::array<std::uint32_t, 2> cand{h & bucket_mask_, alt_bucket(h)};
+    for (;;) {
+        std::array<std::uint32_t, 2> used{};
+        for (std::size_t k = 0; k < cand.size(); ++k) {
+            for (const auto& s : buckets_[cand[k]].slot) used[k] += s.load(std::memory_order_relaxed) != 0 ? 1 : 0;
+        }
+        if (used[0] == kSlotsPerBucket && used[1] == kSlotsPerBucket) return false;
+        Bucket& b = buckets_[used[0] <= used[1] ? cand[0] : cand[1]];
+        for (auto& s : b.slot) {
+            std::uint64_t expected = 0;
+            // Release: pairs with the acquire load in match_bucket(); the
+            // entry was filled before this publication.
+            if (s.load(std::memory_order_relaxed) == 0 &&
+                s.compare_exchange_strong(expected, value, std::memory_order_release, std::memory_order_relaxed)) {
+                return true;
+            }
+        }
+        // Other inserters took the free slots we saw: count again.
+    }
+}
+
+// Only the thread that won the entry calls this, so nobody else clears its
+// slots. Relaxed: rte_rcu_qsbr_start()'s release orders the clear before the
+// grace-period token that guards the entry's reuse.
+void ConnTable4::erase_slot(const FlowKey4& key, std::uint32_t idx, ConnDir dir) {
+    const std::uint32_t h = hash(key);
+    const std::uint64_t value = make_slot(h, idx, dir);
+    for (const std::uint32_t bucket : {h & bucket_mask_, alt_bucket(h)}) {
+        const std::uint32_t i = find_slot(bucket, value);
+        if (i == kSlotsPerBucket) continue;
+        buckets_[bucket].slot[i].store(0, std::memory_order_relaxed);
+        return;
+    }
+    assert(false && "a linked entry has its slot");
+}
+
+// --- lookups ---------------------------------------------------------------
+
+Conn4* ConnTable4::lookup(const FlowKey4& key, ConnDir& dir) const {
+    return resolve(key, hash(key), dir);
+}
+
+void ConnTable4::lookup_bulk(const FlowKey4* keys, std::uint32_t n, Conn4** out, ConnDir* dirs) const {
+    assert(n <= kMaxBulk);
+    std::array<std::uint32_t, kMaxBulk> h;
+    // 1. Hash and prefetch both candidate buckets of every key.
+    for (std::uint32_t i = 0; i < n; ++i) {
+        h[i] = hash(keys[i]);
+        rte_prefetch0(&buckets_[h[i] & bucket_mask_]);
+        rte_prefetch0(&buckets_[alt_bucket(h[i])]);
+    }
+    // 2. Prefetch the entry of the first signature match of every key.
+    for (std::uint32_t i = 0; i < n; ++i) {
+        for (const std::uint32_t bucket : {h[i] & bucket_mask_, alt_bucket(h[i])}) {
+            const auto& slots = buckets_[bucket].slot;
+            const auto hit = std::find_if(slots.begin(), slots.end(), [&](const auto& s) {
+                const std::uint64_t v = s.load(std::memory_order_relaxed);
+                return v != 0 && slot_sig(v) == h[i];
+            });
+            if (hit != slots.end()) {
+                rte_prefetch0(&entries_[slot_index(hit->load(std::memory_order_relaxed))]);
+                break;
+            }
+        }
+    }
+    // 3. Compare, with the lines now (mostly) in cache.
+    for (std::uint32_t i = 0; i < n; ++i) out[i] = resolve(keys[i], h[i], dirs[i]);
+}
+
+// --- free indices and reclamation ------------------------------------------
+
+bool ConnTable4::refill(WorkerState& ws) {
+    // The ring's RTS tail update releases the producer's writes and its
+    // dequeue acquires them (pairs with the enqueue in free_now()).
+    const unsigned n = rte_ring_dequeue_burst_elem(free_ring_, ws.cache.data(), sizeof(std::uint32_t), kCacheBatch,
+                                                   nullptr);
+    ws.cached.store(n, std::memory_order_relaxed);
+    return n != 0;
+}
+
+void ConnTable4::free_now(WorkerState& ws, std::uint32_t idx) {
+    std::uint32_t n = ws.cached.load(std::memory_order_relaxed);
+    if (n == kCacheSize) {
+        // Cannot fail: the ring holds every index of the table.
+        n -= kCacheBatch;
+        rte_ring_enqueue_bulk_elem(free_ring_, &ws.cache[n], sizeof(std::uint32_t), kCacheBatch, nullptr);
+    }
+    ws.cache[n] = idx;
+    ws.cached.store(n + 1, std::memory_order_relaxed);
+}
+
+void ConnTable4::retire(WorkerState& ws, std::uint32_t idx) {
+    next_[idx] = ws.open.head;
+    if (ws.open.count == 0) ws.open.tail = idx;
+    ws.open.head = idx;
+    ++ws.open.count;
+    add_relaxed(ws.retired, std::uint64_t{1});
+}
+
+// Takes the grace-period token for everything retired so far. With every
+// closed slot waiting, the open list just keeps growing (it is linked through
+// next_, so it cannot overflow) and is closed once the oldest is reclaimed.
+// (Re-taking a newer token for a closed list instead would starve it: its
+// token would move on before the slowest reader caught up.)
+void ConnTable4::close_open_list(WorkerState& ws) {
+    if (ws.open.count == 0 || ws.closed_count == kClosedLists) return;
+    ws.open.token = rte_rcu_qsbr_start(rcu_);
+    ws.closed[(ws.closed_head + ws.closed_count) % kClosedLists] = ws.open;
+    ++ws.closed_count;
+    ws.open = RetireList{};
+}
+
+// Tokens grow along the FIFO, so the first list still in its grace period
+// ends the scan.
+void ConnTable4::reclaim(WorkerState& ws) {
+    while (ws.closed_count != 0) {
+        RetireList& list = ws.closed[ws.closed_head];
+        // Non-blocking; its acquire loads of the readers' counters pair with
+        // the release store in their rte_rcu_qsbr_quiescent().
+        if (rte_rcu_qsbr_check(rcu_, list.token, false) != 1) return;
+        for (std::uint32_t idx = list.head; idx != kNil;) {
+            const std::uint32_t next = next_[idx];
+            free_now(ws, idx);
+            idx = next;
+        }
+        ws.retired.store(ws.retired.load(std::memory_order_relaxed) - list.count, std::memory_order_relaxed);
+        list = RetireList{};
+        ws.closed_head = (ws.closed_head + 1) % kClosedLists;
+        --ws.closed_count;
+    }
+}
+
+void ConnTable4::quiescent(std::uint32_t worker) {
+    WorkerState& ws = workers_[worker];
+    // Close first, so this very report already counts for our own token;
+    // reclaiming may free a closed slot, so try closing once more after it.
+    close_open_list(ws);
+    rte_rcu_qsbr_quiescent(rcu_, worker);
+    reclaim(ws);
+    close_open_list(ws);
+}
+
+// --- insert / delete ---------------------------------------------------------
+
+Conn4* ConnTable4::alloc(std::uint32_t worker) {
+    WorkerState& ws = workers_[worker];
+    if (ws.cached.load(std::memory_order_relaxed) == 0) {
+        reclaim(ws);
+        if (ws.cached.load(std::memory_order_relaxed) == 0 && !refill(ws)) return nullptr;
+    }
+    const std::uint32_t n = ws.cached.load(std::memory_order_relaxed) - 1;
+    ws.cached.store(n, std::memory_order_relaxed);
+    Conn4& c = entries_[ws.cache[n]];
+    // Still dead: nobody but us touches it until link() makes it live.
+    c.caddr = c.vaddr = c.daddr = 0;
+    c.cport = c.vport = c.dport = 0;
+    c.proto = c.fwd = c.two_way = 0;
+    c.svc_id = c.dest_id = 0;
+    c.flags.store(0, std::memory_order_relaxed);
+    c.expires_ms.store(0, std::memory_order_relaxed);
+    return &c;
+}
+
+bool ConnTable4::link(std::uint32_t worker, Conn4* conn, ConnState state) {
+    assert(state != ConnState::dead);
+    WorkerState& ws = workers_[worker];
+    const std::uint32_t idx = index_of(conn);
+    if (!insert_slot(in_key(*conn), idx, ConnDir::in)) {
+        free_now(ws, idx);  // never published: reusable at once
+        return false;
+    }
+    if (conn->two_way != 0 && !insert_slot(out_key(*conn), idx, ConnDir::out)) {
+        erase_slot(in_key(*conn), idx, ConnDir::in);
+        retire(ws, idx);    // a reader may have seen the in slot
+        return false;
+    }
+    // Release: pairs with the acquire loads of `state` in lookups, expiry,
+    // remove() and for_each(). Live only after both slots exist, so a
+    // remover always finds what it must unlink.
+    conn->state.store(static_cast<std::uint8_t>(state), std::memory_order_release);
+    add_relaxed(ws.linked, std::int64_t{1});
+    return true;
+}
+
+bool ConnTable4::remove(std::uint32_t worker, Conn4* conn) {
+    std::uint8_t s = conn->state.load(std::memory_order_relaxed);
+    do {
+        if (s == kDead) return false;
+        // Acquire on success: pairs with link()'s release, so the key
+        // fields hashed below are this connection's.
+    } while (!conn->state.compare_exchange_weak(s, kDead, std::memory_order_acquire, std::memory_order_relaxed));
+
+    WorkerState& ws = workers_[worker];
+    const std::uint32_t idx = index_of(conn);
+    erase_slot(in_key(*conn), idx, ConnDir::in);
+    if (conn->two_way != 0) erase_slot(out_key(*conn), idx, ConnDir::out);
+    retire(ws, idx);
+    add_relaxed(ws.linked, std::int64_t{-1});
+    return true;
+}
+
+bool ConnTable4::set_state(Conn4& conn, ConnState next) {
+    assert(next != ConnState::dead);
+    std::uint8_t s = conn.state.load(std::memory_order_relaxed);
+    do {
+        if (s == kDead) return false;
+    } while (!conn.state.compare_exchange_weak(s, static_cast<std::uint8_t>(next), std::memory_order_relaxed));
+    return true;
+}
+
+// --- expiry ------------------------------------------------------------------
+
+std::uint32_t ConnTable4::expire_step(std::uint32_t worker, std::uint32_t now_ms, std::uint32_t budget) {
+    WorkerState& ws = workers_[worker];
+    const std::uint32_t steps = std::min(budget, ws.sweep_end - ws.sweep_begin);
+    std::uint32_t removed = 0;
+    for (std::uint32_t n = 0; n < steps; ++n) {
+        Conn4& c = entries_[ws.sweep_cursor];
+        if (++ws.sweep_cursor == ws.sweep_end) ws.sweep_cursor = ws.sweep_begin;
+        // Acquire: pairs with link()'s release, so expires_ms is at least
+        // the value set before the connection went live.
+        if (c.state.load(std::memory_order_acquire) == kDead) continue;
+        if (!ms_reached(now_ms, c.expires_ms.load(std::memory_order_relaxed))) continue;
+        if (remove(worker, &c)) ++removed;
+    }
+    return removed;
+}
+
+// --- control thread ------------------------------------------------------------
+
+ConnTableStats ConnTable4::stats() const {
+    ConnTableStats s;
+    s.capacity = capacity_;
+    s.bytes = region_bytes_ + sizeof(*this);
+    s.free = rte_ring_count(free_ring_);
+    std::int64_t linked = 0;
+    for (std::uint32_t w = 0; w < max_workers_; ++w) {
+        const WorkerState& ws = workers_[w];
+        linked += ws.linked.load(std::memory_order_relaxed);
+        s.free += ws.cached.load(std::memory_order_relaxed);
+        s.retired += ws.retired.load(std::memory_order_relaxed);
+    }
+    s.in_use = static_cast<std::uint64_t>(std::max<std::int64_t>(linked, 0));
+    return s;
+}
+
+}  // namespace kadp::dp
