@@ -75,6 +75,7 @@ public:
         w_.end_array();
         str_or_null("user", s.user);
         str_or_null("group", s.group);
+        w_.member("disabled", s.disabled);
         w_.end_object();
     }
     void strings(std::string_view k, const std::vector<std::string>& v)
@@ -216,6 +217,28 @@ public:
         w_.end_object();
     }
 
+    void rules(std::string_view k, const std::vector<Rule>& v)
+    {
+        w_.key(k).begin_array();
+        for (const auto& r : v) {
+            w_.begin_object();
+            w_.key("from");
+            if (r.from) w_.value(r.from->to_string());
+            else w_.null();
+            w_.key("to");
+            if (r.to) w_.value(r.to->to_string());
+            else w_.null();
+            w_.key("preference");
+            if (r.preference < 0) w_.null();
+            else w_.value(r.preference);
+            str_or_null("table", r.table);
+            w_.member("text", r.text);
+            source(r.loc);
+            w_.end_object();
+        }
+        w_.end_array();
+    }
+
     // ------------------------------------------------------------------ VRRP
     void tracked(const std::vector<TrackedInterface>& ifs, const std::vector<TrackedScript>& scripts)
     {
@@ -309,6 +332,7 @@ public:
         w_.key("virtual_routes").begin_array();
         for (const auto& r : v.virtual_routes) route(r);
         w_.end_array();
+        rules("virtual_rules", v.virtual_rules);
         tracked(v.track_interface, v.track_script);
         addr("unicast_src_ip", v.unicast_src_ip);
         w_.key("unicast_peer").begin_array();
@@ -563,6 +587,7 @@ std::string dump_json(const Config& config)
     w.key("static_routes").begin_array();
     for (const auto& r : config.static_routes) d.route(r);
     w.end_array();
+    d.rules("static_rules", config.static_rules);
     w.key("vrrp_scripts").begin_array();
     for (const auto& s : config.vrrp_scripts) d.vrrp_script(s);
     w.end_array();

@@ -26,7 +26,7 @@ bool is_recognised_top_level(std::string_view keyword)
 {
     static constexpr std::string_view kKnown[] = {
         "net_namespace", "net_namespace_ipvs", "namespace_with_ipsets", "instance", "use_pid_dir",
-        "linkbeat_use_polling", "linkbeat_interfaces", "child_wait_time", "static_rules", "track_group",
+        "linkbeat_use_polling", "linkbeat_interfaces", "child_wait_time", "track_group",
         "track_file", "vrrp_track_file", "vrrp_track_process", "garp_group", "bfd_instance",
         "SSL",
     };
@@ -47,6 +47,7 @@ void parse_top(const std::vector<Node>& roots, Config& config, ParseContext& ctx
         {"global_defs", parse_global_defs},
         {"static_ipaddress", parse_static_ipaddress},
         {"static_routes", parse_static_routes},
+        {"static_rules", parse_static_rules},
         {"vrrp_script", parse_vrrp_script},
         {"vrrp_sync_group", parse_vrrp_sync_group},
         {"vrrp_instance", parse_vrrp_instance},
@@ -89,6 +90,7 @@ Config finish(const std::vector<Line>& lines, ParseContext& ctx)
     validate_vrrp(config, ctx);
     validate_lvs(config, ctx);
     validate_dataplane(config, ctx);
+    validate_scripts(config, ctx);
     return config;
 }
 

@@ -14,10 +14,12 @@ namespace kadp::conf {
 struct LoadOptions {
     std::string config_id;          // -i ID; empty: the host name up to the first dot
     bool allow_include = true;
-    // Warn like keepalived about kernel interfaces that do not exist (only
-    // for configurations without a dataplane block, whose interfaces are
-    // DPDK ports rather than kernel devices).
-    bool check_kernel_interfaces = true;
+    // Check the configuration against this host, as keepalived -t does:
+    // kernel interfaces that do not exist (only for configurations without a
+    // dataplane block, whose interfaces are DPDK ports), scripts that are
+    // missing, not executable or insecure, script users that do not exist.
+    // Off for unit tests and the fuzzer, which must not depend on the host.
+    bool check_host = true;
 };
 
 // nullopt when the file cannot be read (exit status 4 for `kadp -t`).

@@ -33,6 +33,9 @@ struct Script {
     std::vector<std::string> argv;  // split as keepalived splits it
     std::string user;               // empty: global script_user
     std::string group;
+    SourceLoc loc;                  // the line that configured it
+    std::string path;               // argv[0] resolved through PATH (when the host was checked)
+    bool disabled = false;          // missing or insecure: never run (a warning said why)
     [[nodiscard]] bool empty() const { return argv.empty(); }
 };
 
@@ -109,6 +112,16 @@ struct Route {
     std::string text;
 };
 
+// `ip rule` syntax: [from PREFIX|all] [to PREFIX|all] [preference N] [table T] ...
+struct Rule {
+    SourceLoc loc;
+    std::optional<IpPrefix> from;  // unset: all
+    std::optional<IpPrefix> to;
+    int preference = -1;           // -1: not given (keepalived then picks one)
+    std::string table;             // empty: main
+    std::string text;
+};
+
 // ----------------------------------------------------------------------- VRRP
 struct VrrpScript {
     SourceLoc loc;
@@ -167,6 +180,7 @@ struct VrrpInstance {
     std::string name;
     VrrpState state = VrrpState::backup;  // as configured; the protocol starts in BACKUP
     std::string interface;
+    SourceLoc interface_loc;              // where `interface` was given, for diagnostics
     int virtual_router_id = 0;            // 1..255, required
     int priority = 100;                   // 1..255; 255 for `state MASTER` without priority
     double advert_int = 1;                // seconds (v3: 10 ms steps)
@@ -178,6 +192,7 @@ struct VrrpInstance {
     std::vector<VirtualIp> virtual_ipaddress;
     std::vector<VirtualIp> virtual_ipaddress_excluded;
     std::vector<Route> virtual_routes;
+    std::vector<Rule> virtual_rules;
     std::vector<TrackedInterface> track_interface;
     std::vector<TrackedScript> track_script;
     IpAddr unicast_src_ip;
@@ -373,6 +388,7 @@ struct Config {
     GlobalDefs global_defs;
     std::vector<IpAddress> static_ipaddress;
     std::vector<Route> static_routes;
+    std::vector<Rule> static_rules;
     std::vector<VrrpScript> vrrp_scripts;
     std::vector<VrrpSyncGroup> vrrp_sync_groups;
     std::vector<VrrpInstance> vrrp_instances;

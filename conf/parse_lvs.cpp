@@ -387,7 +387,20 @@ void parse_sorry_server(const Node& n, VirtualServer& vs, ParseContext& ctx)
 }
 
 // keepalived settles these when the block ends (check_data.c validation).
-void finish_virtual_server(const Node& block, VirtualServer& vs, const VsParseState& st, ParseContext& ctx)
+// keepalived does not ask a protocol of a group made only of fwmarks.
+bool group_is_all_fwmark(const Config& config, const std::string& name)
+{
+    for (const auto& g : config.virtual_server_groups) {
+        if (g.name != name) continue;
+        return std::all_of(g.entries.begin(), g.entries.end(), [](const VirtualServerGroupEntry& e) {
+            return e.kind == VirtualServerGroupEntry::Kind::fwmark;
+        });
+    }
+    return false;
+}
+
+void finish_virtual_server(const Node& block, VirtualServer& vs, const VsParseState& st, const Config& config,
+                           ParseContext& ctx)
 {
     std::string name = describe(vs);
     if (vs.kind == VirtualServer::Kind::fwmark) {
@@ -399,7 +412,8 @@ void finish_virtual_server(const Node& block, VirtualServer& vs, const VsParseSt
                                              ": cannot use ha_suspend with fwmarks - clearing ha_suspend");
             vs.ha_suspend = false;
         }
-    } else if (!st.protocol_set) {
+    } else if (!st.protocol_set &&
+               !(vs.kind == VirtualServer::Kind::group && group_is_all_fwmark(config, vs.group))) {
         ctx.diags.warning(block.loc, "virtual server " + name + ": no protocol set - defaulting to UDP");
     }
     auto ops = std::find(vs.lb_flags.begin(), vs.lb_flags.end(), "ops");
@@ -655,7 +669,7 @@ void parse_virtual_server(const Node& block, Config& config, ParseContext& ctx)
     vs.delay_loop.value = 60;
     VsParseState st;
     dispatch(block.children, vs_table(vs, st, ctx), ctx);
-    finish_virtual_server(block, vs, st, ctx);
+    finish_virtual_server(block, vs, st, config, ctx);
     config.virtual_servers.push_back(std::move(vs));
 }
 

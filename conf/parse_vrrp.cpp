@@ -26,7 +26,7 @@ constexpr std::string_view kOtherInstance[] = {
     "garp_lower_prio_repeat", "garp_extra_if", "vmac_garp_intvl", "down_timer_adverts", "lower_prio_no_advert",
     "higher_prio_send_advert", "promote_secondaries", "skip_check_adv_addr", "strict_mode", "debug",
     "notify_master_rx_lower_pri", "notify_priority_changes", "notify_deleted", "kernel_rx_buf_size",
-    "linkbeat_use_polling", "track_file", "track_process", "track_bfd", "virtual_rules",
+    "linkbeat_use_polling", "track_file", "track_process", "track_bfd",
 };
 
 // Recognised in vrrp_sync_group. notify_deleted and sync_group_tracking_weight
@@ -295,7 +295,10 @@ KeywordTable InstanceParser::table()
         {"interface",
          [this, &v](const Node& n) {
              no_block(n, ctx_);
-             if (need_args(n, 1, 1, ctx_)) v.interface = n.arg(0);
+             if (need_args(n, 1, 1, ctx_)) {
+                 v.interface = n.arg(0);
+                 v.interface_loc = n.loc;
+             }
          }},
         {"virtual_router_id",
          [this, &v](const Node& n) {
@@ -312,6 +315,12 @@ KeywordTable InstanceParser::table()
         {"virtual_ipaddress", [this, &v](const Node& n) { addresses(n, v.virtual_ipaddress); }},
         {"virtual_ipaddress_excluded", [this, &v](const Node& n) { addresses(n, v.virtual_ipaddress_excluded); }},
         {"virtual_routes", [this](const Node& n) { routes(n); }},
+        {"virtual_rules",
+         [this](const Node& n) {
+             if (!needs_block(n, ctx_)) return;
+             for (const Node& line : n.children)
+                 if (auto r = parse_rule_line(line, ctx_)) vi_.virtual_rules.push_back(std::move(*r));
+         }},
         {"track_interface",
          [this, &v](const Node& n) {
              if (needs_block(n, ctx_)) parse_track_interfaces(n, v.track_interface, v.name, ctx_);

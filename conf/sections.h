@@ -23,6 +23,8 @@ void parse_dataplane(const Node& block, Config& config, ParseContext& ctx);
 // `ip addr` / `ip route` style lines, shared by static_* and vrrp_instance.
 std::optional<IpAddress> parse_ip_address_line(const Node& line, ParseContext& ctx);
 std::optional<Route> parse_route_line(const Node& line, ParseContext& ctx);
+std::optional<Rule> parse_rule_line(const Node& line, ParseContext& ctx);
+void parse_static_rules(const Node& block, Config& config, ParseContext& ctx);
 
 // After every section is read: inheritance and defaults that depend on other
 // sections (vrrp_version, garp settings, virtual_server -> real_server -> checker).
@@ -33,5 +35,7 @@ void resolve_lvs(Config& config, ParseContext& ctx);
 void validate_vrrp(Config& config, ParseContext& ctx);
 void validate_lvs(Config& config, ParseContext& ctx);
 void validate_dataplane(Config& config, ParseContext& ctx);
+// Scripts that will run: found, executable, secure, with a user to run as.
+void validate_scripts(Config& config, ParseContext& ctx);
 
 }  // namespace kadp::conf

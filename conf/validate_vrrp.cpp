@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "conf/sections.h"
+#include "conf/lexer.h"
 
 namespace kadp::conf {
 namespace {
@@ -73,10 +74,28 @@ void check_preempt(VrrpInstance& vi, ParseContext& ctx)
         ctx.diags.warning(vi.loc, "(" + vi.name + ") nopreempt is incompatible with priority 255. resetting nopreempt");
         vi.nopreempt = false;
     }
+    if (vi.nopreempt && vi.state == VrrpState::master) {
+        ctx.diags.warning(vi.loc, "(" + vi.name + ") Warning - nopreempt will not work with initial state MASTER - "
+                                                  "clearing");
+        vi.nopreempt = false;
+    }
     if (vi.preempt_delay > 0 && vi.state == VrrpState::master) {
         ctx.diags.warning(vi.loc, "(" + vi.name + ") Warning - preempt delay will not work with initial state "
                                                   "MASTER - clearing");
         vi.preempt_delay = 0;
+    }
+}
+
+// keepalived tracks a virtual route through its interface: one without `dev`
+// (and without `no_track`) cannot be tracked, which it reports.
+void check_route_tracking(const VrrpInstance& vi, ParseContext& ctx)
+{
+    for (const Route& r : vi.virtual_routes) {
+        if (!r.dev.empty()) continue;
+        auto words = split_tokens(r.text);
+        if (std::find(words.begin(), words.end(), "no_track") != words.end()) continue;
+        ctx.diags.warning(r.loc, "Warning - cannot track route " + r.destination.to_string() +
+                                     " with no interface specified, not tracking");
     }
 }
 
@@ -100,6 +119,7 @@ bool check_instance(VrrpInstance& vi, const GlobalDefs& g, ParseContext& ctx)
     check_advert_int(vi, ctx);
     check_authentication(vi, g, ctx);
     check_preempt(vi, ctx);
+    check_route_tracking(vi, ctx);
     if (vi.virtual_ipaddress.empty())
         ctx.diags.warning(vi.loc, "(" + vi.name + ") No VIP specified; at least one is sensible");
     return true;
@@ -253,10 +273,10 @@ struct InterfaceCheck {
 
 void check_interfaces(const Config& config, ParseContext& ctx)
 {
-    if (!config.dataplane && !ctx.options.check_kernel_interfaces) return;
+    if (!config.dataplane && !ctx.options.check_host) return;
     InterfaceCheck c{config, ctx};
     for (const VrrpInstance& vi : config.vrrp_instances) {
-        c.need(vi.interface, vi.loc, "vrrp_instance " + vi.name);
+        c.need(vi.interface, vi.interface_loc, "vrrp_instance " + vi.name);
         if (config.dataplane) continue;  // only the instance's own interface is a dataplane port
         for (const TrackedInterface& t : vi.track_interface) c.need(t.name, t.loc, "track_interface of " + vi.name);
         for (const VirtualIp& v : vi.virtual_ipaddress) c.need(v.dev, v.loc, "ip address " + v.address.to_string());

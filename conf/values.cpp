@@ -136,6 +136,7 @@ Script arg_script(const Node& node, ParseContext& ctx)
     }
     // Like keepalived: the command is one (usually quoted) word; words after
     // it name the user and group to run it as.
+    script.loc = node.loc;
     script.command = node.arg(0);
     script.argv = split_command(script.command);
     if (node.arg_count() > 1) script.user = node.arg(1);

@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     kadp::conf::LoadOptions options;
     options.config_id = "fuzz";
     options.allow_include = false;
-    options.check_kernel_interfaces = false;
+    options.check_host = false;
     kadp::conf::Diagnostics diags;
     auto config = kadp::conf::load_text(text, "fuzz.conf", options, diags);
     auto json = kadp::conf::dump_json(config);

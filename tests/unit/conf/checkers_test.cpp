@@ -26,7 +26,7 @@ Loaded load_rs(const std::string& body, const std::string& global = "")
                        body + "    }\n}\n";
     Loaded l;
     LoadOptions options;
-    options.check_kernel_interfaces = false;
+    options.check_host = false;
     l.config = load_text(text, "t.conf", options, l.diags);
     return l;
 }

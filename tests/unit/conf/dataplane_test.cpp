@@ -402,7 +402,7 @@ dataplane {
 )");
     const auto errors = messages(l.diags, Severity::error);
     ASSERT_EQ(errors.size(), 1u) << ::testing::PrintToString(errors);
-    EXPECT_THAT(errors[0], HasSubstr("dp.conf:1: error: "));
+    EXPECT_THAT(errors[0], HasSubstr("dp.conf:2: error: "));
     EXPECT_THAT(errors[0], HasSubstr("eth7"));
     EXPECT_THAT(errors[0], HasSubstr("is not a dataplane interface"));
 }

@@ -15,18 +15,17 @@ using ::testing::HasSubstr;
 Config load(std::string_view text, Diagnostics& diags)
 {
     LoadOptions o;
-    o.check_kernel_interfaces = false;
+    o.check_host = false;
     return load_text(text, "t.conf", o, diags);
 }
 
 TEST(Load, RecognisedTopLevelSectionsAreKeptWithoutWarning)
 {
     Diagnostics diags;
-    auto c = load("static_rules {\n from all table 1\n}\nbfd_instance b1 {\n}\nlinkbeat_interfaces {\n eth0\n}\n",
-                  diags);
+    auto c = load("SSL {\n password x\n}\nbfd_instance b1 {\n}\nlinkbeat_interfaces {\n eth0\n}\n", diags);
     EXPECT_EQ(diags.all().size(), 0u) << Diagnostics::format(diags.all().front());
     ASSERT_EQ(c.other.size(), 3u);
-    EXPECT_EQ(c.other[0].keyword, "static_rules");
+    EXPECT_EQ(c.other[0].keyword, "SSL");
     EXPECT_EQ(c.other[1].keyword, "bfd_instance");
     EXPECT_EQ(c.other[1].value, "b1");
     EXPECT_EQ(c.other[2].loc.line, 6);

@@ -21,7 +21,7 @@ Loaded load(const std::string& text)
 {
     Loaded l;
     LoadOptions options;
-    options.check_kernel_interfaces = false;
+    options.check_host = false;
     l.config = load_text(text, "t.conf", options, l.diags);
     return l;
 }

@@ -19,7 +19,7 @@ Loaded load(const std::string& text, bool check_kernel = false)
 {
     Loaded l;
     LoadOptions options;
-    options.check_kernel_interfaces = check_kernel;
+    options.check_host = check_kernel;
     l.config = load_text(text, "t.conf", options, l.diags);
     return l;
 }

@@ -20,7 +20,7 @@ Loaded load(const std::string& text, bool check_kernel = false)
 {
     Loaded l;
     LoadOptions options;
-    options.check_kernel_interfaces = check_kernel;
+    options.check_host = check_kernel;
     l.config = load_text(text, "t.conf", options, l.diags);
     return l;
 }
@@ -198,13 +198,30 @@ TEST(VrrpInstance, TypedValues)
 TEST(VrrpInstance, OtherKeywordsAreKept)
 {
     auto l = load(instance("V", 1, "    strict_mode off\n    garp_extra_if 100\n    track_file {\n        f\n    }\n"
-                                   "    virtual_rules {\n        from 198.18.2.0/24 table 1\n    }\n"));
+                                   "    track_bfd {\n        b1\n    }\n"));
     expect_clean(l);
     const auto& o = only(l).other;
     ASSERT_EQ(o.size(), 4u);
     EXPECT_EQ(o[0].keyword, "strict_mode");
     EXPECT_EQ(o[0].value, "off");
-    EXPECT_EQ(o[3].keyword, "virtual_rules");
+    EXPECT_EQ(o[3].keyword, "track_bfd");
+}
+
+TEST(VrrpInstance, VirtualRulesAreParsed)
+{
+    auto l = load(instance("V", 1, "    virtual_rules {\n        from 198.18.2.0/24 table 7 preference 100\n"
+                                   "        to 198.18.3./24 table 1 preference 101\n"
+                                   "        from 198.18.4.0/24 table 2\n    }\n"));
+    const auto& rules = only(l).virtual_rules;
+    ASSERT_EQ(rules.size(), 2u);
+    ASSERT_TRUE(rules[0].from.has_value());
+    EXPECT_EQ(rules[0].from->to_string(), "198.18.2.0/24");
+    EXPECT_FALSE(rules[0].to.has_value());
+    EXPECT_EQ(rules[0].table, "7");
+    EXPECT_EQ(rules[0].preference, 100);
+    EXPECT_EQ(rules[1].preference, -1);
+    expect_diag(l, Severity::warning, 9, "Invalid rule to address 198.18.3./24");
+    expect_diag(l, Severity::warning, 10, "Rule has no preference specified");
 }
 
 TEST(VrrpInstance, UnknownKeywordWarns)
@@ -625,7 +642,7 @@ TEST(VrrpInstance, KernelInterfaceChecks)
                        "    virtual_routes {\n        198.18.9.0/24 dev kadp-nosuch3\n    }\n}\n";
     expect_clean(load(text, false));
     auto l = load(text, true);
-    expect_diag(l, Severity::warning, 1, "interface kadp-nosuch0 for vrrp_instance V doesn't exist");
+    expect_diag(l, Severity::warning, 2, "interface kadp-nosuch0 for vrrp_instance V doesn't exist");
     expect_diag(l, Severity::warning, 5, "interface kadp-nosuch1 for ip address 198.18.0.1/32 doesn't exist");
     expect_diag(l, Severity::warning, 9, "interface kadp-nosuch2 for track_interface of V doesn't exist");
     expect_diag(l, Severity::warning, 12, "interface kadp-nosuch3 for route 198.18.9.0/24 doesn't exist");
@@ -644,7 +661,7 @@ TEST(VrrpInstance, DataplaneInterfaceMustExist)
     EXPECT_EQ(find(good, 7, "interface"), nullptr) << all_diags(good);
     auto bad = load(dp + "vrrp_instance B {\n    interface eth9\n    virtual_router_id 1\n    virtual_ipaddress {\n"
                          "        198.18.0.1\n    }\n}\n", true);
-    expect_diag(bad, Severity::error, 7, "interface eth9 for vrrp_instance B is not a dataplane interface");
+    expect_diag(bad, Severity::error, 8, "interface eth9 for vrrp_instance B is not a dataplane interface");
 }
 
 }  // namespace
