@@ -47,6 +47,16 @@ CliResult parse_cli(const std::vector<std::string>& args)
             o.config_test = true;
         } else if (a == "--dump-config") {
             o.dump_config = true;
+        } else if (a == "--backend" || a.rfind("--backend=", 0) == 0) {
+            std::string name;
+            if (a == "--backend") {
+                if (!value(name)) return {std::nullopt, "--backend needs dpdk, kernel or auto"};
+            } else {
+                name = a.substr(10);
+            }
+            auto b = backend_from_name(name);
+            if (!b) return {std::nullopt, "--backend '" + name + "': expected dpdk, kernel or auto"};
+            o.backend = *b;
         } else if (a == "--strict") {
             o.strict = true;
         } else if (a == "-h" || a == "--help") {
@@ -76,11 +86,14 @@ std::string usage_text()
            "      --strict          with -t: warnings count as errors too (exit 5)\n"
            "      --dump-config     print the resolved configuration as JSON and exit\n"
            "  -i, --config-id ID    config-id for @ID lines (default: host name up to the first dot)\n"
+           "      --backend B       dpdk, kernel or auto (default: dpdk when the configuration\n"
+           "                        has a dataplane block, kernel otherwise)\n"
            "  -v, --version         print the version and exit\n"
            "  -h, --help            print this help and exit\n"
            "\n"
            "EAL options (--lcores, -l, --vdev, -a, --no-huge, -m, --in-memory, --file-prefix, ...)\n"
-           "go to DPDK unchanged. Diagnostics are printed as FILE:LINE: error|warning: message.\n";
+           "go to DPDK unchanged. Diagnostics are printed as FILE:LINE: error|warning: message.\n"
+           "SIGTERM / SIGINT stop kadp cleanly; SIGHUP will reload (not implemented yet).\n";
 }
 
 }  // namespace kadp::ctl

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "control/backend.h"
+
 namespace kadp::ctl {
 
 struct CliOptions {
@@ -14,6 +16,7 @@ struct CliOptions {
     bool config_test = false;   // -t
     bool dump_config = false;   // --dump-config
     bool strict = false;        // --strict: warnings fail -t as well
+    Backend backend = Backend::automatic;  // --backend; auto: dpdk with a dataplane block
     bool help = false;
     bool version = false;
     std::vector<std::string> eal_args;  // passed to rte_eal_init unchanged

@@ -5,6 +5,7 @@
 
 #include "control/cli.h"
 #include "control/config_check.h"
+#include "control/run_dataplane.h"
 #include "dataplane/dpdk_info.h"
 #include "kadp_version.h"
 
@@ -13,7 +14,8 @@ int main(int argc, char** argv)
     std::vector<std::string> args(argv + 1, argv + argc);
     auto cli = kadp::ctl::parse_cli(args);
     if (!cli.options) {
-        std::cerr << "kadp: " << cli.error << "\n" << "Try 'kadp --help'.\n";
+        std::cerr << "kadp: " << cli.error << "\n"
+                  << "Try 'kadp --help'.\n";
         return 2;
     }
     const auto& o = *cli.options;
@@ -26,7 +28,5 @@ int main(int argc, char** argv)
         return 0;
     }
     if (o.config_test || o.dump_config) return kadp::ctl::run_config_check(o, std::cout, std::cerr);
-
-    std::cerr << "kadp: the data plane is not built yet; use -t or --dump-config\n";
-    return 1;
+    return kadp::ctl::run_daemon(o);
 }

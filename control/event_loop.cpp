@@ -1,0 +1,98 @@
+// Runs on: control thread.
+#include "control/event_loop.h"
+
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <system_error>
+
+namespace kadp::ctl {
+namespace {
+
+[[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+
+}  // namespace
+
+sigset_t control_signals()
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    return set;
+}
+
+void block_control_signals()
+{
+    const sigset_t set = control_signals();
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+Fd::~Fd()
+{
+    if (fd_ >= 0) close(fd_);
+}
+
+Fd& Fd::operator=(Fd&& o) noexcept
+{
+    if (this != &o) {
+        if (fd_ >= 0) close(fd_);
+        fd_ = o.fd_;
+        o.fd_ = -1;
+    }
+    return *this;
+}
+
+EventLoop::EventLoop()
+{
+    epoll_ = Fd(epoll_create1(EPOLL_CLOEXEC));
+    if (epoll_.get() < 0) throw_errno("epoll_create1");
+    const sigset_t set = control_signals();
+    signals_ = Fd(signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+    if (signals_.get() < 0) throw_errno("signalfd");
+    timer_ = Fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (timer_.get() < 0) throw_errno("timerfd_create");
+    itimerspec every_second{};
+    every_second.it_interval.tv_sec = 1;
+    every_second.it_value.tv_sec = 1;
+    if (timerfd_settime(timer_.get(), 0, &every_second, nullptr) != 0) throw_errno("timerfd_settime");
+    for (int fd : {signals_.get(), timer_.get()}) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.fd = fd;
+        if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw_errno("epoll_ctl");
+    }
+}
+
+int EventLoop::run(const LoopHandlers& handlers)
+{
+    for (;;) {
+        epoll_event events[4];
+        const int n = epoll_wait(epoll_.get(), events, 4, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            throw_errno("epoll_wait");
+        }
+        for (int i = 0; i < n; ++i) {
+            if (events[i].data.fd == timer_.get()) {
+                std::uint64_t expirations = 0;
+                if (read(timer_.get(), &expirations, sizeof expirations) > 0 && handlers.on_tick) handlers.on_tick();
+                continue;
+            }
+            signalfd_siginfo si{};
+            while (read(signals_.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
+                const auto sig = static_cast<int>(si.ssi_signo);
+                if (sig == SIGTERM || sig == SIGINT) return sig;
+                if (sig == SIGHUP && handlers.on_reload) handlers.on_reload();
+            }
+        }
+    }
+}
+
+}  // namespace kadp::ctl
