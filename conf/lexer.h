@@ -4,6 +4,7 @@
 // conditional lines. The parser only ever sees the result.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,10 +21,18 @@ struct Line {
 };
 
 struct LexOptions {
-    std::string config_id;     // for @ID lines; the caller fills in -i ID or the hostname
+    std::string config_id;     // for @ID lines and ${_INSTANCE}; -i ID or the hostname
     bool allow_include = true; // off for the fuzzer, which must not read files
     int max_include_depth = 32;
+    // Lines produced by ~SEQ blocks and multi-line $NAME expansions, in total.
+    // keepalived has no limit (and hangs on a self-referring definition);
+    // kadp reports an error instead of exhausting memory.
+    std::size_t max_generated_lines = 100000;
 };
+
+// keepalived reads a file with fgets() into a 1024-byte buffer: a longer line
+// is read as several lines of at most this many bytes.
+inline constexpr std::size_t kMaxLineBytes = 1023;
 
 // Lexes a file and everything it includes. Returns false (after an error
 // diagnostic) when the file itself cannot be read.
@@ -35,8 +44,9 @@ bool lex_file(const std::string& path, const LexOptions& options, Diagnostics& d
 std::vector<Line> lex_text(std::string_view text, const std::string& name,
                            const LexOptions& options, Diagnostics& diags);
 
-// Splits one line into tokens the way keepalived does: whitespace separates,
-// "..." is one token with the quotes removed.
+// Splits one line into tokens the way keepalived 2.2.7 does: whitespace
+// separates, "..." is one token with the quotes removed, a '"' inside a word
+// ends the word, and an unmatched '"' drops the rest of the line.
 std::vector<std::string> split_tokens(std::string_view text);
 
 // Splits a script command line (script, notify*, misc_path, quorum_up/down)

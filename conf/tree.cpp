@@ -22,66 +22,90 @@ std::string Node::rest() const
 
 namespace {
 
+// Deeper blocks are skipped: Node's destructor recurses over children.
+constexpr std::size_t kMaxDepth = 64;
+
 bool is_open(const Line& l) { return l.tokens.size() == 1 && l.tokens[0] == "{" && l.text == "{"; }
 bool is_close(const Line& l) { return l.tokens.size() == 1 && l.tokens[0] == "}" && l.text == "}"; }
 
-// Skips to the '}' that closes a block already opened, without recursion
-// (hostile input may nest thousands deep).
-void skip_block(const std::vector<Line>& lines, std::size_t& pos, const SourceLoc& opened_at, Diagnostics& diags)
-{
-    std::size_t open = 1;
-    while (pos < lines.size()) {
-        const Line& l = lines[pos++];
-        if (is_open(l)) ++open;
-        if (is_close(l) && --open == 0) return;
+// keepalived counts braces over the whole input (includes too): a '}' taking
+// the count below zero is "Extra '}' found", a count above zero at the end is
+// "There are N missing '}'s or extra '{'s".
+class BraceCount {
+public:
+    void open() { ++depth_; }
+    void close(const SourceLoc& at, Diagnostics& diags)
+    {
+        if (depth_-- < 1) {
+            diags.error(at, "Extra '}' found");
+            depth_ = 0;
+        }
     }
-    diags.error(opened_at, "missing '}': the block opened here is never closed");
-}
+    void finish(Diagnostics& diags) const
+    {
+        if (depth_ > 0) {
+            diags.error(SourceLoc{}, "There are " + std::to_string(depth_) + " missing '}'s or extra '{'s");
+        }
+    }
 
-// Parses lines[pos...] into `out` until a matching '}' (when nested) or the end.
-void build(const std::vector<Line>& lines, std::size_t& pos, std::vector<Node>& out, bool nested,
-           const SourceLoc& opened_at, Diagnostics& diags, int depth)
-{
-    while (pos < lines.size()) {
-        const Line& l = lines[pos];
-        if (is_close(l)) {
-            ++pos;
-            if (nested) return;
-            diags.error(l.loc, "unexpected '}' with no block open");
-            continue;
-        }
-        if (is_open(l)) {
-            // A '{' with no keyword before it: keepalived skips the block.
-            ++pos;
-            diags.error(l.loc, "'{' without a keyword before it; block skipped");
-            skip_block(lines, pos, l.loc, diags);
-            continue;
-        }
-        Node node{l.loc, l.tokens, l.text, false, {}};
-        ++pos;
-        if (pos < lines.size() && is_open(lines[pos])) {
-            const SourceLoc at = lines[pos].loc;
-            ++pos;
-            node.has_block = true;
-            if (depth > 64) {
-                diags.error(at, "blocks nested too deeply; block skipped");
-                skip_block(lines, pos, at, diags);
-            } else {
-                build(lines, pos, node.children, true, at, diags, depth + 1);
-            }
-        }
-        out.push_back(std::move(node));
-    }
-    if (nested) diags.error(opened_at, "missing '}': the block opened here is never closed");
-}
+private:
+    long depth_ = 0;
+};
 
 }  // namespace
 
+// Without recursion (hostile input may nest thousands deep): `path` holds the
+// nodes whose blocks are open. A '{' right after a line opens that line's
+// block; any other '{' is ignored, as keepalived ignores it ("Unexpected '{'"),
+// so the next '}' closes the enclosing block.
 std::vector<Node> build_tree(const std::vector<Line>& lines, Diagnostics& diags)
 {
     std::vector<Node> roots;
-    std::size_t pos = 0;
-    build(lines, pos, roots, false, SourceLoc{}, diags, 0);
+    std::vector<Node*> path;
+    BraceCount braces;
+    bool last_was_keyword = false;
+    auto level = [&]() -> std::vector<Node>& { return path.empty() ? roots : path.back()->children; };
+    std::size_t skipping = 0;  // depth inside a block nested too deeply to keep
+    for (const Line& l : lines) {
+        if (skipping > 0) {
+            if (is_open(l)) ++skipping;
+            if (is_close(l) && --skipping == 0) braces.close(l.loc, diags);
+            continue;
+        }
+        if (is_open(l)) {
+            braces.open();
+            if (last_was_keyword && path.size() >= kMaxDepth) {
+                diags.error(l.loc, "blocks nested too deeply; block skipped");
+                skipping = 1;
+                last_was_keyword = false;
+                continue;
+            }
+            if (last_was_keyword && !level().back().has_block) {
+                level().back().has_block = true;
+                path.push_back(&level().back());
+            } else {
+                diags.error(l.loc, "Unexpected '{' - ignoring");
+            }
+            last_was_keyword = false;
+            continue;
+        }
+        last_was_keyword = false;
+        if (is_close(l)) {
+            braces.close(l.loc, diags);
+            if (!path.empty()) {
+                path.pop_back();
+            } else {
+                diags.error(l.loc, "unexpected '}' with no block open");
+            }
+            continue;
+        }
+        level().push_back(Node{l.loc, l.tokens, l.text, false, {}});
+        last_was_keyword = true;
+    }
+    braces.finish(diags);
+    for (Node* open : path) {
+        diags.error(open->loc, "missing '}': the block of '" + open->keyword() + "' opened here is never closed");
+    }
     return roots;
 }
 

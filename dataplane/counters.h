@@ -1,0 +1,224 @@
+// Runs on: worker lcores (each bumps its own WorkerCounters) and the control
+// thread (reads and sums them for kadpctl / metrics).
+//
+// Every outcome of the data plane is one named per-worker counter, declared
+// once in KADP_COUNTERS below (name + one-line help); the enum, the names and
+// the help texts are generated from that list. The fast path never logs: a
+// counter is how an operator sees what happened to a packet.
+//
+// Concurrency: a WorkerCounters is written by exactly one worker and read
+// racily by the control thread. Values are std::atomic<uint64_t> updated
+// with a relaxed load + relaxed store -- on x86-64 plain movs, no locked
+// instruction -- which is correct because there is a single writer; the
+// atomics only make the concurrent reads well defined (aligned 64-bit loads
+// are atomic on x86-64, and the type says so to the compiler and TSAN).
+// A reader sees each counter's value at some recent instant, not a
+// consistent snapshot across counters (tx_packets may briefly exceed
+// rx_packets' contribution). Nobody but the owner writes: the control
+// thread never resets a running worker's counters (it would race with the
+// owner's load+store and be lost); it keeps a baseline instead.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "dataplane/packet_parse.h"
+
+namespace kadp::dp {
+
+// X(name, help). Grouped by stage, in packet-path order.
+#define KADP_COUNTERS(X)                                                                                        \
+    /* rx / tx */                                                                                              \
+    X(rx_packets, "frames received")                                                                          \
+    X(rx_bytes, "bytes received (whole frames)")                                                              \
+    X(tx_packets, "frames handed to a TX queue")                                                              \
+    X(tx_bytes, "bytes handed to a TX queue")                                                                 \
+    X(tx_full_drop, "frames dropped because the TX queue was full")                                           \
+    X(mbuf_alloc_fail, "replies not built (RST, ICMP, ARP request): mbuf pool empty")                         \
+    /* parse verdicts (see KADP_PARSE_VERDICTS in packet_parse.h) */                                           \
+    X(rx_ipv4_tcp, "IPv4 TCP received (whole datagram or first fragment)")                                    \
+    X(rx_ipv4_udp, "IPv4 UDP received (whole datagram or first fragment)")                                    \
+    X(rx_ipv4_icmp, "IPv4 ICMP received (whole datagram or first fragment)")                                  \
+    X(rx_ipv4_other, "IPv4 with another protocol received (VRRP, GRE, IPIP, ...)")                            \
+    X(rx_ipv4_fragment, "IPv4 fragments with offset != 0 received (no L4 header)")                            \
+    X(rx_arp, "ARP requests and replies received")                                                            \
+    X(rx_ipv6, "IPv6 received")                                                                               \
+    X(rx_not_ip, "frames with another ethertype received (LLDP, 802.3/LLC, ...)")                             \
+    X(drop_vlan_qinq, "stacked VLAN tags (QinQ): dropped, not supported")                                     \
+    X(drop_truncated_l2, "dropped: frame shorter than its Ethernet (+VLAN) header")                           \
+    X(drop_truncated_l3, "dropped: frame shorter than the fixed IPv4/IPv6/ARP header")                        \
+    X(drop_truncated_l4, "dropped: IPv4 payload shorter than the TCP/UDP/ICMP header")                        \
+    X(drop_bad_ip_version, "dropped: IP version does not match the ethertype")                                \
+    X(drop_bad_ihl, "dropped: IPv4 IHL < 5 or longer than the total length")                                  \
+    X(drop_bad_total_length, "dropped: IP length shorter than its header or longer than the frame")          \
+    X(drop_bad_tcp_doff, "dropped: TCP data offset < 5 or beyond the IPv4 payload")                           \
+    X(drop_bad_udp_length, "dropped: UDP length < 8 or beyond the IPv4 payload")                              \
+    X(drop_bad_arp, "dropped: ARP that is not an Ethernet/IPv4 request or reply")                             \
+    X(drop_bad_ip_checksum, "dropped: bad IPv4 header checksum (software verification on)")                   \
+    X(drop_bad_l4_checksum, "dropped: bad TCP/UDP/ICMP checksum (software verification on)")                  \
+    /* what the worker does with what it parsed */                                                             \
+    X(vlan_passed, "802.1Q frames of a configured VLAN, handled with their tag kept")                         \
+    X(drop_vlan_unknown, "dropped: 802.1Q frames for a VLAN not configured on the port")                      \
+    X(drop_not_ip, "dropped: another ethertype and no exception port to punt it to")                          \
+    X(drop_ipv6, "dropped: IPv6 not handled yet and no exception port")                                       \
+    X(drop_ipv4_fragment, "dropped: IPv4 fragments with offset != 0 (no reassembly)")                         \
+    X(punt_exception, "frames for the appliance itself passed to the kernel (exception port)")                \
+    X(punt_full_drop, "dropped: exception port queue full")                                                   \
+    X(not_for_us, "dropped: IPv4 for an address this node does not own")                                      \
+    /* ARP */                                                                                                  \
+    X(arp_request_answered, "ARP requests for an owned VIP or port address answered")                         \
+    X(arp_request_not_ours, "ARP requests for an address this node does not own, ignored")                    \
+    X(arp_request_learned, "neighbours learned or refreshed from requests addressed to us")                  \
+    X(arp_reply_learned, "neighbours learned or refreshed from ARP replies (gratuitous included)")            \
+    X(arp_reply_unsolicited, "ARP replies for an address we never asked about, ignored")                      \
+    X(arp_conflict, "ARP from another MAC claiming one of our addresses, ignored")                             \
+    X(arp_request_sent, "ARP requests sent to resolve a next hop")                                            \
+    X(arp_gratuitous_sent, "gratuitous ARPs sent for a VIP this node took over")                              \
+    /* ICMP */                                                                                                 \
+    X(icmp_echo_answered, "ICMP echo requests to an owned address answered")                                  \
+    X(icmp_error_nat, "ICMP errors about a NAT connection, rewritten and forwarded")                          \
+    X(icmp_error_no_conn, "dropped: ICMP errors quoting no known connection")                                 \
+    /* routing and neighbours */                                                                               \
+    X(route_miss, "dropped: no route to the real server or next hop")                                         \
+    X(neigh_unresolved_held, "packets held while the next hop's MAC is resolved")                             \
+    X(neigh_unresolved_dropped, "dropped: next hop unresolved and hold queue full or timed out")              \
+    X(neigh_held_sent, "held packets sent once their next hop resolved")                                      \
+    /* connection table */                                                                                     \
+    X(conn_new, "connections created")                                                                        \
+    X(conn_table_full, "dropped: new connection with no free entry in the connection table")                  \
+    X(conn_bucket_full, "dropped: new connection whose index buckets are both full")                          \
+    X(conn_hit_in, "packets matching a connection in the client -> service direction")                        \
+    X(conn_hit_out, "packets matching a connection in the real server -> client direction")                   \
+    X(conn_not_syn, "dropped: TCP without SYN for a service and no connection")                               \
+    X(conn_expired, "connections removed by the expiry sweep")                                                \
+    X(conn_reset, "connections closed early by an RST")                                                       \
+    /* services and schedulers */                                                                              \
+    X(sched_no_dest, "dropped: service with no available real server (all down or weight 0)")                \
+    X(persist_template_new, "persistence templates created")                                                  \
+    X(persist_template_hit, "new connections sent to a real server by a persistence template")               \
+    X(no_service_rst, "TCP to a VIP on a port with no service: RST sent")                                     \
+    X(no_service_icmp_unreach, "UDP to a VIP on a port with no service: ICMP port unreachable sent")          \
+    /* forwarding */                                                                                           \
+    X(nat_in, "packets rewritten client -> real server (destination NAT)")                                    \
+    X(nat_out, "replies rewritten real server -> client (source back to the VIP)")                            \
+    X(nat_reply_no_conn, "dropped: from a real server address and port with no connection")                   \
+    X(xmit_dr, "packets forwarded by direct routing (MAC rewrite)")                                           \
+    X(xmit_tun, "packets forwarded IP-in-IP encapsulated")                                                    \
+    X(frag_needed_sent, "dropped, ICMP fragmentation needed sent: too big for the egress MTU with DF")
+
+enum class Counter : std::uint16_t {
+#define KADP_X(name, help) name,
+    KADP_COUNTERS(KADP_X)
+#undef KADP_X
+};
+
+inline constexpr std::size_t kCounterCount = 0
+#define KADP_X(name, help) +1
+    KADP_COUNTERS(KADP_X)
+#undef KADP_X
+    ;
+
+namespace detail {
+inline constexpr std::array<std::string_view, kCounterCount> kCounterNames = {
+#define KADP_X(name, help) #name,
+    KADP_COUNTERS(KADP_X)
+#undef KADP_X
+};
+inline constexpr std::array<std::string_view, kCounterCount> kCounterHelp = {
+#define KADP_X(name, help) help,
+    KADP_COUNTERS(KADP_X)
+#undef KADP_X
+};
+}  // namespace detail
+
+// Name / help of counter `index` (a Counter value); empty when out of range.
+constexpr std::string_view counter_name(std::size_t index) {
+    return index < kCounterCount ? detail::kCounterNames[index] : std::string_view{};
+}
+constexpr std::string_view counter_name(Counter c) { return counter_name(static_cast<std::size_t>(c)); }
+constexpr std::string_view counter_help(std::size_t index) {
+    return index < kCounterCount ? detail::kCounterHelp[index] : std::string_view{};
+}
+
+// The counter a worker bumps for a parse verdict, generated from
+// KADP_PARSE_VERDICTS: a verdict naming a counter that does not exist here
+// fails to compile.
+constexpr Counter parse_verdict_counter(ParseVerdict v) {
+    switch (v) {
+#define KADP_X(verdict, counter, help) \
+    case ParseVerdict::verdict:        \
+        return Counter::counter;
+        KADP_PARSE_VERDICTS(KADP_X)
+#undef KADP_X
+    }
+    return Counter::rx_not_ip;  // unreachable for a valid verdict
+}
+
+inline constexpr std::size_t kCacheLine = 64;
+
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+
+// One worker's counters. Written only by that worker; read by the control
+// thread (see the contract at the top). Cache-line aligned and padded so
+// workers' blocks, allocated side by side, never share a line.
+class alignas(kCacheLine) WorkerCounters {
+public:
+    // Owner only. Single writer: load + store, no read-modify-write lock.
+    void add(Counter c, std::uint64_t n = 1) {
+        std::atomic<std::uint64_t>& v = values_[static_cast<std::size_t>(c)];
+        v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    void inc(Counter c) { add(c, 1); }
+
+    // Any thread.
+    [[nodiscard]] std::uint64_t get(Counter c) const { return get(static_cast<std::size_t>(c)); }
+    [[nodiscard]] std::uint64_t get(std::size_t index) const {
+        return values_[index].load(std::memory_order_relaxed);
+    }
+
+    // Only while the owning worker is not running (start-up, tests).
+    void clear() {
+        for (auto& v : values_) {
+            v.store(0, std::memory_order_relaxed);
+        }
+    }
+
+private:
+    std::array<std::atomic<std::uint64_t>, kCounterCount> values_{};
+};
+static_assert(sizeof(WorkerCounters) % kCacheLine == 0);
+
+using CounterTotals = std::array<std::uint64_t, kCounterCount>;
+
+// Sums of every counter over several workers; control thread.
+inline CounterTotals sum_counters(std::span<const WorkerCounters> workers) {
+    CounterTotals totals{};
+    for (const WorkerCounters& w : workers) {
+        for (std::size_t i = 0; i < kCounterCount; ++i) {
+            totals[i] += w.get(i);
+        }
+    }
+    return totals;
+}
+inline CounterTotals sum_counters(std::span<const WorkerCounters* const> workers) {
+    CounterTotals totals{};
+    for (const WorkerCounters* w : workers) {
+        for (std::size_t i = 0; i < kCounterCount; ++i) {
+            totals[i] += w->get(i);
+        }
+    }
+    return totals;
+}
+inline std::uint64_t sum_counter(std::span<const WorkerCounters> workers, Counter c) {
+    std::uint64_t total = 0;
+    for (const WorkerCounters& w : workers) {
+        total += w.get(c);
+    }
+    return total;
+}
+
+}  // namespace kadp::dp
