@@ -75,7 +75,7 @@ namespace kadp::dp {
     X(arp_request_learned, "neighbours learned or refreshed from requests addressed to us")                  \
     X(arp_reply_learned, "neighbours learned or refreshed from ARP replies (gratuitous included)")            \
     X(arp_reply_unsolicited, "ARP replies for an address we never asked about, ignored")                      \
-    X(arp_conflict, "ARP from another MAC claiming one of our addresses, ignored")                             \
+    X(arp_conflict, "ARP claiming our address, or a refused MAC change of a fresh neighbour")                \
     X(arp_request_sent, "ARP requests sent to resolve a next hop")                                            \
     X(arp_gratuitous_sent, "gratuitous ARPs sent for a VIP this node took over")                              \
     /* ICMP */                                                                                                 \

@@ -1,0 +1,263 @@
+// Runs on: control thread (building snapshots from the desired state).
+#include "control/snapshot_builder.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+#include <set>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace kadp::ctl {
+
+namespace {
+
+std::string describe_addr(const conf::IpAddr& a, std::uint16_t port) {
+    return "[" + a.to_string() + "]:" + std::to_string(port);
+}
+
+// Network-order words of a v4 address (conf keeps bytes in network order).
+std::array<std::uint32_t, 4> words_v4(const conf::IpAddr& a) {
+    std::array<std::uint32_t, 4> w{};
+    std::memcpy(&w[0], a.bytes.data(), 4);
+    return w;
+}
+
+std::optional<dp::FwdMethod> fwd_of(conf::LbKind k, const BuildOptions& o) {
+    switch (k) {
+    case conf::LbKind::nat: return o.nat ? std::optional{dp::FwdMethod::nat} : std::nullopt;
+    case conf::LbKind::dr: return o.dr ? std::optional{dp::FwdMethod::dr} : std::nullopt;
+    case conf::LbKind::tun: return o.tun ? std::optional{dp::FwdMethod::tun} : std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::string supported_algos() {
+    std::string names;
+#define KADP_X(name) names += (names.empty() ? "" : ", ") + std::string(#name);
+    KADP_SCHED_ALGOS(KADP_X)
+#undef KADP_X
+    return names;
+}
+
+// One service the configuration asks for, before it is built.
+struct Wanted {
+    const conf::VirtualServer* vs;
+    dp::ServiceKey key;
+    std::string name;  // for messages: "[10.0.0.1]:80/tcp"
+};
+
+class Build {
+public:
+    Build(dp::StatsRegistry& registry, const BuildOptions& options, conf::Diagnostics& diags)
+        : lease_(registry), options_(options), diags_(diags) {}
+
+    // The services of one virtual_server block, appended to wanted_.
+    void expand(const conf::Config& config, const conf::VirtualServer& vs) {
+        const std::string name = describe(vs);
+        if (vs.kind == conf::VirtualServer::Kind::fwmark) {
+            diags_.warning(vs.loc, "virtual server " + name +
+                                       ": fwmark services are not supported by the data plane yet - skipped");
+            return;
+        }
+        if (vs.protocol == conf::Protocol::sctp) {
+            diags_.warning(vs.loc, "virtual server " + name + ": SCTP is not supported by the data plane yet - skipped");
+            return;
+        }
+        const std::uint8_t proto = vs.protocol == conf::Protocol::tcp ? IPPROTO_TCP : IPPROTO_UDP;
+        if (vs.kind == conf::VirtualServer::Kind::address) {
+            add_address(vs, vs.address, vs.port, proto, name, vs.loc);
+            return;
+        }
+        const conf::VirtualServerGroup* group = nullptr;
+        for (const auto& g : config.virtual_server_groups) {
+            if (g.name == vs.group) group = &g;
+        }
+        if (group == nullptr) {
+            diags_.error(vs.loc, "virtual server " + name + ": virtual_server_group " + vs.group + " is not defined");
+            return;
+        }
+        for (const auto& e : group->entries) {
+            if (e.kind == conf::VirtualServerGroupEntry::Kind::fwmark) {
+                diags_.warning(e.loc, "virtual_server_group " + group->name + ": fwmark " + std::to_string(e.fwmark) +
+                                          " is not supported by the data plane yet - skipped");
+                continue;
+            }
+            if (!e.address.is_v4()) {
+                add_address(vs, e.address, e.port, proto, name, e.loc);  // warns and skips
+                continue;
+            }
+            const std::uint32_t first = e.address.v4_host_order();
+            const std::uint32_t last = e.range_end.v4_host_order();
+            const std::uint64_t count = last >= first ? std::uint64_t{last} - first + 1 : 0;
+            if (count > options_.max_group_expansion) {
+                diags_.error(e.loc, "virtual_server_group " + group->name + ": " + e.address.to_string() + "-" +
+                                        e.range_end.to_string() + " is " + std::to_string(count) +
+                                        " addresses, more than the data plane expands (" +
+                                        std::to_string(options_.max_group_expansion) + ")");
+                continue;
+            }
+            for (std::uint64_t a = first; a < std::uint64_t{first} + count; ++a) {
+                add_address(vs, conf::IpAddr::from_v4_host_order(static_cast<std::uint32_t>(a)), e.port, proto, name,
+                            e.loc);
+            }
+        }
+    }
+
+    // Builds every wanted service; nullptr-free table unless errors.
+    std::vector<std::unique_ptr<dp::Service>> services(const dp::Snapshot* prev, const WeightOverrides& overrides) {
+        std::vector<std::unique_ptr<dp::Service>> out;
+        for (const Wanted& w : wanted_) {
+            if (auto svc = service(w, prev, overrides)) out.push_back(std::move(svc));
+        }
+        return out;
+    }
+
+    dp::StatsLease take_lease() { return std::move(lease_); }
+
+private:
+    void add_address(const conf::VirtualServer& vs, const conf::IpAddr& addr, std::uint16_t port, std::uint8_t proto,
+                     const std::string& vs_name, const conf::SourceLoc& loc) {
+        const std::string name = describe_addr(addr, port) + (proto == IPPROTO_TCP ? "/tcp" : "/udp");
+        if (!addr.is_v4()) {
+            diags_.warning(loc, "virtual server " + vs_name + ": " + name +
+                                    " is IPv6, not supported by the data plane yet - skipped");
+            return;
+        }
+        const dp::ServiceKey key = dp::ServiceKey::v4(words_v4(addr)[0], htons(port), proto);
+        const auto [it, inserted] = seen_.emplace(key, &vs);
+        if (!inserted) {
+            diags_.error(loc, "virtual server " + vs_name + ": " + name + " is already a service of virtual server " +
+                                  describe(*it->second) + " (" + it->second->loc.file + ":" +
+                                  std::to_string(it->second->loc.line) + ")");
+            return;
+        }
+        wanted_.push_back(Wanted{&vs, key, name});
+    }
+
+    std::unique_ptr<dp::Service> service(const Wanted& w, const dp::Snapshot* prev, const WeightOverrides& overrides) {
+        const conf::VirtualServer& vs = *w.vs;
+        const std::string vs_name = describe(vs);
+        const auto algo = dp::sched_from_name(vs.lb_algo);
+        if (!algo) {
+            // One message per virtual_server, not per expanded group address.
+            if (rejected_.insert(&vs).second) {
+                diags_.error(vs.loc, "virtual server " + vs_name + " (" + vs.loc.file + ":" +
+                                         std::to_string(vs.loc.line) + "): lb_algo " + vs.lb_algo +
+                                         " is not supported by the data plane yet (supported: " + supported_algos() +
+                                         ")");
+            }
+            return nullptr;
+        }
+        const auto fwd = fwd_of(vs.lb_kind, options_);
+        if (!fwd) {
+            if (rejected_.insert(&vs).second) {
+                diags_.warning(vs.loc, "virtual server " + vs_name + ": lb_kind " + conf::to_string(vs.lb_kind) +
+                                           " is not supported by the data plane yet - skipped");
+            }
+            return nullptr;
+        }
+        try {
+            const VsIdentity vs_id = vs_identity(vs);
+            std::vector<dp::Dest> dests;
+            std::set<std::pair<conf::IpAddr, std::uint16_t>> seen;
+            for (const conf::RealServer& rs : vs.real_servers) {
+                const std::string rs_name = describe_addr(rs.address, rs.port);
+                if (!rs.address.is_v4()) {
+                    diags_.warning(rs.loc, "virtual server " + vs_name + ": real server " + rs_name +
+                                               " is not IPv4, not supported by the data plane yet - skipped");
+                    continue;
+                }
+                const auto rs_fwd = fwd_of(rs.lvs_method, options_);
+                if (!rs_fwd) {
+                    diags_.warning(rs.loc, "virtual server " + vs_name + ": real server " + rs_name + ": lvs_method " +
+                                               conf::to_string(rs.lvs_method) +
+                                               " is not supported by the data plane yet - skipped");
+                    continue;
+                }
+                if (!seen.emplace(rs.address, rs.port).second) {
+                    diags_.warning(rs.loc, "virtual server " + vs_name + ": real server " + rs_name +
+                                               " is listed twice - the second one is ignored");
+                    continue;
+                }
+                int weight = rs.weight;
+                if (const auto o = overrides.find(RsIdentity{vs_id, rs.address, rs.port}); o != overrides.end()) {
+                    weight = o->second;
+                }
+                dp::Dest d;
+                d.addr = words_v4(rs.address);
+                d.port = htons(rs.port);
+                d.family = dp::kFamilyInet;
+                d.fwd = *rs_fwd;
+                d.weight = weight < 0 ? 0 : weight;
+                dp::DestCounters& c = lease_.dest(dp::DestKey{w.key, d.addr, d.port, d.family});
+                d.id = c.id;
+                d.counters = &c;
+                dests.push_back(d);
+            }
+            const dp::Service* before = prev != nullptr ? prev->services().find_exact(w.key) : nullptr;
+            dp::ServiceCounters& sc = lease_.service(w.key);
+            return std::make_unique<dp::Service>(w.key, *fwd, 0, std::move(dests), *algo, &sc,
+                                                 before != nullptr ? &before->sched() : nullptr);
+        } catch (const std::length_error& e) {
+            diags_.error(vs.loc, "virtual server " + vs_name + ": " + w.name + ": " + e.what());
+        } catch (const std::invalid_argument& e) {
+            diags_.error(vs.loc, "virtual server " + vs_name + ": " + w.name + ": " + e.what());
+        }
+        return nullptr;
+    }
+
+    dp::StatsLease lease_;
+    const BuildOptions& options_;
+    conf::Diagnostics& diags_;
+    std::vector<Wanted> wanted_;
+    std::map<dp::ServiceKey, const conf::VirtualServer*> seen_;
+    std::set<const conf::VirtualServer*> rejected_;
+};
+
+}  // namespace
+
+VsIdentity vs_identity(const conf::VirtualServer& vs) {
+    VsIdentity id;
+    id.kind = vs.kind;
+    id.protocol = vs.protocol;
+    switch (vs.kind) {
+    case conf::VirtualServer::Kind::address:
+        id.address = vs.address;
+        id.port = vs.port;
+        break;
+    case conf::VirtualServer::Kind::fwmark: id.fwmark = vs.fwmark; break;
+    case conf::VirtualServer::Kind::group: id.group = vs.group; break;
+    }
+    return id;
+}
+
+std::string describe(const conf::VirtualServer& vs) {
+    const std::string proto = std::string("/") + conf::to_string(vs.protocol);
+    switch (vs.kind) {
+    case conf::VirtualServer::Kind::fwmark: return "FWM " + std::to_string(vs.fwmark);
+    case conf::VirtualServer::Kind::group: return "group " + vs.group + proto;
+    case conf::VirtualServer::Kind::address: break;
+    }
+    return describe_addr(vs.address, vs.port) + proto;
+}
+
+SnapshotBuilder::SnapshotBuilder(dp::StatsRegistry& registry, BuildOptions options)
+    : registry_(&registry), options_(options) {}
+
+std::unique_ptr<dp::Snapshot> SnapshotBuilder::build(const conf::Config& config, const dp::Snapshot* prev,
+                                                     const WeightOverrides& overrides, conf::Diagnostics& diags) {
+    const std::size_t errors_before = diags.error_count();
+    Build b(*registry_, options_, diags);
+    for (const conf::VirtualServer& vs : config.virtual_servers) b.expand(config, vs);
+    auto services = b.services(prev, overrides);
+    // On error the lease dies here and hands back every reference it took.
+    if (diags.error_count() != errors_before) return nullptr;
+    dp::ServiceTable table(std::move(services));
+    ++generation_;
+    return std::make_unique<dp::Snapshot>(generation_, b.take_lease(), std::move(table));
+}
+
+}  // namespace kadp::ctl

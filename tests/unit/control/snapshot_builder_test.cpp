@@ -1,0 +1,314 @@
+// Runs on: any (unit test, no EAL). Snapshots built from keepalived.conf
+// text: flattening, weights, rejected algorithms, carried-over state.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "conf/load.h"
+#include "control/snapshot_builder.h"
+#include "dataplane/publisher.h"
+
+namespace kadp::ctl {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::uint32_t ip(const char* text) {
+    in_addr a{};
+    EXPECT_EQ(inet_pton(AF_INET, text, &a), 1) << text;
+    return a.s_addr;
+}
+
+conf::Config load(const std::string& text) {
+    conf::LoadOptions options;
+    options.check_host = false;
+    conf::Diagnostics diags;
+    conf::Config c = conf::load_text(text, "t.conf", options, diags);
+    for (const auto& d : diags.all()) {
+        EXPECT_NE(d.severity, conf::Severity::error) << conf::Diagnostics::format(d);
+    }
+    return c;
+}
+
+std::vector<std::string> messages(const conf::Diagnostics& diags) {
+    std::vector<std::string> out;
+    for (const auto& d : diags.all()) out.push_back(conf::Diagnostics::format(d));
+    return out;
+}
+
+// A virtual_server block with real servers "ADDR PORT WEIGHT".
+std::string vs(const std::string& head, const std::string& algo, const std::vector<std::string>& reals,
+               const std::string& kind = "NAT") {
+    std::string s = "virtual_server " + head + " {\n    lb_algo " + algo + "\n    lb_kind " + kind +
+                    "\n    protocol TCP\n";
+    for (const auto& r : reals) {
+        const auto last = r.rfind(' ');
+        s += "    real_server " + r.substr(0, last) + " {\n        weight " + r.substr(last + 1) + "\n    }\n";
+    }
+    return s + "}\n";
+}
+
+const dp::Dest* dest_named(const dp::Service& s, const char* addr) {
+    for (const auto& d : s.dests()) {
+        if (d.addr[0] == ip(addr)) return &d;
+    }
+    return nullptr;
+}
+
+// The dest with this address; throws (a test failure) when it is missing.
+const dp::Dest& dest_at(const dp::Service* s, const char* addr) {
+    const dp::Dest* d = s != nullptr ? dest_named(*s, addr) : nullptr;
+    if (d == nullptr) throw std::runtime_error(std::string("no real server ") + addr);
+    return *d;
+}
+
+TEST(SnapshotBuilder, NatServicesWithTheirRealServersAndWeights) {
+    const auto config = load(vs("10.0.0.1 80", "wrr", {"192.168.1.1 8080 3", "192.168.1.2 8081 1"}) +
+                             vs("10.0.0.2 53", "rr", {"192.168.2.1 53 1"}));
+    dp::StatsRegistry reg(2);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    const auto snap = b.build(config, nullptr, {}, diags);
+    ASSERT_NE(snap, nullptr) << testing::PrintToString(messages(diags));
+    EXPECT_EQ(snap->services().size(), 2u);
+    const dp::Service* web = snap->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP);
+    ASSERT_NE(web, nullptr);
+    EXPECT_EQ(snap->find4(ip("10.0.0.1"), htons(80), IPPROTO_UDP), nullptr);
+    EXPECT_EQ(snap->find4(ip("10.0.0.1"), htons(53), IPPROTO_TCP), nullptr);
+    EXPECT_EQ(web->fwd(), dp::FwdMethod::nat);
+    EXPECT_EQ(web->sched().algo(), dp::SchedAlgo::wrr);
+    ASSERT_EQ(web->dests().size(), 2u);
+    EXPECT_EQ(web->dests()[0].addr[0], ip("192.168.1.1"));
+    EXPECT_EQ(web->dests()[0].port, htons(8080));
+    EXPECT_EQ(web->dests()[0].weight, 3);
+    EXPECT_EQ(web->dests()[1].port, htons(8081));
+    EXPECT_EQ(web->dests()[1].weight, 1);
+    EXPECT_EQ(web->dests()[0].counters, reg.dest(web->dests()[0].id));
+    EXPECT_EQ(&web->counters(), reg.service(web->id()));
+    const dp::Service* dns = snap->find4(ip("10.0.0.2"), htons(53), IPPROTO_TCP);
+    ASSERT_NE(dns, nullptr);
+    EXPECT_EQ(dns->sched().algo(), dp::SchedAlgo::rr);
+    EXPECT_NE(dns->id(), web->id());
+    EXPECT_TRUE(snap->serves_vip4(ip("10.0.0.1")));
+    EXPECT_TRUE(snap->serves_vip4(ip("10.0.0.2")));
+    EXPECT_FALSE(snap->serves_vip4(ip("192.168.1.1")));
+    // wrr 3:1 over one cycle.
+    int first = 0;
+    for (int i = 0; i < 4; ++i) first += web->pick(dp::SchedFlow{}) == &web->dests()[0];
+    EXPECT_EQ(first, 3);
+}
+
+TEST(SnapshotBuilder, GroupBecomesOneServicePerAddressAndFwmarksAreSkipped) {
+    const auto config = load(
+        "virtual_server_group G {\n"
+        "    10.0.0.1-3 80\n"
+        "    10.0.1.1 443\n"
+        "    fwmark 7\n"
+        "}\n" +
+        vs("group G", "rr", {"192.168.1.1 8080 1"}) +
+        "virtual_server fwmark 9 {\n    lb_algo rr\n    lb_kind NAT\n"
+        "    real_server 192.168.1.1 8080 {\n        weight 1\n    }\n}\n");
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    const auto snap = b.build(config, nullptr, {}, diags);
+    ASSERT_NE(snap, nullptr) << testing::PrintToString(messages(diags));
+    EXPECT_EQ(snap->services().size(), 4u);
+    for (const char* a : {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) {
+        const dp::Service* s = snap->find4(ip(a), htons(80), IPPROTO_TCP);
+        ASSERT_NE(s, nullptr) << a;
+        EXPECT_EQ(s->dests().size(), 1u);
+        EXPECT_TRUE(snap->serves_vip4(ip(a)));
+    }
+    EXPECT_EQ(snap->find4(ip("10.0.0.4"), htons(80), IPPROTO_TCP), nullptr);
+    EXPECT_EQ(snap->find4(ip("10.0.0.1"), htons(443), IPPROTO_TCP), nullptr);
+    EXPECT_NE(snap->find4(ip("10.0.1.1"), htons(443), IPPROTO_TCP), nullptr);
+    EXPECT_FALSE(snap->serves_vip4(ip("10.0.0.4")));
+    // Every expanded service has its own counters (its own identity).
+    EXPECT_NE(snap->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP)->dests()[0].counters,
+              snap->find4(ip("10.0.0.2"), htons(80), IPPROTO_TCP)->dests()[0].counters);
+    const auto m = messages(diags);
+    EXPECT_THAT(m, testing::Contains(HasSubstr("t.conf:4: warning: virtual_server_group G: fwmark 7")));
+    EXPECT_THAT(m, testing::Contains(AllOf(HasSubstr("FWM 9"), HasSubstr("not supported by the data plane"))));
+    EXPECT_FALSE(diags.has_errors());
+}
+
+TEST(SnapshotBuilder, GroupExpansionIsCapped) {
+    const auto config = load(
+        "virtual_server_group BIG {\n"
+        "    10.0.0.0/24 80\n"
+        "}\n" +
+        vs("group BIG", "rr", {"192.168.1.1 8080 1"}));
+    dp::StatsRegistry reg(1);
+    BuildOptions options;
+    options.max_group_expansion = 255;
+    SnapshotBuilder b(reg, options);
+    conf::Diagnostics diags;
+    EXPECT_EQ(b.build(config, nullptr, {}, diags), nullptr);
+    EXPECT_THAT(messages(diags), testing::Contains(AllOf(HasSubstr("t.conf:2: error:"), HasSubstr("BIG"),
+                                                         HasSubstr("256 addresses"))));
+    EXPECT_EQ(reg.dest_count() + reg.service_count(), 0u);  // nothing leaked into the registry
+
+    options.max_group_expansion = 256;
+    SnapshotBuilder fits(reg, options);
+    conf::Diagnostics ok;
+    const auto snap = fits.build(config, nullptr, {}, ok);
+    ASSERT_NE(snap, nullptr);
+    EXPECT_EQ(snap->services().size(), 256u);
+    EXPECT_NE(snap->find4(ip("10.0.0.255"), htons(80), IPPROTO_TCP), nullptr);
+}
+
+TEST(SnapshotBuilder, UnsupportedAlgorithmIsRejectedWithFileAndLine) {
+    const auto config = load(vs("10.0.0.1 80", "rr", {"192.168.1.1 8080 1"}) +
+                             vs("10.0.0.2 80", "sh", {"192.168.1.1 8080 1"}));
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    EXPECT_EQ(b.build(config, nullptr, {}, diags), nullptr);
+    ASSERT_EQ(diags.error_count(), 1u);
+    const std::string line = std::to_string(config.virtual_servers[1].loc.line);
+    EXPECT_EQ(line, "9");
+    EXPECT_THAT(messages(diags), testing::Contains(AllOf(HasSubstr("t.conf:9: error:"), HasSubstr("[10.0.0.2]:80"),
+                                                         HasSubstr("lb_algo sh"), HasSubstr("(t.conf:9)"))));
+    // What the failed build took is unreferenced: the next collect frees it
+    // (no worker registered: the grace period is immediate).
+    dp::SnapshotPublisher pub(1, 1);
+    EXPECT_EQ(reg.collect(pub), 2u);
+    EXPECT_EQ(reg.service_count() + reg.dest_count(), 0u);
+}
+
+TEST(SnapshotBuilder, DirectRoutingSkippedUntilTheDataPlaneRunsIt) {
+    const auto config = load(vs("10.0.0.1 80", "rr", {"192.168.1.1 80 1"}, "DR") +
+                             vs("10.0.0.2 80", "rr", {"192.168.1.1 8080 1"}));
+    dp::StatsRegistry reg(1);
+    conf::Diagnostics diags;
+    const auto snap = SnapshotBuilder(reg).build(config, nullptr, {}, diags);
+    ASSERT_NE(snap, nullptr);
+    EXPECT_EQ(snap->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP), nullptr);
+    EXPECT_NE(snap->find4(ip("10.0.0.2"), htons(80), IPPROTO_TCP), nullptr);
+    EXPECT_THAT(messages(diags), testing::Contains(HasSubstr("lb_kind DR is not supported")));
+
+    BuildOptions with_dr;
+    with_dr.dr = true;
+    conf::Diagnostics diags2;
+    const auto snap2 = SnapshotBuilder(reg, with_dr).build(config, nullptr, {}, diags2);
+    ASSERT_NE(snap2, nullptr);
+    const dp::Service* dr = snap2->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP);
+    ASSERT_NE(dr, nullptr);
+    EXPECT_EQ(dr->fwd(), dp::FwdMethod::dr);
+    EXPECT_EQ(dr->dests()[0].fwd, dp::FwdMethod::dr);
+}
+
+TEST(SnapshotBuilder, WeightOverrideToZeroIsNeverPicked) {
+    const auto config = load(vs("10.0.0.1 80", "rr", {"192.168.1.1 8080 1", "192.168.1.2 8080 1",
+                                                      "192.168.1.3 8080 1"}));
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    WeightOverrides down;
+    down[RsIdentity{vs_identity(config.virtual_servers[0]), *conf::IpAddr::parse("192.168.1.2"), 8080}] = 0;
+    conf::Diagnostics diags;
+    const auto snap = b.build(config, nullptr, down, diags);
+    ASSERT_NE(snap, nullptr);
+    const dp::Service* s = snap->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP);
+    ASSERT_NE(s, nullptr);
+    const dp::Dest* off = dest_named(*s, "192.168.1.2");
+    ASSERT_NE(off, nullptr);
+    EXPECT_EQ(off->weight, 0);
+    int others = 0;
+    for (int i = 0; i < 300; ++i) {
+        const dp::Dest* d = s->pick(dp::SchedFlow{});
+        ASSERT_NE(d, nullptr);
+        EXPECT_NE(d, off);
+        others += d != off;
+    }
+    EXPECT_EQ(others, 300);
+
+    // Every weight 0: no dest at all.
+    for (const char* a : {"192.168.1.1", "192.168.1.3"}) {
+        down[RsIdentity{vs_identity(config.virtual_servers[0]), *conf::IpAddr::parse(a), 8080}] = 0;
+    }
+    conf::Diagnostics diags2;
+    const auto none = b.build(config, snap.get(), down, diags2);
+    ASSERT_NE(none, nullptr);
+    EXPECT_EQ(none->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP)->pick(dp::SchedFlow{}), nullptr);
+}
+
+TEST(SnapshotBuilder, RoundRobinPositionAndCountersCarryOverARebuild) {
+    const std::string text = vs("10.0.0.1 80", "rr", {"192.168.1.1 8080 1", "192.168.1.2 8080 1",
+                                                      "192.168.1.3 8080 1"});
+    const auto config = load(text);
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    const auto first = b.build(config, nullptr, {}, diags);
+    ASSERT_NE(first, nullptr);
+    const dp::Service* s1 = first->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP);
+    EXPECT_EQ(s1->pick(dp::SchedFlow{}), dest_named(*s1, "192.168.1.1"));
+
+    const auto second = b.build(config, first.get(), {}, diags);
+    ASSERT_NE(second, nullptr);
+    EXPECT_GT(second->generation(), first->generation());
+    const dp::Service* s2 = second->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP);
+    EXPECT_NE(s2, s1);
+    EXPECT_EQ(s2->id(), s1->id());
+    EXPECT_EQ(&s2->counters(), &s1->counters());
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(s2->dests()[i].counters, s1->dests()[i].counters);
+    // The walk goes on after .1 instead of starting over.
+    EXPECT_EQ(s2->pick(dp::SchedFlow{}), dest_named(*s2, "192.168.1.2"));
+
+    // Without the previous snapshot it would start at the top.
+    const auto fresh = b.build(config, nullptr, {}, diags);
+    const dp::Service* s3 = fresh->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP);
+    EXPECT_EQ(s3->pick(dp::SchedFlow{}), dest_named(*s3, "192.168.1.1"));
+}
+
+// End to end with the publisher: a real server removed by a reload keeps its
+// counters while a worker may still use the old snapshot, and loses them only
+// after the grace period.
+TEST(SnapshotBuilder, RemovedRealServerCountersFreedAfterTheGracePeriod) {
+    const auto before = load(vs("10.0.0.1 80", "rr", {"192.168.1.1 8080 1", "192.168.1.2 8080 1"}));
+    const auto after = load(vs("10.0.0.1 80", "rr", {"192.168.1.1 8080 1"}));
+    dp::StatsRegistry reg(1);  // declared before the publisher: outlives its snapshots
+    dp::SnapshotPublisher pub(1, 4);
+    SnapshotBuilder b(reg);
+    pub.register_worker(0);
+    conf::Diagnostics diags;
+    ASSERT_EQ(pub.publish(b.build(before, pub.current(), {}, diags)), 0);
+    const dp::Snapshot* held = pub.acquire();  // worker 0's burst
+    const dp::Service* s = held->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP);
+    dp::DestCounters* removed = dest_at(s, "192.168.1.2").counters;
+    dp::DestCounters* kept = dest_at(s, "192.168.1.1").counters;
+    const std::uint32_t removed_id = removed->id;
+
+    ASSERT_EQ(pub.publish(b.build(after, pub.current(), {}, diags)), 0);
+    EXPECT_EQ(dest_at(pub.current()->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP), "192.168.1.1").counters,
+              kept);
+    pub.reclaim();
+    reg.collect(pub);
+    removed->traffic.slot(0).add_in(1, 100);  // the worker still counts on it
+    EXPECT_EQ(reg.dest(removed_id), removed);
+    EXPECT_EQ(reg.dest_count(), 2u);
+
+    pub.quiescent(0);                    // burst over: the old snapshot goes
+    EXPECT_EQ(pub.reclaim(), 1u);
+    EXPECT_EQ(reg.collect(pub), 0u);     // unpublished now, freed after the next grace period
+    EXPECT_EQ(reg.dest(removed_id), nullptr);
+    EXPECT_EQ(reg.dest_count(), 2u);
+    pub.quiescent(0);
+    EXPECT_EQ(reg.collect(pub), 1u);
+    EXPECT_EQ(reg.dest_count(), 1u);
+    EXPECT_NE(reg.find_dest(dp::DestKey{dp::ServiceKey::v4(ip("10.0.0.1"), htons(80), IPPROTO_TCP),
+                                        {ip("192.168.1.1"), 0, 0, 0}, htons(8080), dp::kFamilyInet}),
+              nullptr);
+    pub.unregister_worker(0);
+}
+
+}  // namespace
+}  // namespace kadp::ctl
