@@ -4,17 +4,15 @@
 #include <gtest/gtest.h>
 
 #include "conf/load.h"
+#include "tests/unit/conf/load_fixture.h"
 
 namespace kadp::conf {
 namespace {
 
+using namespace kadp::conf::testing;
+
 using ::testing::ElementsAre;
 using ::testing::Pair;
-
-struct Loaded {
-    Config config;
-    Diagnostics diags;
-};
 
 // One real server 198.18.1.1:8080 in a clean TCP service, with `body` inside
 // real_server (its first line is line 6) and `global` before everything.
@@ -32,17 +30,6 @@ Loaded load_rs(const std::string& body, const std::string& global = "")
 }
 
 const std::vector<Checker>& checkers(const Loaded& l) { return l.config.virtual_servers.at(0).real_servers.at(0).checkers; }
-
-void expect_diag(const Loaded& l, Severity sev, int line, const std::string& text)
-{
-    for (const auto& d : l.diags.all()) {
-        if (d.loc.line == line && d.message.find(text) != std::string::npos) {
-            EXPECT_EQ(d.severity, sev) << d.message;
-            return;
-        }
-    }
-    ADD_FAILURE() << "no diagnostic at line " << line << " containing '" << text << "'";
-}
 
 TEST(CheckerTcp, DefaultsComeFromTheRealServer)
 {

@@ -3,16 +3,13 @@
 #include <gtest/gtest.h>
 
 #include "conf/load.h"
+#include "tests/unit/conf/load_fixture.h"
 
 namespace kadp::conf {
 namespace {
 
 using ::testing::HasSubstr;
-
-struct Loaded {
-    Config config;
-    Diagnostics diags;
-};
+using namespace kadp::conf::testing;
 
 Loaded load(std::string_view text)
 {

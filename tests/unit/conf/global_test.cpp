@@ -4,49 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "conf/load.h"
+#include "tests/unit/conf/load_fixture.h"
 
 namespace kadp::conf {
 namespace {
 
 using ::testing::HasSubstr;
-
-struct Loaded {
-    Config config;
-    Diagnostics diags;
-};
-
-Loaded load(const std::string& text, bool check_kernel = false)
-{
-    Loaded l;
-    LoadOptions options;
-    options.check_host = check_kernel;
-    l.config = load_text(text, "t.conf", options, l.diags);
-    return l;
-}
-
-// The diagnostic at `line` whose message contains `text`, if any.
-const Diagnostic* find(const Loaded& l, int line, const std::string& text)
-{
-    for (const auto& d : l.diags.all())
-        if (d.loc.line == line && d.message.find(text) != std::string::npos) return &d;
-    return nullptr;
-}
-
-void expect_diag(const Loaded& l, Severity sev, int line, const std::string& text)
-{
-    const Diagnostic* d = find(l, line, text);
-    ASSERT_NE(d, nullptr) << "no diagnostic at line " << line << " containing '" << text << "'";
-    EXPECT_EQ(d->severity, sev) << d->message;
-}
-
-std::string all_diags(const Loaded& l)
-{
-    std::string out;
-    for (const auto& d : l.diags.all()) out += Diagnostics::format(d) + "\n";
-    return out;
-}
-
-void expect_clean(const Loaded& l) { EXPECT_TRUE(l.diags.all().empty()) << all_diags(l); }
+using namespace kadp::conf::testing;
 
 TEST(GlobalDefs, DefaultsWithoutGlobalDefs)
 {

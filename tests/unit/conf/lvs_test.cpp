@@ -6,40 +6,13 @@
 #include <algorithm>
 
 #include "conf/load.h"
+#include "tests/unit/conf/load_fixture.h"
 
 namespace kadp::conf {
 namespace {
 
 using ::testing::HasSubstr;
-
-struct Loaded {
-    Config config;
-    Diagnostics diags;
-};
-
-Loaded load(const std::string& text)
-{
-    Loaded l;
-    LoadOptions options;
-    options.check_host = false;
-    l.config = load_text(text, "t.conf", options, l.diags);
-    return l;
-}
-
-// The diagnostic at `line` whose message contains `text`, if any.
-const Diagnostic* find(const Loaded& l, int line, const std::string& text)
-{
-    for (const auto& d : l.diags.all())
-        if (d.loc.line == line && d.message.find(text) != std::string::npos) return &d;
-    return nullptr;
-}
-
-void expect_diag(const Loaded& l, Severity sev, int line, const std::string& text)
-{
-    const Diagnostic* d = find(l, line, text);
-    ASSERT_NE(d, nullptr) << "no diagnostic at line " << line << " containing '" << text << "'";
-    EXPECT_EQ(d->severity, sev) << d->message;
-}
+using namespace kadp::conf::testing;
 
 // A complete service, so tests see only the diagnostics they provoke.
 const char* kClean = R"(virtual_server 198.18.0.1 80 {
