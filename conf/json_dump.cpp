@@ -186,18 +186,6 @@ public:
         source(a.loc);
         w_.end_object();
     }
-    void virtual_ip(const VirtualIp& a)
-    {
-        w_.begin_object();
-        prefix("address", a.address);
-        addr("broadcast", a.broadcast);
-        str_or_null("dev", a.dev);
-        str_or_null("scope", a.scope);
-        str_or_null("label", a.label);
-        w_.member("text", a.text);
-        source(a.loc);
-        w_.end_object();
-    }
     void route(const Route& r)
     {
         w_.begin_object();
@@ -324,10 +312,10 @@ public:
             w_.end_object();
         }
         w_.key("virtual_ipaddress").begin_array();
-        for (const auto& a : v.virtual_ipaddress) virtual_ip(a);
+        for (const auto& a : v.virtual_ipaddress) ip_address(a);
         w_.end_array();
         w_.key("virtual_ipaddress_excluded").begin_array();
-        for (const auto& a : v.virtual_ipaddress_excluded) virtual_ip(a);
+        for (const auto& a : v.virtual_ipaddress_excluded) ip_address(a);
         w_.end_array();
         w_.key("virtual_routes").begin_array();
         for (const auto& r : v.virtual_routes) route(r);

@@ -165,15 +165,9 @@ struct VrrpSyncGroup {
 enum class VrrpState { backup, master };
 enum class AuthType { none, pass, ah };
 
-struct VirtualIp {  // an entry of virtual_ipaddress / virtual_ipaddress_excluded
-    SourceLoc loc;
-    IpPrefix address;
-    IpAddr broadcast;
-    std::string dev;    // empty: the instance's interface
-    std::string scope;
-    std::string label;
-    std::string text;
-};
+// An entry of virtual_ipaddress / virtual_ipaddress_excluded: the same
+// `ip addr` line as static_ipaddress (an empty dev: the instance's interface).
+using VirtualIp = IpAddress;
 
 struct VrrpInstance {
     SourceLoc loc;

@@ -232,7 +232,7 @@ void InstanceParser::addresses(const Node& n, std::vector<VirtualIp>& out)
                                              line.keyword() + "] - ignoring");
             continue;
         }
-        out.push_back(VirtualIp{a->loc, a->address, a->broadcast, a->dev, a->scope, a->label, a->text});
+        out.push_back(std::move(*a));
     }
 }
 
