@@ -1,8 +1,13 @@
 // Runs on: control thread (the main lcore).
 #include "control/run_dataplane.h"
 
+#include <arpa/inet.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
 #include <iostream>
 #include <memory>
+#include <random>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -10,11 +15,14 @@
 #include "conf/load.h"
 #include "control/config_check.h"
 #include "control/event_loop.h"
+#include "control/snapshot_builder.h"
 #include "dataplane/conn_table.h"
 #include "dataplane/eal.h"
-#include "dataplane/forward_nothing_pipeline.h"
 #include "dataplane/lcore_plan.h"
+#include "dataplane/nat_pipeline.h"
+#include "dataplane/neigh_table.h"
 #include "dataplane/port.h"
+#include "dataplane/snapshot.h"
 #include "dataplane/startup_error.h"
 #include "dataplane/worker.h"
 
@@ -63,12 +71,79 @@ void log_worker(const dp::Worker& w, const dp::WorkerPlan& plan, const std::vect
 void log_worker_stats(const dp::Worker& w)
 {
     const auto& s = w.stats();
-    const auto* placeholder = dynamic_cast<const dp::ForwardNothingPipeline*>(&w.pipeline());
     log_line("worker on lcore " + std::to_string(w.info().lcore_id) + " stopped: rx " + std::to_string(s.rx_packets) +
         ", tx " + std::to_string(s.tx_packets) + ", tx dropped (queue full) " + std::to_string(s.tx_dropped_full) +
-        ", tx ring dropped (full) " + std::to_string(s.tx_ring_dropped_full) +
-        (placeholder != nullptr ? ", dropped by the placeholder pipeline " + std::to_string(placeholder->dropped())
-                                : std::string()));
+        ", tx ring dropped (full) " + std::to_string(s.tx_ring_dropped_full));
+}
+
+// Every non-zero outcome counter, summed over the workers: one line, each
+// name once, so tests and operators read totals (per worker: kadpctl, later).
+void log_counter_totals(const dp::WorkerGroup& group)
+{
+    std::vector<const dp::WorkerCounters*> per_worker;
+    for (const auto& w : group.workers())
+        if (const auto* nat = dynamic_cast<const dp::NatPipeline*>(&w->pipeline())) per_worker.push_back(&nat->counters());
+    const dp::CounterTotals totals = dp::sum_counters(std::span<const dp::WorkerCounters* const>(per_worker));
+    std::string line;
+    for (std::size_t i = 0; i < dp::kCounterCount; ++i)
+        if (totals[i] != 0) line += " " + std::string(dp::counter_name(i)) + "=" + std::to_string(totals[i]);
+    log_line("counters (all workers):" + (line.empty() ? std::string(" none") : line));
+}
+
+std::string format_v4(std::uint32_t wire, std::uint16_t port_wire)
+{
+    char buf[INET_ADDRSTRLEN] = {};
+    inet_ntop(AF_INET, &wire, buf, sizeof buf);
+    return std::string(buf) + ":" + std::to_string(ntohs(port_wire));
+}
+
+// One line per real server of the current snapshot: what tests and operators
+// read at shutdown until kadpctl can list them.
+void log_real_servers(const dp::Snapshot* snap)
+{
+    if (snap == nullptr) return;
+    for (const auto& svc : snap->services().services()) {
+        const dp::ServiceKey& k = svc->key();
+        const std::string vs = format_v4(k.addr[0], k.port) + (k.proto == IPPROTO_TCP ? "/tcp" : "/udp");
+        for (const dp::Dest& d : svc->dests()) {
+            if (d.counters == nullptr) continue;
+            const dp::DestTotals t = dp::sum_dest(*d.counters);
+            log_line("real server " + format_v4(d.addr[0], d.port) + " of " + vs + ": conns " +
+                     std::to_string(t.traffic.conns) + ", in packets " + std::to_string(t.traffic.in_packets) +
+                     ", in bytes " + std::to_string(t.traffic.in_bytes) + ", out packets " +
+                     std::to_string(t.traffic.out_packets) + ", out bytes " + std::to_string(t.traffic.out_bytes) +
+                     ", active " + std::to_string(t.active) + ", inactive " + std::to_string(t.inactive));
+        }
+    }
+}
+
+// The pipeline's view of the ports: MAC from the started port, ARP sender
+// address from the first IPv4 address of its interface block.
+std::vector<dp::NatPort> nat_ports(const conf::Dataplane& dpc, const std::vector<dp::PortState>& ports)
+{
+    std::vector<dp::NatPort> out(ports.size());
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        out[i].mac = ports[i].mac;
+        out[i].vlan = static_cast<std::uint16_t>(dpc.interfaces[i].vlan.value_or(0));
+        for (const auto& a : dpc.interfaces[i].address) {
+            if (!a.addr.is_v4()) continue;
+            std::memcpy(&out[i].ip, a.addr.bytes.data(), 4);
+            break;
+        }
+    }
+    return out;
+}
+
+// The services as a snapshot, checked before EAL starts so a bad
+// configuration exits with kExitConfigError and no DPDK noise.
+bool services_valid(const conf::Config& config)
+{
+    dp::StatsRegistry registry(1);
+    SnapshotBuilder builder(registry);
+    conf::Diagnostics diags;
+    const auto snap = builder.build(config, nullptr, {}, diags);
+    for (const auto& d : diags.all()) std::cerr << conf::Diagnostics::format(d) << '\n';
+    return snap != nullptr;
 }
 
 }  // namespace
@@ -101,13 +176,15 @@ int run_daemon(const CliOptions& options)
 int run_dataplane(const CliOptions& options, const conf::Config& config)
 {
     const conf::Dataplane& dpc = *config.dataplane;
+    if (!services_valid(config)) return kExitConfigError;
     try {
         // Before EAL creates its threads, so they inherit the blocked mask.
         block_control_signals();
         EventLoop loop;
 
         // Declaration order is start-up order; destruction runs in reverse:
-        // workers, ports (rings, ports, pools), connection table, EAL.
+        // workers, neighbour table, publisher (the snapshots), stats
+        // registry, ports (rings, ports, pools), connection table, EAL.
         dp::Eal eal(options.eal_args);
         const auto& lcores = eal.worker_lcores();
         const auto workers = static_cast<std::uint32_t>(lcores.size());
@@ -128,21 +205,56 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         log_line("connection table: " + std::to_string(conns->capacity()) + " connections, " +
                  (bytes >= (16u << 20) ? std::to_string(bytes >> 20) + " MiB" : std::to_string((bytes + 1023) >> 10) + " KiB"));
 
+        dp::StatsRegistry registry(workers);
+        dp::SnapshotPublisher publisher(workers, 16);
+        SnapshotBuilder builder(registry);
+        conf::Diagnostics build_diags;
+        auto snap = builder.build(config, nullptr, {}, build_diags);
+        if (!snap) throw dp::StartupError("cannot build the service snapshot");  // services_valid() passed
+        if (publisher.publish(std::move(snap)) != 0) throw dp::StartupError("cannot publish the service snapshot");
+        log_line("services: " + std::to_string(publisher.current()->services().size()) + " virtual, generation " +
+                 std::to_string(publisher.current()->generation()));
+
+        dp::NeighConfig neigh_config;
+        neigh_config.hash_seed = (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+        const auto neigh = dp::NeighTable4::create(neigh_config);
+        if (!neigh) throw dp::StartupError("cannot allocate the neighbour table");
+
+        dp::NatPipelineConfig nat;
+        nat.ports = nat_ports(dpc, ports.ports());
+        nat.conns = conns.get();
+        nat.neigh = neigh.get();
+        nat.publisher = &publisher;
+        nat.registry = &registry;
+
         std::vector<dp::PortRuntime> runtime;
         for (const auto& p : ports.ports()) runtime.push_back({p.port_id, p.tx_ring});
-        dp::WorkerGroup group(plan, lcores, runtime, conns.get(), dp::ForwardNothingPipeline::factory());
+        dp::QuiescentParticipant* const participants[] = {&publisher};
+        dp::WorkerGroup group(plan, lcores, runtime, conns.get(), dp::NatPipeline::factory(std::move(nat)),
+                              participants);
         for (std::size_t i = 0; i < group.workers().size(); ++i) {
             log_worker(*group.workers()[i], plan.workers[i], ports.ports());
         }
         group.launch();
-        log_line("running with " + plural(workers, "worker") + " (placeholder pipeline: packets are counted and dropped)");
+        log_line("running with " + plural(workers, "worker") + " (NAT pipeline)");
 
         LoopHandlers handlers;
         handlers.on_reload = [] { log_line("SIGHUP: reload not implemented yet"); };
+        handlers.on_tick = [&publisher, &registry] {
+            publisher.reclaim();
+            registry.collect(publisher);
+        };
         const int sig = loop.run(handlers);
         log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         group.stop_and_wait();
         for (const auto& w : group.workers()) log_worker_stats(*w);
+        log_counter_totals(group);
+        log_real_servers(publisher.current());
+        // Held packets go back to their pool before the ports free it.
+        rte_mbuf* held[64];
+        for (std::uint32_t k; (k = neigh->drain(held, 64)) != 0;) {
+            for (std::uint32_t i = 0; i < k; ++i) rte_pktmbuf_free(held[i]);
+        }
     } catch (const dp::StartupError& e) {
         log_line(e.what());
         return kExitRunFailed;

@@ -25,6 +25,22 @@ std::array<std::uint32_t, 4> words_v4(const conf::IpAddr& a) {
     return w;
 }
 
+// RouteTable4::build's "FILE:LINE: message" back into a location and a
+// message, so the diagnostic reads like every other config error.
+std::pair<conf::SourceLoc, std::string> split_where(const std::string& error) {
+    const auto sep = error.find(": ");
+    if (sep != std::string::npos) {
+        const std::string where = error.substr(0, sep);
+        const auto colon = where.rfind(':');
+        if (colon != std::string::npos && colon + 1 < where.size() &&
+            where.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
+            return {conf::SourceLoc{where.substr(0, colon), std::stoi(where.substr(colon + 1))},
+                    error.substr(sep + 2)};
+        }
+    }
+    return {conf::SourceLoc{}, error};
+}
+
 std::optional<dp::FwdMethod> fwd_of(conf::LbKind k, const BuildOptions& o) {
     switch (k) {
     case conf::LbKind::nat: return o.nat ? std::optional{dp::FwdMethod::nat} : std::nullopt;
@@ -253,11 +269,20 @@ std::unique_ptr<dp::Snapshot> SnapshotBuilder::build(const conf::Config& config,
     Build b(*registry_, options_, diags);
     for (const conf::VirtualServer& vs : config.virtual_servers) b.expand(config, vs);
     auto services = b.services(prev, overrides);
+    std::unique_ptr<const dp::RouteTable4> routes;
+    if (config.dataplane) {
+        dp::RouteBuild rb = dp::RouteTable4::build(*config.dataplane);
+        for (const std::string& e : rb.errors) {
+            auto [loc, message] = split_where(e);
+            diags.error(loc, std::move(message));
+        }
+        routes = std::move(rb.table);
+    }
     // On error the lease dies here and hands back every reference it took.
     if (diags.error_count() != errors_before) return nullptr;
     dp::ServiceTable table(std::move(services));
     ++generation_;
-    return std::make_unique<dp::Snapshot>(generation_, b.take_lease(), std::move(table));
+    return std::make_unique<dp::Snapshot>(generation_, b.take_lease(), std::move(table), std::move(routes));
 }
 
 }  // namespace kadp::ctl

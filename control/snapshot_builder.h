@@ -11,6 +11,8 @@
 // * fwmark services and fwmark group entries are skipped with a warning (the
 //   data plane does not classify by mark yet), as are IPv6 and SCTP
 //   services and forwarding methods the data plane does not run yet.
+// With a dataplane block, the snapshot also carries its routing table
+// (RouteTable4::build; its errors are errors here).
 // An lb_algo the data plane does not implement is an error naming the
 // virtual server at its file:line; any error means no snapshot (the caller
 // keeps the one it has).

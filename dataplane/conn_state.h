@@ -7,14 +7,9 @@
 #include <cstdint>
 
 #include "dataplane/conn_table.h"
+#include "dataplane/packet_parse.h"  // kTcpFin, kTcpSyn, kTcpRst, kTcpAck
 
 namespace kadp::dp {
-
-// TCP flag bits as in the TCP header's flags byte.
-inline constexpr std::uint8_t kTcpFin = 0x01;
-inline constexpr std::uint8_t kTcpSyn = 0x02;
-inline constexpr std::uint8_t kTcpRst = 0x04;
-inline constexpr std::uint8_t kTcpAck = 0x10;
 
 // The next state of a TCP connection after a packet with `flags` in
 // direction `dir` (in: client -> real server, out: real server -> client),

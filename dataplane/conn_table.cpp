@@ -429,12 +429,18 @@ bool ConnTable4::link(std::uint32_t worker, Conn4* conn, ConnState state) {
 }
 
 bool ConnTable4::remove(std::uint32_t worker, Conn4* conn) {
+    ConnState last;
+    return remove(worker, conn, &last);
+}
+
+bool ConnTable4::remove(std::uint32_t worker, Conn4* conn, ConnState* last) {
     std::uint8_t s = conn->state.load(std::memory_order_relaxed);
     do {
         if (s == kDead) return false;
         // Acquire on success: pairs with link()'s release, so the key
         // fields hashed below are this connection's.
     } while (!conn->state.compare_exchange_weak(s, kDead, std::memory_order_acquire, std::memory_order_relaxed));
+    *last = static_cast<ConnState>(s);
 
     WorkerState& ws = workers_[worker];
     const std::uint32_t idx = index_of(conn);
@@ -454,9 +460,20 @@ bool ConnTable4::set_state(Conn4& conn, ConnState next) {
     return true;
 }
 
+bool ConnTable4::set_state(Conn4& conn, ConnState from, ConnState next) {
+    assert(next != ConnState::dead && from != ConnState::dead);
+    auto expected = static_cast<std::uint8_t>(from);
+    return conn.state.compare_exchange_strong(expected, static_cast<std::uint8_t>(next), std::memory_order_relaxed);
+}
+
 // --- expiry ------------------------------------------------------------------
 
 std::uint32_t ConnTable4::expire_step(std::uint32_t worker, std::uint32_t now_ms, std::uint32_t budget) {
+    return expire_step(worker, now_ms, budget, nullptr, nullptr);
+}
+
+std::uint32_t ConnTable4::expire_step(std::uint32_t worker, std::uint32_t now_ms, std::uint32_t budget,
+                                      ExpireHook hook, void* ctx) {
     WorkerState& ws = workers_[worker];
     const std::uint32_t steps = std::min(budget, ws.sweep_end - ws.sweep_begin);
     std::uint32_t removed = 0;
@@ -467,7 +484,11 @@ std::uint32_t ConnTable4::expire_step(std::uint32_t worker, std::uint32_t now_ms
         // the value set before the connection went live.
         if (c.state.load(std::memory_order_acquire) == kDead) continue;
         if (!ms_reached(now_ms, c.expires_ms.load(std::memory_order_relaxed))) continue;
-        if (remove(worker, &c)) ++removed;
+        ConnState last;
+        if (remove(worker, &c, &last)) {
+            ++removed;
+            if (hook != nullptr) hook(ctx, c, last);
+        }
     }
     return removed;
 }

@@ -168,8 +168,15 @@ public:
     // Unlinks and frees (after a grace period) a connection. Returns false
     // when it is not live: another thread already removed it. Any worker.
     bool remove(std::uint32_t worker, Conn4* conn);
+    // The same, and *last = the live state the removal replaced (what the
+    // caller's per-state counts must drop).
+    bool remove(std::uint32_t worker, Conn4* conn, ConnState* last);
     // Moves a live connection to `next` (not dead); false if it is dead.
     static bool set_state(Conn4& conn, ConnState next);
+    // Moves it from exactly `from` to `next` (one CAS); false when the state
+    // is no longer `from` (another worker moved it, or it died): reload and
+    // decide again. Lets per-state counts follow every transition exactly.
+    static bool set_state(Conn4& conn, ConnState from, ConnState next);
 
     // Expires live connections with expires_ms at or before now_ms
     // (ms_reached): scans up to `budget` entries of this worker's share of
@@ -177,6 +184,12 @@ public:
     // swept without pausing. Returns how many it removed. Each registered
     // worker sweeps its own share.
     std::uint32_t expire_step(std::uint32_t worker, std::uint32_t now_ms, std::uint32_t budget);
+    // The same, calling hook(ctx, conn, last state) for each connection it
+    // removed (still readable: it is only retired), so the caller can drop
+    // the connection from its dest's active/inactive counts.
+    using ExpireHook = void (*)(void* ctx, const Conn4& conn, ConnState last);
+    std::uint32_t expire_step(std::uint32_t worker, std::uint32_t now_ms, std::uint32_t budget, ExpireHook hook,
+                              void* ctx);
 
     // Between bursts: reports a quiescent state and recycles entries whose
     // grace period has passed. Only worker `worker`.

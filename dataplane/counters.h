@@ -84,6 +84,7 @@ namespace kadp::dp {
     X(icmp_error_no_conn, "dropped: ICMP errors quoting no known connection")                                 \
     /* routing and neighbours */                                                                               \
     X(route_miss, "dropped: no route to the real server or next hop")                                         \
+    X(drop_ttl_exceeded, "dropped: TTL 1 or 0 on a packet to forward (no ICMP time exceeded sent)")           \
     X(neigh_unresolved_held, "packets held while the next hop's MAC is resolved")                             \
     X(neigh_unresolved_dropped, "dropped: next hop unresolved and hold queue full or timed out")              \
     X(neigh_held_sent, "held packets sent once their next hop resolved")                                      \
@@ -102,6 +103,7 @@ namespace kadp::dp {
     X(persist_template_hit, "new connections sent to a real server by a persistence template")               \
     X(no_service_rst, "TCP to a VIP on a port with no service: RST sent")                                     \
     X(no_service_icmp_unreach, "UDP to a VIP on a port with no service: ICMP port unreachable sent")          \
+    X(no_service_dropped, "dropped unanswered: an RST, or from a broadcast/multicast source, to a VIP port with no service") \
     /* forwarding */                                                                                           \
     X(nat_in, "packets rewritten client -> real server (destination NAT)")                                    \
     X(nat_out, "replies rewritten real server -> client (source back to the VIP)")                            \

@@ -172,9 +172,26 @@ std::vector<ServiceKey> keys_of(const ServiceTable& table) {
     for (const auto& s : table.services()) keys.push_back(s->key());
     return keys;
 }
+// IPv4 dests as real_server_word keys (a dest port 0 keeps the client's
+// port, so its replies can come from any port: not listed).
+std::vector<ServiceKey> real_server_keys(const ServiceTable& table) {
+    std::vector<ServiceKey> keys;
+    for (const auto& s : table.services()) {
+        for (const Dest& d : s->dests()) {
+            if (d.family != kFamilyInet || d.port == 0) continue;
+            ServiceKey k;
+            k.addr = Snapshot::real_server_word(d.addr[0], d.port, s->proto());
+            k.family = kFamilyInet;
+            keys.push_back(k);
+        }
+    }
+    return keys;
+}
 }  // namespace
 
-Snapshot::Snapshot(std::uint64_t generation, StatsLease lease, ServiceTable services)
-    : lease_(std::move(lease)), services_(std::move(services)), vips_(keys_of(services_)), generation_(generation) {}
+Snapshot::Snapshot(std::uint64_t generation, StatsLease lease, ServiceTable services,
+                   std::unique_ptr<const RouteTable4> routes)
+    : lease_(std::move(lease)), services_(std::move(services)), vips_(keys_of(services_)),
+      real_servers_(real_server_keys(services_)), routes_(std::move(routes)), generation_(generation) {}
 
 }  // namespace kadp::dp

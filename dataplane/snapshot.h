@@ -36,6 +36,7 @@
 
 #include "dataplane/dest_stats.h"
 #include "dataplane/publisher.h"
+#include "dataplane/route_table.h"
 #include "dataplane/service_table.h"
 
 namespace kadp::dp {
@@ -157,8 +158,11 @@ private:
 // One published state of the virtual services.
 class Snapshot {
 public:
-    // Control thread. The VIP set is derived from the services' keys.
-    Snapshot(std::uint64_t generation, StatsLease lease, ServiceTable services);
+    // Control thread. The VIP set and the real-server set are derived from
+    // the services; `routes` (may be null: every route lookup misses) is the
+    // dataplane block's routing table, published and freed with the snapshot.
+    Snapshot(std::uint64_t generation, StatsLease lease, ServiceTable services,
+             std::unique_ptr<const RouteTable4> routes = nullptr);
     Snapshot(const Snapshot&) = delete;
     Snapshot& operator=(const Snapshot&) = delete;
 
@@ -167,6 +171,19 @@ public:
         return services_.find4(vaddr_be, vport_be, proto);
     }
     bool serves_vip4(std::uint32_t addr_be) const { return vips_.contains4(addr_be); }
+    // True when (addr, port, proto) is a real server of some service: a
+    // packet from it with no connection is a NAT reply we cannot map.
+    bool from_real_server4(std::uint32_t addr_be, std::uint16_t port_be, std::uint8_t proto) const {
+        return real_servers_.contains(kFamilyInet, real_server_word(addr_be, port_be, proto));
+    }
+    // Null when the snapshot was built without a dataplane block.
+    const RouteTable4* routes() const { return routes_.get(); }
+    // The VipSet key real_servers_ uses for a dest: the port and protocol
+    // ride in the second address word, so the set tests all three at once.
+    static std::array<std::uint32_t, 4> real_server_word(std::uint32_t addr_be, std::uint16_t port_be,
+                                                         std::uint8_t proto) {
+        return {addr_be, (std::uint32_t{proto} << 16) | port_be, 0, 0};
+    }
     const ServiceTable& services() const { return services_; }
     const VipSet& vips() const { return vips_; }
     // Increases with every build; for logs and kadpctl.
@@ -176,6 +193,8 @@ private:
     StatsLease lease_;  // first member: released after the services are gone
     ServiceTable services_;
     VipSet vips_;
+    VipSet real_servers_;
+    std::unique_ptr<const RouteTable4> routes_;
     std::uint64_t generation_;
 };
 

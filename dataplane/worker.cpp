@@ -30,8 +30,10 @@ std::vector<TxStage::Target> tx_targets(const WorkerPlan& plan, std::span<const 
 }  // namespace
 
 Worker::Worker(const WorkerInfo& info, const WorkerPlan& plan, std::span<const PortRuntime> ports,
-               ConnTable4* conns, std::unique_ptr<PacketPipeline> pipeline, const std::atomic<bool>& stop)
-    : info_(info), conns_(conns), pipeline_(std::move(pipeline)), stop_(&stop), tx_(tx_targets(plan, ports), stats_)
+               ConnTable4* conns, std::unique_ptr<PacketPipeline> pipeline, const std::atomic<bool>& stop,
+               std::span<QuiescentParticipant* const> participants)
+    : info_(info), conns_(conns), participants_(participants.begin(), participants.end()),
+      pipeline_(std::move(pipeline)), stop_(&stop), tx_(tx_targets(plan, ports), stats_)
 {
     for (const RxAssignment& a : plan.rx) rx_.push_back({a.port, ports[a.port].port_id, a.queue});
     for (std::uint16_t p : plan.drains) drains_.push_back({ports[p].tx_ring, ports[p].port_id, plan.tx[p].queue});
@@ -40,6 +42,7 @@ Worker::Worker(const WorkerInfo& info, const WorkerPlan& plan, std::span<const P
 void Worker::run()
 {
     if (conns_ != nullptr) conns_->register_worker(info_.index);
+    for (QuiescentParticipant* p : participants_) p->register_worker(info_.index);
     rte_mbuf* pkts[kRxBurst];
     // Acquire: pairs with the release store in WorkerGroup::stop_and_wait().
     while (!stop_->load(std::memory_order_acquire)) {
@@ -56,9 +59,11 @@ void Worker::run()
         tx_.flush();
         drain_rings();
         if (conns_ != nullptr) conns_->quiescent(info_.index);
+        for (QuiescentParticipant* p : participants_) p->quiescent(info_.index);
     }
     // Offline, so the control thread's grace periods do not wait for us.
     if (conns_ != nullptr) conns_->unregister_worker(info_.index);
+    for (QuiescentParticipant* p : participants_) p->unregister_worker(info_.index);
 }
 
 void Worker::drain_rings()
@@ -81,14 +86,16 @@ void Worker::drain_rings()
 }
 
 WorkerGroup::WorkerGroup(const LcorePlan& plan, std::span<const unsigned> lcores, std::span<const PortRuntime> ports,
-                         ConnTable4* conns, const PipelineFactory& factory)
+                         ConnTable4* conns, const PipelineFactory& factory,
+                         std::span<QuiescentParticipant* const> participants)
 {
     for (std::size_t i = 0; i < plan.workers.size(); ++i) {
         WorkerInfo info;
         info.index = static_cast<std::uint32_t>(i);
         info.lcore_id = lcores[i];
         info.socket_id = static_cast<int>(rte_lcore_to_socket_id(lcores[i]));
-        workers_.push_back(std::make_unique<Worker>(info, plan.workers[i], ports, conns, factory(info), stop_));
+        workers_.push_back(std::make_unique<Worker>(info, plan.workers[i], ports, conns, factory(info), stop_,
+                                                    participants));
     }
 }
 

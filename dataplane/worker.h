@@ -3,8 +3,9 @@
 //
 // The worker loop: poll its RX queues (kRxBurst at a time), hand each burst
 // to its PacketPipeline, transmit what the pipeline sent, drain the TX rings
-// it owns, report an RCU quiescent state to the connection table, and stop
-// when the control thread raises the stop flag.
+// it owns, report an RCU quiescent state to the connection table and to
+// every QuiescentParticipant (the snapshot publisher), and stop when the
+// control thread raises the stop flag.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 
 #include "dataplane/lcore_plan.h"
 #include "dataplane/pipeline.h"
+#include "dataplane/publisher.h"
 #include "dataplane/tx_stage.h"
 #include "dataplane/worker_loop_stats.h"
 
@@ -32,8 +34,11 @@ struct PortRuntime {
 
 class Worker {
 public:
+    // `participants` (not owned, outlive the worker) are registered before
+    // the loop, told quiescent() once per loop and unregistered after it.
     Worker(const WorkerInfo& info, const WorkerPlan& plan, std::span<const PortRuntime> ports, ConnTable4* conns,
-           std::unique_ptr<PacketPipeline> pipeline, const std::atomic<bool>& stop);
+           std::unique_ptr<PacketPipeline> pipeline, const std::atomic<bool>& stop,
+           std::span<QuiescentParticipant* const> participants = {});
 
     // The loop; returns when the stop flag is set. Worker lcore.
     void run();
@@ -57,6 +62,7 @@ private:
     std::vector<RxQueueRef> rx_;
     std::vector<Drain> drains_;
     ConnTable4* conns_;
+    std::vector<QuiescentParticipant*> participants_;
     std::unique_ptr<PacketPipeline> pipeline_;
     const std::atomic<bool>* stop_;
     WorkerLoopStats stats_;
@@ -67,9 +73,11 @@ private:
 // and waits for them if they are still running.
 class WorkerGroup {
 public:
-    // lcores[i] runs plan.workers[i]. conns may be null (no connection table).
+    // lcores[i] runs plan.workers[i]. conns may be null (no connection
+    // table). Every worker reports to each of `participants` (see Worker).
     WorkerGroup(const LcorePlan& plan, std::span<const unsigned> lcores, std::span<const PortRuntime> ports,
-                ConnTable4* conns, const PipelineFactory& factory);
+                ConnTable4* conns, const PipelineFactory& factory,
+                std::span<QuiescentParticipant* const> participants = {});
     ~WorkerGroup();
     WorkerGroup(const WorkerGroup&) = delete;
     WorkerGroup& operator=(const WorkerGroup&) = delete;

@@ -467,8 +467,6 @@ def _vlan() -> Fixture:
         inputs={"lan": [tag(req), tag(gratuitous_arp(CLIENT_MAC, CLIENT_IP)), tag(e)], "srv": []},
         expected={"lan": [tag(arp_reply_to(req, KADP_MAC["lan"], VIP)), tag(echo_reply_to(e))], "srv": []},
         counters={"vlan_passed": 3, "arp_request_answered": 1, "icmp_echo_answered": 1},
-        pending=True,
-        pending_reason="VLAN handling not decided yet (tagged replies, vlan_passed)",
     )
 
 

@@ -184,6 +184,50 @@ TEST(SnapshotBuilder, UnsupportedAlgorithmIsRejectedWithFileAndLine) {
     EXPECT_EQ(reg.service_count() + reg.dest_count(), 0u);
 }
 
+TEST(SnapshotBuilder, DataplaneRoutesRideInTheSnapshot) {
+    const std::string dataplane =
+        "dataplane {\n    interface lan {\n        device \"net_null0\"\n        address 198.18.0.254/24\n    }\n"
+        "    route 198.20.0.0/16 via 198.18.0.1\n}\n";
+    const auto config = load(dataplane + vs("198.18.0.100 80", "rr", {"198.18.0.2 80 1"}));
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    const auto snap = b.build(config, nullptr, {}, diags);
+    ASSERT_NE(snap, nullptr);
+    ASSERT_NE(snap->routes(), nullptr);
+    EXPECT_EQ(snap->routes()->lookup(ip("198.20.1.1")).kind, dp::RouteKind::via);
+    EXPECT_EQ(snap->routes()->lookup(ip("198.20.1.1")).next_hop, ip("198.18.0.1"));
+    EXPECT_TRUE(snap->routes()->is_local(ip("198.18.0.254")));
+    // The real servers are known by address, port and protocol.
+    EXPECT_TRUE(snap->from_real_server4(ip("198.18.0.2"), htons(80), IPPROTO_TCP));
+    EXPECT_FALSE(snap->from_real_server4(ip("198.18.0.2"), htons(81), IPPROTO_TCP));
+    EXPECT_FALSE(snap->from_real_server4(ip("198.18.0.2"), htons(80), IPPROTO_UDP));
+    // Without a dataplane block there is no table.
+    conf::Diagnostics d2;
+    const auto plain = b.build(load(vs("198.18.0.100 80", "rr", {"198.18.0.2 80 1"})), nullptr, {}, d2);
+    ASSERT_NE(plain, nullptr);
+    EXPECT_EQ(plain->routes(), nullptr);
+}
+
+TEST(SnapshotBuilder, BadDataplaneRouteIsAnErrorWithFileAndLine) {
+    const std::string dataplane =
+        "dataplane {\n    interface lan {\n        device \"net_null0\"\n        address 198.18.0.254/24\n    }\n"
+        "    route 198.20.0.0/16 via 198.19.0.1\n}\n";
+    // The loader reports it too; the builder must not trust that it ran.
+    conf::LoadOptions options;
+    options.check_host = false;
+    conf::Diagnostics load_diags;
+    const auto config =
+        conf::load_text(dataplane + vs("198.18.0.100 80", "rr", {"198.18.0.2 80 1"}), "t.conf", options, load_diags);
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    EXPECT_EQ(b.build(config, nullptr, {}, diags), nullptr);
+    ASSERT_EQ(diags.error_count(), 1u);
+    EXPECT_THAT(messages(diags), testing::Contains(AllOf(HasSubstr("t.conf:6: error: route 198.20.0.0/16"),
+                                                         HasSubstr("198.19.0.1"))));
+}
+
 TEST(SnapshotBuilder, DirectRoutingSkippedUntilTheDataPlaneRunsIt) {
     const auto config = load(vs("10.0.0.1 80", "rr", {"192.168.1.1 80 1"}, "DR") +
                              vs("10.0.0.2 80", "rr", {"192.168.1.1 8080 1"}));

@@ -1,0 +1,632 @@
+// Runs on: worker lcores (everything but the constructor and factory, which
+// run on the control thread).
+#include "dataplane/nat_pipeline.h"
+
+#include "dataplane/conn_state.h"
+
+#include <netinet/in.h>
+#include <rte_cycles.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
+
+#include "dataplane/arp.h"
+#include "dataplane/checksum.h"
+#include "dataplane/worker.h"
+
+namespace kadp::dp {
+namespace {
+
+constexpr std::uint8_t kIcmpEchoReply = 0;
+constexpr std::uint8_t kIcmpUnreach = 3;
+constexpr std::uint8_t kIcmpUnreachPort = 3;
+constexpr std::uint8_t kIcmpEchoRequest = 8;
+constexpr std::uint8_t kReplyTtl = 64;
+constexpr std::uint8_t kIcmpErrorTos = 0xc0;
+constexpr std::uint16_t kEthMin = 60;  // Ethernet minimum without FCS: not every PMD pads runts
+
+bool is_tcp(const PacketMeta& meta) { return meta.l3_proto == IPPROTO_TCP; }
+
+// ICMP types that report an error about a packet we may have forwarded.
+bool icmp_is_error(std::uint8_t type) { return type == 3 || type == 4 || type == 5 || type == 11 || type == 12; }
+
+// Addresses no reply may go to: 0.0.0.0/8, multicast, reserved, broadcast.
+bool unanswerable_source(std::uint32_t saddr_be)
+{
+    const std::uint32_t a = host_from_be32(saddr_be);
+    return (a >> 24) == 0 || (a >> 28) >= 14;
+}
+
+void count_enter(DestCounters* dc, ConnState s)
+{
+    if (dc == nullptr) return;
+    (state_is_active(s) ? dc->conns.active : dc->conns.inactive).fetch_add(1, std::memory_order_relaxed);
+}
+void count_leave(DestCounters* dc, ConnState s)
+{
+    if (dc == nullptr) return;
+    (state_is_active(s) ? dc->conns.active : dc->conns.inactive).fetch_sub(1, std::memory_order_relaxed);
+}
+
+// Destination NAT: daddr/dport -> addr/port, IPv4 and L4 checksums updated
+// incrementally (a UDP checksum of 0, "none", stays 0).
+void rewrite_dst(std::uint8_t* frame, const PacketMeta& meta, std::uint32_t addr, std::uint16_t port)
+{
+    std::uint8_t* ip = frame + meta.l3_off;
+    std::uint8_t* l4 = frame + meta.l4_off;
+    store16(ip + kIpv4CheckOffset, csum_replace4(load16(ip + kIpv4CheckOffset), meta.daddr, addr));
+    store32(ip + 16, addr);
+    if (is_tcp(meta)) {
+        std::uint16_t c = csum_replace4(load16(l4 + kTcpCheckOffset), meta.daddr, addr);
+        store16(l4 + kTcpCheckOffset, csum_replace2(c, meta.dport, port));
+    } else {
+        std::uint16_t c = udp_csum_replace4(load16(l4 + kUdpCheckOffset), meta.daddr, addr);
+        store16(l4 + kUdpCheckOffset, udp_csum_replace2(c, meta.dport, port));
+    }
+    store16(l4 + 2, port);
+}
+
+// Source NAT of a reply: saddr/sport -> addr/port.
+void rewrite_src(std::uint8_t* frame, const PacketMeta& meta, std::uint32_t addr, std::uint16_t port)
+{
+    std::uint8_t* ip = frame + meta.l3_off;
+    std::uint8_t* l4 = frame + meta.l4_off;
+    store16(ip + kIpv4CheckOffset, csum_replace4(load16(ip + kIpv4CheckOffset), meta.saddr, addr));
+    store32(ip + 12, addr);
+    if (is_tcp(meta)) {
+        std::uint16_t c = csum_replace4(load16(l4 + kTcpCheckOffset), meta.saddr, addr);
+        store16(l4 + kTcpCheckOffset, csum_replace2(c, meta.sport, port));
+    } else {
+        std::uint16_t c = udp_csum_replace4(load16(l4 + kUdpCheckOffset), meta.saddr, addr);
+        store16(l4 + kUdpCheckOffset, udp_csum_replace2(c, meta.sport, port));
+    }
+    store16(l4, port);
+}
+
+// A fresh 20-byte IPv4 header (no options) for a reply we build.
+void write_ipv4_header(std::uint8_t* ip, std::uint8_t tos, std::uint16_t total_len, bool dont_fragment,
+                       std::uint8_t proto, std::uint32_t saddr, std::uint32_t daddr)
+{
+    ip[0] = 0x45;
+    ip[1] = tos;
+    store16(ip + 2, be16_from_host(total_len));
+    store16(ip + 4, 0);
+    store16(ip + 6, be16_from_host(dont_fragment ? 0x4000 : 0));
+    ip[8] = kReplyTtl;
+    ip[9] = proto;
+    store32(ip + 12, saddr);
+    store32(ip + 16, daddr);
+    store16(ip + kIpv4CheckOffset, ipv4_header_checksum(ip, 20));
+}
+
+// Sets the frame (a single segment from now on) to `len` bytes, zero-padded
+// to the Ethernet minimum. False when the buffer cannot hold it.
+bool set_frame_len(rte_mbuf* m, std::uint16_t len)
+{
+    if (m->nb_segs > 1) {
+        rte_pktmbuf_free(m->next);
+        m->next = nullptr;
+        m->nb_segs = 1;
+    }
+    const std::uint16_t want = len < kEthMin ? kEthMin : len;
+    if (want > m->data_len + rte_pktmbuf_tailroom(m)) return false;
+    if (len < kEthMin) std::memset(mbuf_frame(m) + len, 0, kEthMin - len);
+    m->data_len = want;
+    m->pkt_len = want;
+    return true;
+}
+
+}  // namespace
+
+NatPipeline::NatPipeline(const WorkerInfo& info, NatPipelineConfig config)
+    : info_(info), cfg_(std::move(config)), pool_(cfg_.pool)
+{
+    const std::uint64_t hz = rte_get_tsc_hz();
+    tsc_per_ms_ = hz >= 1000 ? hz / 1000 : 1;
+}
+
+PipelineFactory NatPipeline::factory(NatPipelineConfig config)
+{
+    return [config](const WorkerInfo& info) -> std::unique_ptr<PacketPipeline> {
+        return std::make_unique<NatPipeline>(info, config);
+    };
+}
+
+std::uint32_t NatPipeline::now_ms() const
+{
+    if (cfg_.clock_ms != nullptr) return cfg_.clock_ms();
+    return static_cast<std::uint32_t>(rte_get_tsc_cycles() / tsc_per_ms_);
+}
+
+void NatPipeline::drop(rte_mbuf* m, Counter c)
+{
+    counters_.inc(c);
+    rte_pktmbuf_free(m);
+}
+
+void NatPipeline::transmit(TxStage& out, std::uint16_t port, rte_mbuf* m)
+{
+    counters_.inc(Counter::tx_packets);
+    counters_.add(Counter::tx_bytes, rte_pktmbuf_pkt_len(m));
+    out.send(port, m);
+}
+
+DestCounters* NatPipeline::dest_counters(const Conn4& conn) const
+{
+    return cfg_.registry != nullptr ? cfg_.registry->dest(conn.dest_id) : nullptr;
+}
+
+void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n, TxStage& out)
+{
+    now_ = now_ms();
+    if (pool_ == nullptr) pool_ = pkts[0]->pool;
+    // One acquire per burst (publisher.h's contract); the worker loop
+    // reports the quiescent state after end_of_loop.
+    const Snapshot* snap = cfg_.publisher != nullptr ? cfg_.publisher->acquire() : nullptr;
+    const Burst b{snap, snap != nullptr ? snap->routes() : nullptr, rx.port, &out};
+
+    PacketMeta meta[kRxBurst];
+    ParseVerdict verdict[kRxBurst];
+    FlowKey4 keys[kRxBurst];
+    Conn4* conns[kRxBurst];
+    ConnDir dirs[kRxBurst];
+    std::uint8_t key_of[kRxBurst];  // index into keys, or kNoKey
+    constexpr std::uint8_t kNoKey = 0xff;
+    static_assert(kRxBurst <= ConnTable4::kMaxBulk && kRxBurst < kNoKey);
+
+    counters_.add(Counter::rx_packets, n);
+    created_in_burst_ = false;
+    std::uint32_t nkeys = 0;
+    std::uint64_t bytes = 0;
+    for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        bytes += rte_pktmbuf_pkt_len(m);
+        key_of[i] = kNoKey;
+        const ParseVerdict v = parse_frame(mbuf_frame(m), rte_pktmbuf_data_len(m), meta[i]);
+        verdict[i] = v;
+        counters_.inc(parse_verdict_counter(v));
+        if (parse_malformed(v) || v == ParseVerdict::vlan_qinq) {  // counted by the verdict's own counter
+            rte_pktmbuf_free(m);
+            pkts[i] = nullptr;
+            continue;
+        }
+        if ((meta[i].flags & kPmVlan) != 0) {
+            const std::uint16_t vid = meta[i].vlan_tci & 0x0fff;
+            if (cfg_.ports[rx.port].vlan == 0 || vid != cfg_.ports[rx.port].vlan) {
+                drop(m, Counter::drop_vlan_unknown);
+                pkts[i] = nullptr;
+                continue;
+            }
+            counters_.inc(Counter::vlan_passed);
+        }
+        if (v == ParseVerdict::ok_ipv4_tcp || v == ParseVerdict::ok_ipv4_udp) {
+            key_of[i] = static_cast<std::uint8_t>(nkeys);
+            keys[nkeys++] = FlowKey4{meta[i].saddr, meta[i].daddr, meta[i].sport, meta[i].dport, meta[i].l3_proto};
+        }
+    }
+    counters_.add(Counter::rx_bytes, bytes);
+    // The whole burst's buckets are prefetched before any entry is compared.
+    if (nkeys != 0 && cfg_.conns != nullptr) {
+        cfg_.conns->lookup_bulk(keys, nkeys, conns, dirs);
+    } else {
+        for (std::uint32_t k = 0; k < nkeys; ++k) conns[k] = nullptr;
+    }
+
+    for (std::uint16_t i = 0; i < n; ++i) {
+        rte_mbuf* m = pkts[i];
+        if (m == nullptr) continue;
+        switch (verdict[i]) {
+        case ParseVerdict::ok_arp: handle_arp(b, m, meta[i]); break;
+        case ParseVerdict::ok_ipv4_icmp: handle_icmp(b, m, meta[i]); break;
+        case ParseVerdict::ok_ipv4_tcp:
+        case ParseVerdict::ok_ipv4_udp: {
+            const std::uint8_t k = key_of[i];
+            // The bulk lookup ran before this burst created anything: a
+            // miss after a creation looks again (a SYN and the ACK after
+            // it may share a burst).
+            if (conns[k] == nullptr && created_in_burst_ && cfg_.conns != nullptr) {
+                conns[k] = cfg_.conns->lookup(keys[k], dirs[k]);
+            }
+            handle_l4(b, m, meta[i], conns[k], dirs[k]);
+            break;
+        }
+        case ParseVerdict::ok_ipv4_fragment: drop(m, Counter::drop_ipv4_fragment); break;
+        case ParseVerdict::ok_ipv6: drop(m, Counter::drop_ipv6); break;
+        case ParseVerdict::not_ip: drop(m, Counter::drop_not_ip); break;
+        default: drop(m, Counter::not_for_us); break;  // ok_ipv4_other: VRRP, GRE...; no exception port yet
+        }
+    }
+}
+
+void NatPipeline::handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
+{
+    const NatPort& port = cfg_.ports[b.port];
+    // The port's own addresses, and VIPs: on the port whose connected prefix
+    // holds them (any port when no route says).
+    auto answer_for = [&b](std::uint32_t ip) {
+        const RouteHop4 hop = b.routes != nullptr ? b.routes->lookup(ip) : RouteHop4{};
+        if (hop.kind == RouteKind::local) return hop.port == b.port;
+        if (b.snap == nullptr || !b.snap->serves_vip4(ip)) return false;
+        return hop.kind == RouteKind::none || hop.port == b.port;
+    };
+    bool learn = false;
+    const ArpRx v = arp_input_mbuf(m, meta, port.mac, answer_for, &learn);
+    Counter c;
+    if (arp_rx_counter(v, c)) counters_.inc(c);
+    if (learn && cfg_.neigh != nullptr) {
+        const MacAddr sha = arp_sender_mac(meta);
+        const ArpSource src = arp_learn_source(v);
+        const NeighLearn nl = cfg_.neigh->learn(b.port, meta.arp_spa, sha, src, now_);
+        counters_.inc(learn_counter(src, nl.verdict));
+        for (std::uint32_t h = 0; h < nl.n_held; ++h) {
+            std::memcpy(mbuf_frame(nl.held[h]), sha.data(), 6);
+            counters_.inc(Counter::neigh_held_sent);
+            transmit(*b.out, b.port, nl.held[h]);
+        }
+    }
+    if (v == ArpRx::request_answered) {
+        transmit(*b.out, b.port, m);
+    } else {
+        rte_pktmbuf_free(m);
+    }
+}
+
+void NatPipeline::handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
+{
+    const bool ours = (b.routes != nullptr && b.routes->is_local(meta.daddr)) ||
+                      (b.snap != nullptr && b.snap->serves_vip4(meta.daddr));
+    if (!ours || meta.icmp_type != kIcmpEchoRequest) {
+        // ICMP errors about NAT connections are not translated yet.
+        drop(m, icmp_is_error(meta.icmp_type) ? Counter::icmp_error_no_conn : Counter::not_for_us);
+        return;
+    }
+    if ((meta.flags & kPmFragment) != 0 || unanswerable_source(meta.saddr)) {
+        drop(m, (meta.flags & kPmFragment) != 0 ? Counter::drop_ipv4_fragment : Counter::not_for_us);
+        return;
+    }
+    std::uint8_t* frame = mbuf_frame(m);
+    std::uint8_t* ip = frame + meta.l3_off;
+    std::uint8_t* icmp = frame + meta.l4_off;
+    // Swapping the addresses leaves both checksums' sums unchanged.
+    store32(ip + 12, meta.daddr);
+    store32(ip + 16, meta.saddr);
+    const std::uint16_t old_ttl = load16(ip + 8);
+    ip[8] = kReplyTtl;
+    store16(ip + kIpv4CheckOffset, csum_replace2(load16(ip + kIpv4CheckOffset), old_ttl, load16(ip + 8)));
+    const std::uint16_t old_type = load16(icmp);
+    icmp[0] = kIcmpEchoReply;
+    store16(icmp + kIcmpCheckOffset, csum_replace2(load16(icmp + kIcmpCheckOffset), old_type, load16(icmp)));
+    counters_.inc(Counter::icmp_echo_answered);
+    reply_out(b, m, meta);
+}
+
+// Back to the sender's MAC on the port the packet came in on.
+void NatPipeline::reply_out(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
+{
+    std::uint8_t* eth = mbuf_frame(m) + meta.l2_off;
+    std::memcpy(eth, eth + 6, 6);
+    std::memcpy(eth + 6, cfg_.ports[b.port].mac.data(), 6);
+    transmit(*b.out, b.port, m);
+}
+
+void NatPipeline::handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4* conn, ConnDir dir)
+{
+    if (conn != nullptr) {
+        conn_packet(b, m, meta, *conn, dir);
+        return;
+    }
+    if (b.snap == nullptr) {
+        drop(m, Counter::not_for_us);
+        return;
+    }
+    if (const Service* svc = b.snap->find4(meta.daddr, meta.dport, meta.l3_proto)) {
+        new_conn(b, m, meta, *svc);
+    } else if (b.snap->serves_vip4(meta.daddr)) {
+        no_service(b, m, meta);
+    } else if (b.snap->from_real_server4(meta.saddr, meta.sport, meta.l3_proto)) {
+        drop(m, Counter::nat_reply_no_conn);
+    } else {
+        drop(m, Counter::not_for_us);
+    }
+}
+
+void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const Service& svc)
+{
+    const bool tcp = is_tcp(meta);
+    if (tcp && (meta.tcp_flags & (kTcpSyn | kTcpAck | kTcpRst | kTcpFin)) != kTcpSyn) {
+        drop(m, Counter::conn_not_syn);
+        return;
+    }
+    if (meta.ttl <= 1) {  // before a connection is made for it
+        drop(m, Counter::drop_ttl_exceeded);
+        return;
+    }
+    SchedFlow flow;
+    flow.saddr[0] = meta.saddr;
+    flow.daddr[0] = meta.daddr;
+    flow.sport = meta.sport;
+    flow.dport = meta.dport;
+    flow.family = kFamilyInet;
+    flow.proto = meta.l3_proto;
+    // The snapshot builder only builds NAT services and dests for now.
+    const Dest* d = svc.pick(flow);
+    if (d == nullptr) {
+        drop(m, Counter::sched_no_dest);
+        return;
+    }
+    Conn4* c = cfg_.conns != nullptr ? cfg_.conns->alloc(info_.index) : nullptr;
+    if (c == nullptr) {
+        drop(m, Counter::conn_table_full);
+        return;
+    }
+    c->caddr = meta.saddr;
+    c->vaddr = meta.daddr;
+    c->daddr = d->addr[0];
+    c->cport = meta.sport;
+    c->vport = meta.dport;
+    c->dport = d->port != 0 ? d->port : meta.dport;
+    c->proto = meta.l3_proto;
+    c->fwd = static_cast<std::uint8_t>(FwdMethod::nat);
+    c->svc_id = svc.id();
+    c->dest_id = d->id;
+    c->two_way = 1;
+    std::memset(c->pad_, 0, sizeof c->pad_);
+    const ConnState st = tcp ? next_tcp_state(ConnState::none, ConnDir::in, meta.tcp_flags, false) : ConnState::udp;
+    c->flags.store(0, std::memory_order_relaxed);
+    c->expires_ms.store(now_ + state_timeout_ms(st), std::memory_order_relaxed);
+    // Counted before it is visible: another worker may move it at once.
+    count_enter(d->counters, st);
+    if (!cfg_.conns->link(info_.index, c, st)) {
+        count_leave(d->counters, st);
+        drop(m, Counter::conn_bucket_full);
+        return;
+    }
+    counters_.inc(Counter::conn_new);
+    created_in_burst_ = true;
+    if (d->counters != nullptr) d->counters->traffic.slot(info_.index).add_conn();
+    svc.counters().traffic.slot(info_.index).add_conn();
+    const std::uint32_t len = rte_pktmbuf_pkt_len(m);
+    rewrite_dst(mbuf_frame(m), meta, c->daddr, c->dport);
+    counters_.inc(Counter::nat_in);
+    if (d->counters != nullptr) d->counters->traffic.slot(info_.index).add_in(1, len);
+    svc.counters().traffic.slot(info_.index).add_in(1, len);
+    forward(b, m, meta, c->daddr);
+}
+
+// Follows the TCP state machine with a CAS from the state the decision was
+// made on, so the dest's active/inactive counts move exactly once per
+// transition even when both directions arrive on different workers.
+void NatPipeline::track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags)
+{
+    for (int attempt = 0; attempt < 8; ++attempt) {
+        const auto cur = static_cast<ConnState>(conn.state.load(std::memory_order_relaxed));
+        if (cur == ConnState::dead) return;  // being removed: the remover settles the counts
+        const ConnState next = next_tcp_state(cur, dir, tcp_flags, false);
+        if (next != cur) {
+            if (!ConnTable4::set_state(conn, cur, next)) continue;
+            if (state_is_active(cur) != state_is_active(next)) {
+                DestCounters* dc = dest_counters(conn);
+                count_leave(dc, cur);
+                count_enter(dc, next);
+            }
+            if ((tcp_flags & kTcpRst) != 0) counters_.inc(Counter::conn_reset);
+        }
+        conn.expires_ms.store(now_ + state_timeout_ms(next), std::memory_order_relaxed);
+        return;
+    }
+}
+
+void NatPipeline::conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4& conn, ConnDir dir)
+{
+    if (meta.ttl <= 1) {
+        drop(m, Counter::drop_ttl_exceeded);
+        return;
+    }
+    if (is_tcp(meta)) {
+        track_state(conn, dir, meta.tcp_flags);
+    } else {
+        conn.expires_ms.store(now_ + state_timeout_ms(ConnState::udp), std::memory_order_relaxed);
+    }
+    DestCounters* dc = dest_counters(conn);
+    ServiceCounters* sc = cfg_.registry != nullptr ? cfg_.registry->service(conn.svc_id) : nullptr;
+    const std::uint32_t len = rte_pktmbuf_pkt_len(m);
+    std::uint8_t* frame = mbuf_frame(m);
+    if (dir == ConnDir::in) {
+        counters_.inc(Counter::conn_hit_in);
+        rewrite_dst(frame, meta, conn.daddr, conn.dport);
+        counters_.inc(Counter::nat_in);
+        if (dc != nullptr) dc->traffic.slot(info_.index).add_in(1, len);
+        if (sc != nullptr) sc->traffic.slot(info_.index).add_in(1, len);
+        forward(b, m, meta, conn.daddr);
+        return;
+    }
+    counters_.inc(Counter::conn_hit_out);
+    if ((conn.flags.load(std::memory_order_relaxed) & kConnSeenReply) == 0) {
+        conn.flags.fetch_or(kConnSeenReply, std::memory_order_relaxed);
+    }
+    rewrite_src(frame, meta, conn.vaddr, conn.vport);
+    counters_.inc(Counter::nat_out);
+    if (dc != nullptr) dc->traffic.slot(info_.index).add_out(1, len);
+    if (sc != nullptr) sc->traffic.slot(info_.index).add_out(1, len);
+    forward(b, m, meta, meta.daddr);
+}
+
+void NatPipeline::no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
+{
+    const bool tcp = is_tcp(meta);
+    // Never answer an RST (RFC 793), nor anything that cannot be answered.
+    if ((tcp && (meta.tcp_flags & kTcpRst) != 0) || unanswerable_source(meta.saddr) ||
+        (meta.flags & kPmFragment) != 0) {
+        drop(m, Counter::no_service_dropped);
+        return;
+    }
+    std::uint8_t* frame = mbuf_frame(m);
+    std::uint8_t* ip = frame + meta.l3_off;
+    if (tcp) {
+        // RFC 793 3.4 "Reset Generation", closed port: if the segment has an
+        // ACK, <SEQ=SEG.ACK><CTL=RST>; otherwise <SEQ=0><ACK=SEG.SEQ+SEG.LEN>
+        // <CTL=RST,ACK>, SYN and FIN counting in SEG.LEN.
+        const std::uint8_t* in_tcp = frame + meta.l4_off;
+        const std::uint32_t seq = load_be32(in_tcp + 4);
+        const std::uint32_t ack = load_be32(in_tcp + 8);
+        const std::uint32_t seg_len = static_cast<std::uint32_t>(meta.l4_len - meta.l4_hlen) +
+                                      ((meta.tcp_flags & kTcpSyn) != 0 ? 1U : 0U) +
+                                      ((meta.tcp_flags & kTcpFin) != 0 ? 1U : 0U);
+        const bool has_ack = (meta.tcp_flags & kTcpAck) != 0;
+        std::uint8_t* tcp_out = ip + 20;  // everything needed was read above
+        store16(tcp_out, meta.dport);
+        store16(tcp_out + 2, meta.sport);
+        store32(tcp_out + 4, be32_from_host(has_ack ? ack : 0));
+        store32(tcp_out + 8, be32_from_host(has_ack ? 0 : seq + seg_len));
+        tcp_out[12] = 0x50;
+        tcp_out[13] = has_ack ? kTcpRst : static_cast<std::uint8_t>(kTcpRst | kTcpAck);
+        store16(tcp_out + 14, 0);  // window
+        store16(tcp_out + kTcpCheckOffset, 0);
+        store16(tcp_out + 18, 0);  // urgent pointer
+        store16(tcp_out + kTcpCheckOffset,
+                tcp_checksum(ipv4_pseudo_sum(meta.daddr, meta.saddr, IPPROTO_TCP, 20), tcp_out, 20));
+        write_ipv4_header(ip, 0, 40, true, IPPROTO_TCP, meta.daddr, meta.saddr);  // as Linux sends it
+        if (!set_frame_len(m, static_cast<std::uint16_t>(meta.l3_off + 40))) {
+            drop(m, Counter::no_service_dropped);
+            return;
+        }
+        counters_.inc(Counter::no_service_rst);
+        reply_out(b, m, meta);
+        return;
+    }
+    // ICMP port unreachable (RFC 792/1122) quoting the IP header + 8 bytes.
+    const std::uint16_t quote = static_cast<std::uint16_t>(meta.l3_hlen + 8);
+    const auto total = static_cast<std::uint16_t>(20 + 8 + quote);
+    if (!set_frame_len(m, static_cast<std::uint16_t>(meta.l3_off + total))) {
+        drop(m, Counter::no_service_dropped);
+        return;
+    }
+    std::memmove(ip + 28, ip, quote);
+    std::uint8_t* icmp = ip + 20;
+    icmp[0] = kIcmpUnreach;
+    icmp[1] = kIcmpUnreachPort;
+    store16(icmp + kIcmpCheckOffset, 0);
+    store32(icmp + 4, 0);
+    store16(icmp + kIcmpCheckOffset, icmp4_checksum(icmp, 8U + quote));
+    // TOS 0xc0 (internetwork control) for ICMP errors: RFC 1812 4.3.2.5, as Linux.
+    write_ipv4_header(ip, kIcmpErrorTos, total, false, IPPROTO_ICMP, meta.daddr, meta.saddr);
+    counters_.inc(Counter::no_service_icmp_unreach);
+    reply_out(b, m, meta);
+}
+
+void NatPipeline::forward(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t daddr)
+{
+    const RouteHop4 hop = b.routes != nullptr ? b.routes->lookup(daddr) : RouteHop4{};
+    if (hop.kind == RouteKind::none || hop.port >= cfg_.ports.size() || hop.port >= b.out->port_count()) {
+        drop(m, Counter::route_miss);
+        return;
+    }
+    if (hop.kind == RouteKind::local) {
+        drop(m, Counter::not_for_us);
+        return;
+    }
+    std::uint8_t* ip = mbuf_frame(m) + meta.l3_off;
+    const std::uint16_t old_ttl = load16(ip + 8);
+    ip[8] = static_cast<std::uint8_t>(ip[8] - 1);  // callers dropped TTL <= 1
+    store16(ip + kIpv4CheckOffset, csum_replace2(load16(ip + kIpv4CheckOffset), old_ttl, load16(ip + 8)));
+    std::uint8_t* frame = egress_tag(m, meta, hop.port);  // meta's offsets are stale from here
+    if (frame == nullptr) {
+        drop(m, Counter::mbuf_alloc_fail);
+        return;
+    }
+    std::memcpy(frame + 6, cfg_.ports[hop.port].mac.data(), 6);
+    if (cfg_.neigh == nullptr) {
+        drop(m, Counter::neigh_unresolved_dropped);
+        return;
+    }
+    const NeighResolve r = cfg_.neigh->resolve(hop.port, hop.next_hop, m, now_);
+    switch (r.verdict) {
+    case ResolveVerdict::hit:
+    case ResolveVerdict::hit_probe:
+        std::memcpy(frame, r.mac.data(), 6);
+        transmit(*b.out, hop.port, m);
+        if (r.verdict == ResolveVerdict::hit_probe) send_arp_request(*b.out, hop.port, hop.next_hop, &r.mac);
+        return;
+    case ResolveVerdict::held: counters_.inc(Counter::neigh_unresolved_held); return;
+    case ResolveVerdict::held_request:
+        counters_.inc(Counter::neigh_unresolved_held);
+        send_arp_request(*b.out, hop.port, hop.next_hop, nullptr);
+        return;
+    case ResolveVerdict::hold_full:
+    case ResolveVerdict::failed:
+    case ResolveVerdict::table_full:
+    case ResolveVerdict::busy: drop(m, Counter::neigh_unresolved_dropped); return;
+    }
+    drop(m, Counter::neigh_unresolved_dropped);
+}
+
+// Gives the frame the 802.1Q tag (or none) of the egress port; returns the
+// frame's new start (Ethernet header at offset 0), nullptr when there is no
+// headroom for a tag.
+std::uint8_t* NatPipeline::egress_tag(rte_mbuf* m, const PacketMeta& meta, std::uint16_t port)
+{
+    const std::uint16_t vid = cfg_.ports[port].vlan;
+    const bool tagged = (meta.flags & kPmVlan) != 0;
+    if (!tagged && vid == 0) return mbuf_frame(m);
+    if (tagged && vid != 0) {
+        std::uint8_t* frame = mbuf_frame(m);
+        store16(frame + 14, be16_from_host(static_cast<std::uint16_t>((meta.vlan_tci & 0xf000) | vid)));
+        return frame;
+    }
+    if (tagged) {  // to an untagged port: MACs move 4 bytes up over the tag
+        std::uint8_t* frame = mbuf_frame(m);
+        std::memmove(frame + 4, frame, 12);
+        return reinterpret_cast<std::uint8_t*>(rte_pktmbuf_adj(m, 4));
+    }
+    auto* frame = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, 4));
+    if (frame == nullptr) return nullptr;
+    std::memmove(frame, frame + 4, 12);
+    store16(frame + 12, be16_from_host(kEtherTypeVlan));
+    store16(frame + 14, be16_from_host(vid));
+    return frame;
+}
+
+void NatPipeline::send_arp_request(TxStage& out, std::uint16_t port, std::uint32_t target, const MacAddr* unicast_to)
+{
+    ArpIface ifc;
+    ifc.mac = cfg_.ports[port].mac;
+    ifc.ip = cfg_.ports[port].ip;
+    ifc.vlan_tci = cfg_.ports[port].vlan;
+    ifc.tagged = cfg_.ports[port].vlan != 0;
+    rte_mbuf* m = pool_ != nullptr ? alloc_arp_request(pool_, ifc, target, unicast_to) : nullptr;
+    if (m == nullptr) {
+        counters_.inc(Counter::mbuf_alloc_fail);
+        return;
+    }
+    counters_.inc(Counter::arp_request_sent);
+    transmit(out, port, m);
+}
+
+void NatPipeline::on_expire(void* self, const Conn4& conn, ConnState last)
+{
+    count_leave(static_cast<NatPipeline*>(self)->dest_counters(conn), last);
+}
+
+void NatPipeline::end_of_loop(TxStage& out)
+{
+    now_ = now_ms();
+    if (cfg_.conns != nullptr) {
+        const std::uint32_t removed = cfg_.conns->expire_step(info_.index, now_, cfg_.expire_budget, &on_expire, this);
+        if (removed != 0) counters_.add(Counter::conn_expired, removed);
+    }
+    if (cfg_.neigh != nullptr) {
+        NeighSweep sweep;
+        cfg_.neigh->sweep(cfg_.neigh_sweep_budget, now_, sweep);
+        for (std::uint32_t i = 0; i < sweep.n_requests; ++i) {
+            if (sweep.requests[i].port < cfg_.ports.size() && sweep.requests[i].port < out.port_count()) {
+                send_arp_request(out, sweep.requests[i].port, sweep.requests[i].ip, nullptr);
+            }
+        }
+        if (sweep.n_dropped != 0) {
+            rte_pktmbuf_free_bulk(sweep.dropped, sweep.n_dropped);
+            counters_.add(Counter::neigh_unresolved_dropped, sweep.n_dropped);
+        }
+    }
+}
+
+}  // namespace kadp::dp

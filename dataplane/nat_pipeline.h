@@ -1,0 +1,113 @@
+// Runs on: worker lcores (process, end_of_loop) / control thread (the
+// factory, and reading counters() at any time).
+//
+// The worker's packet path for IPv4 NAT (IPVS's LVS-NAT): parse, answer ARP
+// and ICMP echo for the ports' addresses and the VIPs, connection lookup in
+// bulk, new connections scheduled onto a real server, destination NAT in,
+// source NAT out, incremental checksums, TTL, routing, neighbour resolution,
+// TX. Every outcome bumps one WorkerCounters counter (counters.h).
+//
+// Decisions:
+// * 802.1Q: a port configured with `vlan V` takes frames tagged V
+//   (vlan_passed) and untagged ones; any other tag is dropped as
+//   drop_vlan_unknown (never reflected: that could loop frames through a
+//   switch). Replies built in place keep the received tag (PCP included);
+//   forwarded frames leave with the egress port's tag (VID V, the received
+//   PCP or 0) or untagged, the tag inserted or removed as needed.
+// * TCP without SYN for a service and no connection: dropped (conn_not_syn),
+//   not answered with an RST, as IPVS does: after a failover without
+//   connection sync, an RST would tear down flows the client could retry.
+// * TCP/UDP to a VIP on a port with no service: an RST (RFC 793 reset
+//   generation) / an ICMP port unreachable quoting the IP header + 8 bytes,
+//   sent back to the sender's MAC on the port it came in on, like the echo
+//   reply. Never in answer to an RST or to a broadcast/multicast/zero source.
+// * ICMP errors are not translated for NAT yet (icmp_error_no_conn).
+//
+// Threading: one NatPipeline per worker; the tables it points at (connection
+// table, neighbour table) are shared lock-free; the snapshot is acquired once
+// per burst and the worker loop reports quiescent states.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/conn_table.h"
+#include "dataplane/counters.h"
+#include "dataplane/neigh_table.h"
+#include "dataplane/packet_parse.h"
+#include "dataplane/pipeline.h"
+#include "dataplane/snapshot.h"
+
+struct rte_mempool;
+
+namespace kadp::dp {
+
+// A port as the pipeline sees it, by port index.
+struct NatPort {
+    MacAddr mac{};
+    std::uint32_t ip = 0;     // wire order: the first IPv4 address, sender of our ARP requests (0: none)
+    std::uint16_t vlan = 0;   // 802.1Q VLAN id of the interface, 0: untagged
+};
+
+// Everything a NatPipeline points at; all of it outlives the pipeline.
+struct NatPipelineConfig {
+    std::vector<NatPort> ports;
+    ConnTable4* conns = nullptr;
+    NeighTable4* neigh = nullptr;
+    const SnapshotPublisher* publisher = nullptr;
+    const StatsRegistry* registry = nullptr;  // dest counters of connections (by Conn4::dest_id)
+    rte_mempool* pool = nullptr;              // for ARP requests; null: the pool of the packets received
+    std::uint32_t expire_budget = 256;        // connection entries scanned per loop
+    std::uint32_t neigh_sweep_budget = 16;    // neighbour slots scanned per loop
+    // The coarse clock in ms; null: the TSC. A seam for tests.
+    std::uint32_t (*clock_ms)() = nullptr;
+};
+
+class NatPipeline final : public PacketPipeline {
+public:
+    NatPipeline(const WorkerInfo& info, NatPipelineConfig config);
+
+    void process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n, TxStage& out) override;
+    void end_of_loop(TxStage& out) override;
+
+    // Any thread: this worker's counters (racy reads, see counters.h).
+    const WorkerCounters& counters() const { return counters_; }
+
+    static PipelineFactory factory(NatPipelineConfig config);
+
+private:
+    // What one burst works with, so the helpers need not re-acquire.
+    struct Burst {
+        const Snapshot* snap;
+        const RouteTable4* routes;
+        std::uint16_t port;  // port index the burst came in on
+        TxStage* out;
+    };
+
+    std::uint32_t now_ms() const;
+    void handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
+    void handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
+    void handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4* conn, ConnDir dir);
+    void new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const Service& svc);
+    void conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4& conn, ConnDir dir);
+    void track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags);
+    void no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
+    void forward(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t daddr);
+    void transmit(TxStage& out, std::uint16_t port, rte_mbuf* m);
+    void reply_out(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
+    std::uint8_t* egress_tag(rte_mbuf* m, const PacketMeta& meta, std::uint16_t port);
+    void send_arp_request(TxStage& out, std::uint16_t port, std::uint32_t target, const MacAddr* unicast_to);
+    void drop(rte_mbuf* m, Counter c);
+    DestCounters* dest_counters(const Conn4& conn) const;
+    static void on_expire(void* self, const Conn4& conn, ConnState last);
+
+    WorkerInfo info_;
+    NatPipelineConfig cfg_;
+    rte_mempool* pool_;
+    std::uint64_t tsc_per_ms_ = 1;
+    std::uint32_t now_ = 0;  // the clock as of this burst / loop
+    bool created_in_burst_ = false;  // a connection was linked since the burst's bulk lookup
+    WorkerCounters counters_;
+};
+
+}  // namespace kadp::dp
