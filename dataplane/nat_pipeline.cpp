@@ -48,39 +48,38 @@ void count_leave(DestCounters* dc, ConnState s)
     (state_is_active(s) ? dc->conns.active : dc->conns.inactive).fetch_sub(1, std::memory_order_relaxed);
 }
 
-// Destination NAT: daddr/dport -> addr/port, IPv4 and L4 checksums updated
-// incrementally (a UDP checksum of 0, "none", stays 0).
-void rewrite_dst(std::uint8_t* frame, const PacketMeta& meta, std::uint32_t addr, std::uint16_t port)
+// Rewrites one end of the flow, its address and port, with the IPv4 and
+// TCP/UDP checksums updated incrementally (a UDP checksum of 0, "none",
+// stays 0). Destination NAT on the way in, source NAT on replies.
+enum class FlowEnd { source, destination };
+
+void rewrite_end(std::uint8_t* frame, const PacketMeta& meta, FlowEnd end, std::uint32_t addr, std::uint16_t port)
 {
+    const bool src = end == FlowEnd::source;
+    const std::uint32_t old_addr = src ? meta.saddr : meta.daddr;
+    const std::uint16_t old_port = src ? meta.sport : meta.dport;
     std::uint8_t* ip = frame + meta.l3_off;
     std::uint8_t* l4 = frame + meta.l4_off;
-    store16(ip + kIpv4CheckOffset, csum_replace4(load16(ip + kIpv4CheckOffset), meta.daddr, addr));
-    store32(ip + 16, addr);
+    store16(ip + kIpv4CheckOffset, csum_replace4(load16(ip + kIpv4CheckOffset), old_addr, addr));
+    store32(ip + (src ? 12 : 16), addr);
     if (is_tcp(meta)) {
-        std::uint16_t c = csum_replace4(load16(l4 + kTcpCheckOffset), meta.daddr, addr);
-        store16(l4 + kTcpCheckOffset, csum_replace2(c, meta.dport, port));
+        std::uint16_t c = csum_replace4(load16(l4 + kTcpCheckOffset), old_addr, addr);
+        store16(l4 + kTcpCheckOffset, csum_replace2(c, old_port, port));
     } else {
-        std::uint16_t c = udp_csum_replace4(load16(l4 + kUdpCheckOffset), meta.daddr, addr);
-        store16(l4 + kUdpCheckOffset, udp_csum_replace2(c, meta.dport, port));
+        std::uint16_t c = udp_csum_replace4(load16(l4 + kUdpCheckOffset), old_addr, addr);
+        store16(l4 + kUdpCheckOffset, udp_csum_replace2(c, old_port, port));
     }
-    store16(l4 + 2, port);
+    store16(l4 + (src ? 0 : 2), port);
 }
 
-// Source NAT of a reply: saddr/sport -> addr/port.
+void rewrite_dst(std::uint8_t* frame, const PacketMeta& meta, std::uint32_t addr, std::uint16_t port)
+{
+    rewrite_end(frame, meta, FlowEnd::destination, addr, port);
+}
+
 void rewrite_src(std::uint8_t* frame, const PacketMeta& meta, std::uint32_t addr, std::uint16_t port)
 {
-    std::uint8_t* ip = frame + meta.l3_off;
-    std::uint8_t* l4 = frame + meta.l4_off;
-    store16(ip + kIpv4CheckOffset, csum_replace4(load16(ip + kIpv4CheckOffset), meta.saddr, addr));
-    store32(ip + 12, addr);
-    if (is_tcp(meta)) {
-        std::uint16_t c = csum_replace4(load16(l4 + kTcpCheckOffset), meta.saddr, addr);
-        store16(l4 + kTcpCheckOffset, csum_replace2(c, meta.sport, port));
-    } else {
-        std::uint16_t c = udp_csum_replace4(load16(l4 + kUdpCheckOffset), meta.saddr, addr);
-        store16(l4 + kUdpCheckOffset, udp_csum_replace2(c, meta.sport, port));
-    }
-    store16(l4, port);
+    rewrite_end(frame, meta, FlowEnd::source, addr, port);
 }
 
 // A fresh 20-byte IPv4 header (no options) for a reply we build.
