@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages kadp needs, only those missing (idempotent).
 #   scripts/install-deps.sh build   what building kadp needs
+#   scripts/install-deps.sh demo    build plus what scripts/demo.sh runs (nginx, curl, ...)
 #   scripts/install-deps.sh test    that plus the real peers and tools the tests use
 set -euo pipefail
 
@@ -9,11 +10,13 @@ build_pkgs=(build-essential meson ninja-build pkg-config
             libssl-dev libboost-dev libgtest-dev libgmock-dev)
 test_pkgs=(clang libclang-rt-14-dev keepalived nginx-light python3 python3-scapy
            iproute2 ethtool curl tcpdump procps)
+demo_pkgs=(nginx-light curl ethtool iproute2 procps)
 
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
+  demo) want=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  *) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
 esac
 
 missing=()
