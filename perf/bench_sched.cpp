@@ -1,0 +1,212 @@
+// Runs on: any (a development machine; no EAL). Plain threads stand in for
+// worker lcores picking from one published SchedState.
+//
+// kadp-bench-sched: cost of SchedState::pick() per algorithm (rr, wrr, lc,
+// wlc) for services of 10 and 1,000 real servers, from 1 and 2 threads.
+// Weights are 1 for rr/lc and random 1..100 for wrr/wlc; lc/wlc see random
+// active (0..1000) and inactive (0..5000) counts, which stay fixed during a
+// run (the scan costs the same whatever the counts are). One JSON object per
+// configuration on stdout; figures, never pass/fail.
+// rr/wrr threads share one sequence counter (sched.h), so the 2-thread
+// figures include that cache line bouncing between cores, as it does between
+// workers.
+#include <time.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "dataplane/sched/sched.h"
+
+namespace kadp::perf {
+namespace {
+
+using dp::DestRef;
+using dp::DestStats;
+using dp::SchedAlgo;
+using dp::SchedFlow;
+using dp::SchedState;
+
+constexpr std::uint32_t kChunk = 1024;  // picks between two looks at the stop flag
+
+struct Options {
+    std::vector<std::uint32_t> dest_counts{10, 1000};
+    std::vector<std::uint32_t> thread_counts{1, 2};
+    std::uint32_t duration_ms = 500;
+};
+
+std::uint64_t thread_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+std::uint64_t now_ns() {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count());
+}
+
+// The dests of one service: their stats (identity) and what the scheduler sees.
+struct Service {
+    std::vector<DestStats> stats;
+    std::vector<DestRef> refs;
+    std::unique_ptr<SchedState> sched;
+
+    Service(SchedAlgo algo, std::uint32_t n, std::uint32_t seed) : stats(n) {
+        std::mt19937 rng(seed);
+        const bool weighted = algo == SchedAlgo::wrr || algo == SchedAlgo::wlc;
+        const bool counted = algo == SchedAlgo::lc || algo == SchedAlgo::wlc;
+        std::uniform_int_distribution<std::int32_t> weight(1, 100);
+        std::uniform_int_distribution<std::uint32_t> active(0, 1000), inactive(0, 5000);
+        for (std::uint32_t i = 0; i < n; ++i) {
+            if (counted) {
+                stats[i].active.store(active(rng), std::memory_order_relaxed);
+                stats[i].inactive.store(inactive(rng), std::memory_order_relaxed);
+            }
+            refs.push_back(DestRef{weighted ? weight(rng) : 1, &stats[i]});
+        }
+        sched = std::make_unique<SchedState>(algo, refs);
+    }
+};
+
+struct ThreadResult {
+    std::uint64_t picks = 0;
+    std::uint64_t cpu_ns = 0;
+    std::uint64_t checksum = 0;  // keeps the picks observable
+};
+
+void pick_loop(const SchedState& s, const std::atomic<bool>& go, const std::atomic<bool>& stop,
+               std::atomic<std::uint32_t>& ready, ThreadResult& out) {
+    ready.fetch_add(1);
+    while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+    const std::uint64_t cpu0 = thread_cpu_ns();
+    SchedFlow flow;
+    flow.family = 2;  // AF_INET
+    flow.proto = 6;
+    std::uint64_t picks = 0, sum = 0;
+    while (!stop.load(std::memory_order_relaxed)) {
+        for (std::uint32_t i = 0; i < kChunk; ++i) {
+            flow.sport = static_cast<std::uint16_t>(i);
+            sum += s.pick(flow);
+        }
+        picks += kChunk;
+    }
+    out.cpu_ns = thread_cpu_ns() - cpu0;
+    out.picks = picks;
+    out.checksum = sum;
+}
+
+void run_config(SchedAlgo algo, std::uint32_t dests, std::uint32_t threads, const Options& opt, unsigned cores) {
+    Service svc(algo, dests, 1000 + dests);
+    std::atomic<bool> go{false}, stop{false};
+    std::atomic<std::uint32_t> ready{0};
+    std::vector<ThreadResult> res(threads);
+    std::vector<std::thread> pool;
+    for (std::uint32_t t = 0; t < threads; ++t) {
+        pool.emplace_back(pick_loop, std::cref(*svc.sched), std::cref(go), std::cref(stop), std::ref(ready),
+                          std::ref(res[t]));
+    }
+    while (ready.load() != threads) std::this_thread::yield();
+    const std::uint64_t t0 = now_ns();
+    go.store(true, std::memory_order_release);
+    std::this_thread::sleep_for(std::chrono::milliseconds(opt.duration_ms));
+    stop.store(true);
+    for (auto& th : pool) th.join();
+    const double wall_ns = static_cast<double>(now_ns() - t0);
+
+    ThreadResult sum;
+    for (const auto& r : res) {
+        sum.picks += r.picks;
+        sum.cpu_ns += r.cpu_ns;
+        sum.checksum += r.checksum;
+    }
+    const auto picks = static_cast<double>(std::max<std::uint64_t>(sum.picks, 1));
+    std::printf(
+        "{\"bench\":\"sched\",\"algo\":\"%.*s\",\"dests\":%u,\"threads\":%u,\"cores\":%u,"
+        "\"oversubscribed\":%s,\"exact_order\":%s,\"period\":%llu,\"duration_ms\":%.0f,\"picks\":%llu,"
+        "\"pick_mops\":%.3f,\"pick_ns_per_op_cpu\":%.2f,\"pick_ns_per_op_wall\":%.2f,\"checksum\":%llu}\n",
+        static_cast<int>(dp::sched_name(algo).size()), dp::sched_name(algo).data(), dests, threads, cores,
+        threads > cores ? "true" : "false", svc.sched->exact_order() ? "true" : "false",
+        static_cast<unsigned long long>(svc.sched->period()), wall_ns / 1e6,
+        static_cast<unsigned long long>(sum.picks), picks / wall_ns * 1e3, static_cast<double>(sum.cpu_ns) / picks,
+        wall_ns * threads / picks, static_cast<unsigned long long>(sum.checksum));
+    std::fflush(stdout);
+}
+
+bool parse_list(std::string_view text, std::vector<std::uint32_t>& out) {
+    out.clear();
+    while (!text.empty()) {
+        const auto comma = text.find(',');
+        const std::string_view item = text.substr(0, comma);
+        std::uint32_t v = 0;
+        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
+        if (ec != std::errc() || end != item.data() + item.size() || v == 0) return false;
+        out.push_back(v);
+        if (comma == std::string_view::npos) break;
+        text.remove_prefix(comma + 1);
+    }
+    return !out.empty();
+}
+
+void usage() {
+    std::fprintf(stderr,
+                 "usage: kadp-bench-sched [--quick] [--dests=10,1000] [--threads=1,2] [--duration-ms=N]\n"
+                 "  --quick   20 ms per configuration (smoke test)\n");
+}
+
+int run_main(int argc, char** argv) {
+    Options opt;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "--quick") {
+            opt.duration_ms = 20;
+        } else if (a.starts_with("--dests=")) {
+            if (!parse_list(a.substr(8), opt.dest_counts)) return usage(), 2;
+        } else if (a.starts_with("--threads=")) {
+            if (!parse_list(a.substr(10), opt.thread_counts)) return usage(), 2;
+        } else if (a.starts_with("--duration-ms=")) {
+            std::vector<std::uint32_t> v;
+            if (!parse_list(a.substr(14), v) || v.size() != 1) return usage(), 2;
+            opt.duration_ms = v[0];
+        } else if (a == "--help" || a == "-h") {
+            usage();
+            return 0;
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    for (std::uint32_t d : opt.dest_counts) {
+        if (d > dp::kMaxDests) {
+            std::fprintf(stderr, "kadp-bench-sched: at most %u dests\n", dp::kMaxDests);
+            return 2;
+        }
+    }
+    const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+    std::fprintf(stderr, "kadp-bench-sched: %u cores\n", cores);
+    if (*std::max_element(opt.thread_counts.begin(), opt.thread_counts.end()) > cores) {
+        std::fprintf(stderr,
+                     "kadp-bench-sched: warning: more threads than cores oversubscribe (\"oversubscribed\":true); "
+                     "compare the *_cpu figures\n");
+    }
+    for (const SchedAlgo algo : {SchedAlgo::rr, SchedAlgo::wrr, SchedAlgo::lc, SchedAlgo::wlc}) {
+        for (std::uint32_t dests : opt.dest_counts) {
+            for (std::uint32_t threads : opt.thread_counts) run_config(algo, dests, threads, opt, cores);
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+}  // namespace kadp::perf
+
+int main(int argc, char** argv) { return kadp::perf::run_main(argc, argv); }
