@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -44,8 +45,8 @@
 #include "dataplane/route_table.h"
 #include "dataplane/snapshot.h"
 #include "dataplane/worker.h"
+#include "conf/json_writer.h"
 #include "kadp_version.h"
-#include "perf/kadp_bench_json.h"
 #include "perf/kadp_bench_options.h"
 #include "perf/kadp_bench_traffic.h"
 
@@ -538,13 +539,28 @@ bool is_drop_counter(std::size_t i)
     return dp::counter_name(i).rfind("drop_", 0) == 0 || dp::counter_help(i).find("dropped") != std::string_view::npos;
 }
 
-JsonObject moved_counters(const dp::CounterTotals& t)
+using conf::JsonWriter;
+
+// A figure rounded to `decimals` places, as JSON number text (null when not
+// finite); written with JsonWriter::raw() so reports keep their fixed precision.
+std::string fixed(double v, int decimals = 3)
 {
-    JsonObject j;
+    if (!std::isfinite(v)) return "null";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+// The non-zero counters as one compact JSON object.
+std::string moved_counters(const dp::CounterTotals& t)
+{
+    JsonWriter j(0);
+    j.begin_object();
     for (std::size_t i = 0; i < dp::kCounterCount; ++i) {
-        if (t[i] != 0) j.num(dp::counter_name(i), t[i]);
+        if (t[i] != 0) j.member(dp::counter_name(i), t[i]);
     }
-    return j;
+    j.end_object();
+    return j.take();
 }
 
 int run(const BenchOptions& o)
@@ -663,54 +679,60 @@ int run(const BenchOptions& o)
     const double mpps = kadp.pps() / 1e6;
     const double base_mpps = base.pps() / 1e6;
 
-    JsonObject drops;
+    JsonWriter drops_json(0);
+    drops_json.begin_object();
     std::uint64_t drops_total = 0;
     for (std::size_t i = 0; i < dp::kCounterCount; ++i) {
         if (counters[i] != 0 && is_drop_counter(i)) {
-            drops.num(dp::counter_name(i), counters[i]);
+            drops_json.member(dp::counter_name(i), counters[i]);
             drops_total += counters[i];
         }
     }
     if (loop_stats.tx_dropped_full != 0) {
-        drops.num("loop_tx_dropped_full", loop_stats.tx_dropped_full);
+        drops_json.member("loop_tx_dropped_full", loop_stats.tx_dropped_full);
         drops_total += loop_stats.tx_dropped_full;
     }
+    drops_json.end_object();
+    const std::string drops = drops_json.take();
 
-    JsonObject j;
-    j.str("mode", o.mode)
-        .str("traffic", traffic_name(o.traffic))
-        .num("flows", std::uint64_t{o.flows})
-        .num("servers", std::uint64_t{o.servers})
-        .str("sched", o.sched)
-        .num("frame_bytes", std::uint64_t{kFrameLen})
-        .num("seconds", kadp.seconds)
-        .num("warmup_seconds", o.warmup)
-        .num("packets", kadp.packets)
-        .num("mpps", mpps)
-        .num("ns_per_packet", mpps > 0 ? 1e3 / mpps : 0.0, 2)
-        .num("cycles_per_packet", kadp.packets != 0 ? static_cast<double>(kadp.cycles) / static_cast<double>(kadp.packets) : 0.0, 1)
-        .num("baseline_mpps", base_mpps)
-        .num("baseline_ns_per_packet", base_mpps > 0 ? 1e3 / base_mpps : 0.0, 2)
-        .num("baseline_seconds", base.seconds)
-        .num("baseline_packets", base.packets)
-        .num("ratio", base_mpps > 0 ? mpps / base_mpps : 0.0, 4)
-        .boolean("window_cut_by_table", kadp.cut)
-        .num("conn_table_capacity", std::uint64_t{conns->capacity()})
-        .num("conn_table_bytes", cts.bytes)
-        .num("conn_table_bytes_per_connection", static_cast<double>(cts.bytes) / conns->capacity(), 1)
-        .num("conn_table_in_use", cts.in_use)
-        .num("populate_seconds", pop.seconds)
-        .obj("drops", drops)
-        .num("drops_total", drops_total)
-        .obj("counters", moved_counters(counters))
-        .obj("populate_counters", moved_counters(pop.counters))
-        .obj("loop", JsonObject()
-                         .num("loops", loop_stats.loops)
-                         .num("rx_packets", loop_stats.rx_packets)
-                         .num("rx_bursts", loop_stats.rx_bursts)
-                         .num("tx_packets", loop_stats.tx_packets)
-                         .num("tx_dropped_full", loop_stats.tx_dropped_full)
-                         .num("feeder_topped_up", topped_up));
+    JsonWriter j(0);
+    j.begin_object()
+        .member("mode", o.mode)
+        .member("traffic", traffic_name(o.traffic))
+        .member("flows", std::uint64_t{o.flows})
+        .member("servers", std::uint64_t{o.servers})
+        .member("sched", o.sched)
+        .member("frame_bytes", std::uint64_t{kFrameLen})
+        .key("seconds").raw(fixed(kadp.seconds))
+        .key("warmup_seconds").raw(fixed(o.warmup))
+        .member("packets", kadp.packets)
+        .key("mpps").raw(fixed(mpps))
+        .key("ns_per_packet").raw(fixed(mpps > 0 ? 1e3 / mpps : 0.0, 2))
+        .key("cycles_per_packet")
+        .raw(fixed(kadp.packets != 0 ? static_cast<double>(kadp.cycles) / static_cast<double>(kadp.packets) : 0.0, 1))
+        .key("baseline_mpps").raw(fixed(base_mpps))
+        .key("baseline_ns_per_packet").raw(fixed(base_mpps > 0 ? 1e3 / base_mpps : 0.0, 2))
+        .key("baseline_seconds").raw(fixed(base.seconds))
+        .member("baseline_packets", base.packets)
+        .key("ratio").raw(fixed(base_mpps > 0 ? mpps / base_mpps : 0.0, 4))
+        .member("window_cut_by_table", kadp.cut)
+        .member("conn_table_capacity", std::uint64_t{conns->capacity()})
+        .member("conn_table_bytes", cts.bytes)
+        .key("conn_table_bytes_per_connection").raw(fixed(static_cast<double>(cts.bytes) / conns->capacity(), 1))
+        .member("conn_table_in_use", cts.in_use)
+        .key("populate_seconds").raw(fixed(pop.seconds))
+        .key("drops").raw(drops)
+        .member("drops_total", drops_total)
+        .key("counters").raw(moved_counters(counters))
+        .key("populate_counters").raw(moved_counters(pop.counters))
+        .key("loop").begin_object()
+        .member("loops", loop_stats.loops)
+        .member("rx_packets", loop_stats.rx_packets)
+        .member("rx_bursts", loop_stats.rx_bursts)
+        .member("tx_packets", loop_stats.tx_packets)
+        .member("tx_dropped_full", loop_stats.tx_dropped_full)
+        .member("feeder_topped_up", topped_up)
+        .end_object();
     if (o.stages && kadp.packets != 0) {
         const IsolatedSplit split = isolated_split(o, *conns, pop, o.flows + syns.issued());
         const auto per = [&kadp](std::uint64_t c) { return static_cast<double>(c) / static_cast<double>(kadp.packets); };
@@ -718,34 +740,38 @@ int run(const BenchOptions& o)
         const double eol = per(kadp.stages.end_of_loop);
         const double feed = per(kadp.stages.feeder);
         const double total = per(kadp.cycles);
-        JsonObject st;
-        st.num("parse", split.parse, 1)
-            .num("lookup", split.lookup, 1)
-            .num("nat", process - split.parse - split.lookup, 1)
-            .num("rx_tx_loop", total - process - eol - feed, 1)
-            .num("end_of_loop", eol, 1)
-            .num("feeder", feed, 1)
-            .num("pipeline_process", process, 1)
-            .num("total", total, 1)
-            .num("baseline_feeder", base.packets != 0 ? static_cast<double>(base.stages.feeder) / static_cast<double>(base.packets) : 0.0, 1)
-            .num("baseline_total", base.packets != 0 ? static_cast<double>(base.cycles) / static_cast<double>(base.packets) : 0.0, 1)
-            .str("note",
+        j.key("stages_cycles_per_packet")
+            .begin_object()
+            .key("parse").raw(fixed(split.parse, 1))
+            .key("lookup").raw(fixed(split.lookup, 1))
+            .key("nat").raw(fixed(process - split.parse - split.lookup, 1))
+            .key("rx_tx_loop").raw(fixed(total - process - eol - feed, 1))
+            .key("end_of_loop").raw(fixed(eol, 1))
+            .key("feeder").raw(fixed(feed, 1))
+            .key("pipeline_process").raw(fixed(process, 1))
+            .key("total").raw(fixed(total, 1))
+            .key("baseline_feeder")
+            .raw(fixed(base.packets != 0 ? static_cast<double>(base.stages.feeder) / static_cast<double>(base.packets) : 0.0, 1))
+            .key("baseline_total")
+            .raw(fixed(base.packets != 0 ? static_cast<double>(base.cycles) / static_cast<double>(base.packets) : 0.0, 1))
+            .member("note",
                  "cycles per packet; pipeline_process, end_of_loop, feeder are rdtsc around the calls in the "
                  "measured loop; parse and lookup are measured alone afterwards over the same frames "
                  "(estimate); nat = pipeline_process - parse - lookup (scheduling, NAT rewrite, route, "
-                 "neighbour, TxStage::send); rx_tx_loop = the rest (rx_burst, TX flush = tx_burst, quiescent)");
-        j.obj("stages_cycles_per_packet", st);
+                 "neighbour, TxStage::send); rx_tx_loop = the rest (rx_burst, TX flush = tx_burst, quiescent)")
+            .end_object();
     }
-    j.str("dpdk_version", dp::dpdk_version())
-        .str("kadp_version", KADP_VERSION)
-        .str("cpu_model", cpu_model())
-        .num("tsc_hz", static_cast<std::uint64_t>(hz))
-        .num("worker_lcore", std::uint64_t{lcore})
-        .str("eal_args", eal.joined())
-        .str("command_line", o.command_line);
+    j.member("dpdk_version", dp::dpdk_version())
+        .member("kadp_version", KADP_VERSION)
+        .member("cpu_model", cpu_model())
+        .member("tsc_hz", static_cast<std::uint64_t>(hz))
+        .member("worker_lcore", std::uint64_t{lcore})
+        .member("eal_args", eal.joined())
+        .member("command_line", o.command_line)
+        .end_object();
 
     if (o.json) {
-        std::printf("%s\n", j.dump().c_str());
+        std::printf("%s\n", j.str().c_str());
     } else {
         std::printf("kadp-bench %s, %s traffic, %u flows, %u real servers (%s), %u-byte frames\n", o.mode.c_str(),
                     traffic_name(o.traffic), o.flows, o.servers, o.sched.c_str(), kFrameLen);
@@ -757,8 +783,8 @@ int run(const BenchOptions& o)
         std::printf("  conn table: %u capacity, %.1f B/connection, %llu in use%s\n", conns->capacity(),
                     static_cast<double>(cts.bytes) / conns->capacity(), static_cast<unsigned long long>(cts.in_use),
                     kadp.cut ? " (window cut: table 90% full)" : "");
-        std::printf("  drops: %llu %s\n", static_cast<unsigned long long>(drops_total), drops.dump().c_str());
-        std::printf("  counters: %s\n", moved_counters(counters).dump().c_str());
+        std::printf("  drops: %llu %s\n", static_cast<unsigned long long>(drops_total), drops.c_str());
+        std::printf("  counters: %s\n", moved_counters(counters).c_str());
         std::printf("  DPDK %s, %s\n", dp::dpdk_version().c_str(), cpu_model().c_str());
         std::printf("  command: %s\n", o.command_line.c_str());
         if (o.stages) std::printf("  (per-stage figures: use --json)\n");
