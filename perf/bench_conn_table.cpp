@@ -17,12 +17,10 @@
 // its operations, so they stay meaningful when threads outnumber cores;
 // *_wall and Mops/s figures are what the threads achieved together.
 #include <pthread.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -36,6 +34,7 @@
 #include <vector>
 
 #include "dataplane/conn_table.h"
+#include "bench_util.h"
 
 namespace kadp::perf {
 namespace {
@@ -90,18 +89,6 @@ Conn4* insert(ConnTable4& t, std::uint32_t worker, const FlowSpec& f) {
     c->two_way = 1;  // NAT: the out-direction slot as well
     c->expires_ms.store(UINT32_MAX / 2, std::memory_order_relaxed);
     return t.link(worker, c, ConnState::established) ? c : nullptr;
-}
-
-std::uint64_t thread_cpu_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-            .count());
 }
 
 // One table of `size` live connections, reused for every reader count.
@@ -243,13 +230,7 @@ void run_config(Table& tb, std::uint32_t readers, bool bulk, const Options& opt,
                              std::ref(rres[r]));
     }
     threads.emplace_back(writer_loop, std::ref(tb), std::ref(run), std::ref(wres));
-    while (run.ready.load() != readers + 1) std::this_thread::yield();
-    const std::uint64_t t0 = now_ns();
-    run.go.store(true, std::memory_order_release);
-    std::this_thread::sleep_for(std::chrono::milliseconds(opt.duration_ms));
-    run.stop.store(true);
-    for (auto& th : threads) th.join();
-    const double wall_ns = static_cast<double>(now_ns() - t0);
+    const double wall_ns = timed_window(threads, run.ready, readers + 1, run.go, run.stop, opt.duration_ms);
 
     ReaderResult sum;
     for (const auto& r : rres) {
@@ -268,7 +249,7 @@ void run_config(Table& tb, std::uint32_t readers, bool bulk, const Options& opt,
         "\"writer_ns_per_update_cpu\":%.2f,\"writer_alloc_fail\":%llu,\"insert_ns_single_thread\":%.2f,"
         "\"in_use\":%llu,\"bytes\":%llu,\"bytes_per_conn\":%.2f,\"bytes_per_live_conn\":%.2f}\n",
         tb.size, static_cast<unsigned long long>(s.capacity), readers, readers + 1, cores,
-        readers + 1 > cores ? "true" : "false", bulk ? "bulk32" : "single", opt.present_pct, wall_ns / 1e6,
+        json_bool(readers + 1 > cores), bulk ? "bulk32" : "single", opt.present_pct, wall_ns / 1e6,
         static_cast<unsigned long long>(sum.lookups), static_cast<double>(sum.hits) / lookups,
         lookups / wall_ns * 1e3, static_cast<double>(sum.cpu_ns) / lookups, wall_ns * readers / lookups,
         static_cast<unsigned long long>(wres.updates), static_cast<double>(wres.updates) / wall_ns * 1e3,
@@ -277,21 +258,6 @@ void run_config(Table& tb, std::uint32_t readers, bool bulk, const Options& opt,
         static_cast<double>(s.bytes) / static_cast<double>(s.capacity),
         static_cast<double>(s.bytes) / static_cast<double>(std::max<std::uint64_t>(s.in_use, 1)));
     std::fflush(stdout);
-}
-
-bool parse_list(std::string_view text, std::vector<std::uint32_t>& out) {
-    out.clear();
-    while (!text.empty()) {
-        const auto comma = text.find(',');
-        const std::string_view item = text.substr(0, comma);
-        std::uint32_t v = 0;
-        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
-        if (ec != std::errc() || end != item.data() + item.size() || v == 0) return false;
-        out.push_back(v);
-        if (comma == std::string_view::npos) break;
-        text.remove_prefix(comma + 1);
-    }
-    return !out.empty();
 }
 
 void usage() {
@@ -304,8 +270,7 @@ void usage() {
 
 int run_main(int argc, char** argv) {
     Options opt;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
+    for (const std::string_view a : arguments(argc, argv)) {
         const auto value = [&](std::string_view name) -> std::string_view {
             return a.starts_with(name) ? a.substr(name.size()) : std::string_view{};
         };
@@ -327,12 +292,8 @@ int run_main(int argc, char** argv) {
             std::vector<std::uint32_t> v;
             if (!parse_list(value("--present-pct="), v) || v.size() != 1 || v[0] > 100) return usage(), 2;
             opt.present_pct = v[0];
-        } else if (a == "--help" || a == "-h") {
-            usage();
-            return 0;
         } else {
-            usage();
-            return 2;
+            return help_or_bad_option(a, usage);
         }
     }
     for (std::uint32_t r : opt.readers) {
@@ -348,7 +309,7 @@ int run_main(int argc, char** argv) {
         }
     }
 
-    const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+    const unsigned cores = core_count();
     const std::uint32_t most = *std::max_element(opt.readers.begin(), opt.readers.end()) + 1;
     std::fprintf(stderr, "kadp-bench-conntable: %u cores; each run has its readers plus 1 writer\n", cores);
     if (most > cores) {

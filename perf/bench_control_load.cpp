@@ -16,7 +16,6 @@
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -30,6 +29,7 @@
 #include "conf/load.h"
 #include "control/snapshot_builder.h"
 #include "dataplane/snapshot.h"
+#include "bench_util.h"
 
 namespace kadp::perf {
 namespace {
@@ -96,11 +96,6 @@ bool print_errors(const conf::Diagnostics& diags, const char* stage) {
     return true;
 }
 
-bool parse_u32(std::string_view text, std::uint32_t& v) {
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    return ec == std::errc() && end == text.data() + text.size() && v > 0;
-}
-
 void usage() {
     std::fprintf(stderr,
                  "usage: kadp-bench-control [--quick] [--tcp-check] [--vs=N] [--rs=N] [--repeat=N] "
@@ -112,8 +107,7 @@ void usage() {
 
 int run_main(int argc, char** argv) {
     Options opt;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
+    for (const std::string_view a : arguments(argc, argv)) {
         if (a == "--quick") {
             opt.virtual_servers = 200;
             opt.real_servers = 5;
@@ -128,12 +122,8 @@ int run_main(int argc, char** argv) {
             if (!parse_u32(a.substr(9), opt.repeat)) return usage(), 2;
         } else if (a.starts_with("--write=") && a.size() > 8) {
             opt.write_path = std::string(a.substr(8));
-        } else if (a == "--help" || a == "-h") {
-            usage();
-            return 0;
         } else {
-            usage();
-            return 2;
+            return help_or_bad_option(a, usage);
         }
     }
     // 198.18.0.0/16 and 198.19.0.0/16 hold 65,024 hosts each; ports make
@@ -204,7 +194,7 @@ int run_main(int argc, char** argv) {
         "\"rebuild_ms\":%.2f,\"dump_ms\":%.2f,\"json_bytes\":%zu,\"services\":%zu,\"dests\":%zu,"
         "\"warnings\":%zu,\"peak_rss_kib_start\":%ld,\"peak_rss_kib_after_load\":%ld,"
         "\"peak_rss_kib_after_build\":%ld,\"peak_rss_kib_after_dump\":%ld}\n",
-        opt.virtual_servers, opt.real_servers, opt.tcp_check ? "true" : "false", opt.repeat, text.size(),
+        opt.virtual_servers, opt.real_servers, json_bool(opt.tcp_check), opt.repeat, text.size(),
         generate_ms, load_ms, build_ms, rebuild_ms, dump_ms, json_bytes, services, dests, warnings, rss_start,
         rss_after_load, rss_after_build, rss_after_dump);
     return 0;

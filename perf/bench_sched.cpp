@@ -10,11 +10,8 @@
 // rr/wrr threads share one sequence counter (sched.h), so the 2-thread
 // figures include that cache line bouncing between cores, as it does between
 // workers.
-#include <time.h>
-
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +22,7 @@
 #include <vector>
 
 #include "dataplane/sched/sched.h"
+#include "bench_util.h"
 
 namespace kadp::perf {
 namespace {
@@ -42,18 +40,6 @@ struct Options {
     std::vector<std::uint32_t> thread_counts{1, 2};
     std::uint32_t duration_ms = 500;
 };
-
-std::uint64_t thread_cpu_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000ULL + static_cast<std::uint64_t>(ts.tv_nsec);
-}
-
-std::uint64_t now_ns() {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-            .count());
-}
 
 // The dests of one service: their stats (identity) and what the scheduler sees.
 struct Service {
@@ -115,13 +101,7 @@ void run_config(SchedAlgo algo, std::uint32_t dests, std::uint32_t threads, cons
         pool.emplace_back(pick_loop, std::cref(*svc.sched), std::cref(go), std::cref(stop), std::ref(ready),
                           std::ref(res[t]));
     }
-    while (ready.load() != threads) std::this_thread::yield();
-    const std::uint64_t t0 = now_ns();
-    go.store(true, std::memory_order_release);
-    std::this_thread::sleep_for(std::chrono::milliseconds(opt.duration_ms));
-    stop.store(true);
-    for (auto& th : pool) th.join();
-    const double wall_ns = static_cast<double>(now_ns() - t0);
+    const double wall_ns = timed_window(pool, ready, threads, go, stop, opt.duration_ms);
 
     ThreadResult sum;
     for (const auto& r : res) {
@@ -135,26 +115,11 @@ void run_config(SchedAlgo algo, std::uint32_t dests, std::uint32_t threads, cons
         "\"oversubscribed\":%s,\"exact_order\":%s,\"period\":%llu,\"duration_ms\":%.0f,\"picks\":%llu,"
         "\"pick_mops\":%.3f,\"pick_ns_per_op_cpu\":%.2f,\"pick_ns_per_op_wall\":%.2f,\"checksum\":%llu}\n",
         static_cast<int>(dp::sched_name(algo).size()), dp::sched_name(algo).data(), dests, threads, cores,
-        threads > cores ? "true" : "false", svc.sched->exact_order() ? "true" : "false",
+        json_bool(threads > cores), json_bool(svc.sched->exact_order()),
         static_cast<unsigned long long>(svc.sched->period()), wall_ns / 1e6,
         static_cast<unsigned long long>(sum.picks), picks / wall_ns * 1e3, static_cast<double>(sum.cpu_ns) / picks,
         wall_ns * threads / picks, static_cast<unsigned long long>(sum.checksum));
     std::fflush(stdout);
-}
-
-bool parse_list(std::string_view text, std::vector<std::uint32_t>& out) {
-    out.clear();
-    while (!text.empty()) {
-        const auto comma = text.find(',');
-        const std::string_view item = text.substr(0, comma);
-        std::uint32_t v = 0;
-        const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), v);
-        if (ec != std::errc() || end != item.data() + item.size() || v == 0) return false;
-        out.push_back(v);
-        if (comma == std::string_view::npos) break;
-        text.remove_prefix(comma + 1);
-    }
-    return !out.empty();
 }
 
 void usage() {
@@ -165,8 +130,7 @@ void usage() {
 
 int run_main(int argc, char** argv) {
     Options opt;
-    for (int i = 1; i < argc; ++i) {
-        const std::string_view a = argv[i];
+    for (const std::string_view a : arguments(argc, argv)) {
         if (a == "--quick") {
             opt.duration_ms = 20;
         } else if (a.starts_with("--dests=")) {
@@ -177,12 +141,8 @@ int run_main(int argc, char** argv) {
             std::vector<std::uint32_t> v;
             if (!parse_list(a.substr(14), v) || v.size() != 1) return usage(), 2;
             opt.duration_ms = v[0];
-        } else if (a == "--help" || a == "-h") {
-            usage();
-            return 0;
         } else {
-            usage();
-            return 2;
+            return help_or_bad_option(a, usage);
         }
     }
     for (std::uint32_t d : opt.dest_counts) {
@@ -191,7 +151,7 @@ int run_main(int argc, char** argv) {
             return 2;
         }
     }
-    const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+    const unsigned cores = core_count();
     std::fprintf(stderr, "kadp-bench-sched: %u cores\n", cores);
     if (*std::max_element(opt.thread_counts.begin(), opt.thread_counts.end()) > cores) {
         std::fprintf(stderr,
