@@ -22,7 +22,7 @@ failures=()
 for bin in build/tests/unit/unit_*; do
   [ -f "$bin" ] && [ -x "$bin" ] || continue
   log=$(mktemp)
-  "$bin" --gtest_color=no >"$log" 2>&1
+  timeout 600 "$bin" --gtest_color=no >"$log" 2>&1
   rc=$?
   p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
   f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)

@@ -192,3 +192,23 @@ nat_topo_cleanup() {
   rm -rf /var/run/dpdk/"$NT_PREFIX"-*
   NT_PREFIX='' NT_DIR=''
 }
+
+# --- for test scripts ---------------------------------------------------------------
+# The common start of a netns test: skip (exit 77) without root or a tool,
+# fail without the kadp binary, trap cleanup, and define pass/fail counters
+# (the caller prints "COUNT $passed $failed $skipped" at the end).
+nat_topo_test_start() {
+  local kadp=$1 skip_prefix=${2:-}
+  _nt_skip_all() { echo "SKIP: $skip_prefix$1"; echo "COUNT 0 0 1"; exit 77; }
+  [ "$(id -u)" = 0 ] || _nt_skip_all "needs root"
+  local tool
+  for tool in nginx curl ethtool ip sha256sum; do command -v $tool >/dev/null || _nt_skip_all "no $tool"; done
+  [ -x "$kadp" ] || { echo "FAIL: no kadp binary at $kadp"; echo "COUNT 0 1 0"; exit 1; }
+  NT_KADP=$kadp
+  trap nat_topo_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  passed=0 failed=0 skipped=0
+}
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1: $2"; [ -n "${3:-}" ] && sed 's/^/    | /' "$3" | tail -40; failed=$((failed + 1)); }

@@ -18,20 +18,8 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 KADP=${KADP:-build/kadp}
 
-skip_all() { echo "SKIP: $1"; echo "COUNT 0 0 1"; exit 77; }
-[ "$(id -u)" = 0 ] || skip_all "needs root"
-for tool in nginx curl ethtool ip sha256sum; do command -v $tool >/dev/null || skip_all "no $tool"; done
-[ -x "$KADP" ] || { echo "FAIL: no kadp binary at $KADP"; echo "COUNT 0 1 0"; exit 1; }
-
 . tests/lib/nat_topology.sh
-NT_KADP=$KADP
-trap nat_topo_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-passed=0 failed=0 skipped=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1: $2"; [ -n "${3:-}" ] && sed 's/^/    | /' "$3" | tail -40; failed=$((failed + 1)); }
+nat_topo_test_start "$KADP"
 
 if ! nat_topo_setup "kadp-nat-$$" lan srv; then echo "FAIL: topology setup"; echo "COUNT 0 1 0"; exit 1; fi
 tmp=$NT_DIR
