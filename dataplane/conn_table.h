@@ -21,8 +21,9 @@
 // stats().bytes / stats().capacity is the exact figure.
 //
 // Index: buckets of one cache line holding 8 slots {32-bit signature, entry
-// index + direction bit}. A key has two candidate buckets (two-choice
-// hashing): insert picks the emptier, lookup checks both. Hash: CRC32-C
+// index + direction bit}. A key has two candidate buckets: insert takes the
+// primary while it has a slot to spare, else the emptier of the two; lookup
+// checks the primary, then the alternate. Hash: CRC32-C
 // (rte_hash_crc, SSE4.2) of the 13-byte key; the second bucket is derived
 // from the hash alone so removal can find both.
 //
@@ -157,6 +158,10 @@ public:
     // entries, then compares; out[i] is nullptr on a miss. n <= kMaxBulk.
     void lookup_bulk(const FlowKey4* keys, std::uint32_t n, Conn4** out, ConnDir* dirs) const;
 
+    // Prefetches (for writing) the index line an insert of `key` will use
+    // first. Any thread; a hint only.
+    void prefetch_insert(const FlowKey4& key) const;
+
     // Takes a free entry for `worker` (its own cache, then the shared ring);
     // nullptr when none is free (the caller counts the drop). The entry is
     // dead; fill the key fields and expires_ms, then call link().
@@ -190,6 +195,8 @@ public:
     using ExpireHook = void (*)(void* ctx, const Conn4& conn, ConnState last);
     std::uint32_t expire_step(std::uint32_t worker, std::uint32_t now_ms, std::uint32_t budget, ExpireHook hook,
                               void* ctx);
+    // How many entries worker `worker`'s expire_step sweeps in one round.
+    std::uint32_t sweep_share(std::uint32_t worker) const;
 
     // Between bursts: reports a quiescent state and recycles entries whose
     // grace period has passed. Only worker `worker`.
@@ -227,6 +234,9 @@ private:
     void listing_online() const;
     void listing_offline() const;
     std::uint32_t alt_bucket(std::uint32_t h) const;
+    // Which of its buckets holds a key's slot: 0 primary, 1 alternate, -1
+    // none (ConnTableTestPeer checks the placement policy with it).
+    int bucket_choice(const FlowKey4& key) const;
 
     Conn4* entries_ = nullptr;
     Bucket* buckets_ = nullptr;

@@ -88,6 +88,7 @@ namespace kadp::dp {
     X(neigh_unresolved_held, "packets held while the next hop's MAC is resolved")                             \
     X(neigh_unresolved_dropped, "dropped: next hop unresolved and hold queue full or timed out")              \
     X(neigh_held_sent, "held packets sent once their next hop resolved")                                      \
+    X(neigh_memo_hit, "next hops resolved from the burst's memo, without a neighbour-table lookup")           \
     /* connection table */                                                                                     \
     X(conn_new, "connections created")                                                                        \
     X(conn_table_full, "dropped: new connection with no free entry in the connection table")                  \

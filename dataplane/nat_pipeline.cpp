@@ -8,6 +8,8 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "dataplane/arp.h"
@@ -26,6 +28,18 @@ constexpr std::uint8_t kIcmpErrorTos = 0xc0;
 constexpr std::uint16_t kEthMin = 60;  // Ethernet minimum without FCS: not every PMD pads runts
 
 bool is_tcp(const PacketMeta& meta) { return meta.l3_proto == IPPROTO_TCP; }
+
+// The IPv4 header's TTL+protocol word (as load16 reads it from offset 8)
+// with the TTL byte replaced.
+std::uint16_t with_ttl(std::uint16_t ttl_proto_word, std::uint8_t ttl)
+{
+    std::array<std::uint8_t, 2> b;
+    std::memcpy(b.data(), &ttl_proto_word, 2);
+    b[0] = ttl;
+    std::uint16_t w;
+    std::memcpy(&w, b.data(), 2);
+    return w;
+}
 
 // ICMP types that report an error about a packet we may have forwarded.
 bool icmp_is_error(std::uint8_t type) { return type == 3 || type == 4 || type == 5 || type == 11 || type == 12; }
@@ -175,6 +189,7 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
 
     counters_.add(Counter::rx_packets, n);
     created_in_burst_ = false;
+    for (HopMemo& h : hop_memo_) h.valid = false;
     std::uint32_t nkeys = 0;
     std::uint64_t bytes = 0;
     for (std::uint16_t i = 0; i < n; ++i) {
@@ -210,6 +225,10 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
     } else {
         for (std::uint32_t k = 0; k < nkeys; ++k) conns[k] = nullptr;
     }
+    // Misses that open a connection are scheduled now, all together, so the
+    // index lines their inserts will write are fetched while the burst goes on.
+    NewConnPlan plans[kRxBurst];
+    for (std::uint32_t k = 0; k < nkeys; ++k) plans[k] = conns[k] == nullptr ? plan_new_conn(b, keys[k]) : NewConnPlan{};
 
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
@@ -226,7 +245,7 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
             if (conns[k] == nullptr && created_in_burst_ && cfg_.conns != nullptr) {
                 conns[k] = cfg_.conns->lookup(keys[k], dirs[k]);
             }
-            handle_l4(b, m, meta[i], conns[k], dirs[k]);
+            handle_l4(b, m, meta[i], conns[k], dirs[k], plans[k]);
             break;
         }
         case ParseVerdict::ok_ipv4_fragment: drop(m, Counter::drop_ipv4_fragment); break;
@@ -290,8 +309,9 @@ void NatPipeline::handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& met
     store32(ip + 12, meta.daddr);
     store32(ip + 16, meta.saddr);
     const std::uint16_t old_ttl = load16(ip + 8);
-    ip[8] = kReplyTtl;
-    store16(ip + kIpv4CheckOffset, csum_replace2(load16(ip + kIpv4CheckOffset), old_ttl, load16(ip + 8)));
+    const std::uint16_t new_ttl = with_ttl(old_ttl, kReplyTtl);
+    store16(ip + 8, new_ttl);
+    store16(ip + kIpv4CheckOffset, csum_replace2(load16(ip + kIpv4CheckOffset), old_ttl, new_ttl));
     const std::uint16_t old_type = load16(icmp);
     icmp[0] = kIcmpEchoReply;
     store16(icmp + kIcmpCheckOffset, csum_replace2(load16(icmp + kIcmpCheckOffset), old_type, load16(icmp)));
@@ -308,7 +328,34 @@ void NatPipeline::reply_out(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
     transmit(*b.out, b.port, m);
 }
 
-void NatPipeline::handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4* conn, ConnDir dir)
+// A miss: the service it is for and the real server the scheduler picks,
+// with the index line of the connection's out key prefetched. Scheduled
+// before it is known whether the packet may open a connection (a TCP
+// segment without SYN, TTL 1): the pick then goes unused, which moves an
+// rr/wrr position by one and nothing else.
+NatPipeline::NewConnPlan NatPipeline::plan_new_conn(const Burst& b, const FlowKey4& key)
+{
+    NewConnPlan plan;
+    if (b.snap == nullptr) return plan;
+    plan.svc = b.snap->find4(key.daddr, key.dport, key.proto);
+    if (plan.svc == nullptr) return plan;
+    SchedFlow flow;
+    flow.saddr[0] = key.saddr;
+    flow.daddr[0] = key.daddr;
+    flow.sport = key.sport;
+    flow.dport = key.dport;
+    flow.family = kFamilyInet;
+    flow.proto = key.proto;
+    plan.dest = plan.svc->pick(flow);
+    if (plan.dest != nullptr && cfg_.conns != nullptr) {
+        const std::uint16_t dport = plan.dest->port != 0 ? plan.dest->port : key.dport;
+        cfg_.conns->prefetch_insert(FlowKey4{plan.dest->addr[0], key.saddr, dport, key.sport, key.proto});
+    }
+    return plan;
+}
+
+void NatPipeline::handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4* conn, ConnDir dir,
+                            const NewConnPlan& plan)
 {
     if (conn != nullptr) {
         conn_packet(b, m, meta, *conn, dir);
@@ -318,8 +365,8 @@ void NatPipeline::handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta,
         drop(m, Counter::not_for_us);
         return;
     }
-    if (const Service* svc = b.snap->find4(meta.daddr, meta.dport, meta.l3_proto)) {
-        new_conn(b, m, meta, *svc);
+    if (plan.svc != nullptr) {
+        new_conn(b, m, meta, *plan.svc, plan.dest);
     } else if (b.snap->serves_vip4(meta.daddr)) {
         no_service(b, m, meta);
     } else if (b.snap->from_real_server4(meta.saddr, meta.sport, meta.l3_proto)) {
@@ -329,7 +376,7 @@ void NatPipeline::handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta,
     }
 }
 
-void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const Service& svc)
+void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const Service& svc, const Dest* d)
 {
     const bool tcp = is_tcp(meta);
     if (tcp && (meta.tcp_flags & (kTcpSyn | kTcpAck | kTcpRst | kTcpFin)) != kTcpSyn) {
@@ -340,15 +387,7 @@ void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, 
         drop(m, Counter::drop_ttl_exceeded);
         return;
     }
-    SchedFlow flow;
-    flow.saddr[0] = meta.saddr;
-    flow.daddr[0] = meta.daddr;
-    flow.sport = meta.sport;
-    flow.dport = meta.dport;
-    flow.family = kFamilyInet;
-    flow.proto = meta.l3_proto;
     // The snapshot builder only builds NAT services and dests for now.
-    const Dest* d = svc.pick(flow);
     if (d == nullptr) {
         drop(m, Counter::sched_no_dest);
         return;
@@ -525,9 +564,12 @@ void NatPipeline::forward(const Burst& b, rte_mbuf* m, const PacketMeta& meta, s
         return;
     }
     std::uint8_t* ip = mbuf_frame(m) + meta.l3_off;
+    // TTL - 1 (callers dropped TTL <= 1) on the TTL+protocol word, built in
+    // a register: a byte store read back as a word stalls store forwarding.
     const std::uint16_t old_ttl = load16(ip + 8);
-    ip[8] = static_cast<std::uint8_t>(ip[8] - 1);  // callers dropped TTL <= 1
-    store16(ip + kIpv4CheckOffset, csum_replace2(load16(ip + kIpv4CheckOffset), old_ttl, load16(ip + 8)));
+    const std::uint16_t new_ttl = with_ttl(old_ttl, static_cast<std::uint8_t>(ip[8] - 1));
+    store16(ip + 8, new_ttl);
+    store16(ip + kIpv4CheckOffset, csum_replace2(load16(ip + kIpv4CheckOffset), old_ttl, new_ttl));
     std::uint8_t* frame = egress_tag(m, meta, hop.port);  // meta's offsets are stale from here
     if (frame == nullptr) {
         drop(m, Counter::mbuf_alloc_fail);
@@ -538,13 +580,26 @@ void NatPipeline::forward(const Burst& b, rte_mbuf* m, const PacketMeta& meta, s
         drop(m, Counter::neigh_unresolved_dropped);
         return;
     }
+    // Multiplicative hash: next hops of one subnet differ in their last
+    // byte, the top byte of the wire-order word.
+    HopMemo& memo = hop_memo_[((hop.next_hop ^ hop.port) * 0x9e3779b1U) >> 28];
+    if (memo.valid && memo.ip == hop.next_hop && memo.port == hop.port) {
+        counters_.inc(Counter::neigh_memo_hit);
+        NeighResolve::write_mac_bits(frame, memo.mac_bits);
+        transmit(*b.out, hop.port, m);
+        return;
+    }
     const NeighResolve r = cfg_.neigh->resolve(hop.port, hop.next_hop, m, now_);
+    if (r.verdict == ResolveVerdict::hit) memo = HopMemo{hop.next_hop, hop.port, true, r.mac_bits};
     switch (r.verdict) {
     case ResolveVerdict::hit:
     case ResolveVerdict::hit_probe:
-        std::memcpy(frame, r.mac.data(), 6);
+        r.write_mac(frame);
         transmit(*b.out, hop.port, m);
-        if (r.verdict == ResolveVerdict::hit_probe) send_arp_request(*b.out, hop.port, hop.next_hop, &r.mac);
+        if (r.verdict == ResolveVerdict::hit_probe) {
+            const MacAddr mac = r.mac();
+            send_arp_request(*b.out, hop.port, hop.next_hop, &mac);
+        }
         return;
     case ResolveVerdict::held: counters_.inc(Counter::neigh_unresolved_held); return;
     case ResolveVerdict::held_request:
@@ -609,8 +664,17 @@ void NatPipeline::on_expire(void* self, const Conn4& conn, ConnState last)
 void NatPipeline::end_of_loop(TxStage& out)
 {
     now_ = now_ms();
+    // Timers run once per tick of the ms clock, not once per loop: a busy
+    // worker loops ~100 times a millisecond.
+    const std::uint32_t elapsed = now_ - swept_ms_;
+    if (elapsed == 0) return;
+    swept_ms_ = now_;
     if (cfg_.conns != nullptr) {
-        const std::uint32_t removed = cfg_.conns->expire_step(info_.index, now_, cfg_.expire_budget, &on_expire, this);
+        const std::uint64_t share = cfg_.conns->sweep_share(info_.index);
+        const std::uint64_t period = cfg_.expire_sweep_ms != 0 ? cfg_.expire_sweep_ms : 1;
+        const std::uint64_t budget = std::min<std::uint64_t>(share, (share * elapsed + period - 1) / period);
+        const std::uint32_t removed = cfg_.conns->expire_step(info_.index, now_, static_cast<std::uint32_t>(budget),
+                                                              &on_expire, this);
         if (removed != 0) counters_.add(Counter::conn_expired, removed);
     }
     if (cfg_.neigh != nullptr) {

@@ -28,6 +28,7 @@
 // per burst and the worker loop reports quiescent states.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -57,8 +58,12 @@ struct NatPipelineConfig {
     const SnapshotPublisher* publisher = nullptr;
     const StatsRegistry* registry = nullptr;  // dest counters of connections (by Conn4::dest_id)
     rte_mempool* pool = nullptr;              // for ARP requests; null: the pool of the packets received
-    std::uint32_t expire_budget = 256;        // connection entries scanned per loop
-    std::uint32_t neigh_sweep_budget = 16;    // neighbour slots scanned per loop
+    // Each worker sweeps its share of the connection table for expired
+    // entries once per expire_sweep_ms, a slice at each tick of the ms clock
+    // (so a connection ends at most that long after its timeout, and an idle
+    // or a busy worker spends the same on it).
+    std::uint32_t expire_sweep_ms = 1000;
+    std::uint32_t neigh_sweep_budget = 16;    // neighbour slots scanned per ms tick
     // The coarse clock in ms; null: the TSC. A seam for tests.
     std::uint32_t (*clock_ms)() = nullptr;
 };
@@ -84,11 +89,19 @@ private:
         TxStage* out;
     };
 
+    // What plan_new_conn decided for a packet that missed the table.
+    struct NewConnPlan {
+        const Service* svc = nullptr;  // the virtual service it is for, if any
+        const Dest* dest = nullptr;    // the scheduler's pick (nullptr: none available)
+    };
+
     std::uint32_t now_ms() const;
+    NewConnPlan plan_new_conn(const Burst& b, const FlowKey4& key);
     void handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
     void handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
-    void handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4* conn, ConnDir dir);
-    void new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const Service& svc);
+    void handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4* conn, ConnDir dir,
+                   const NewConnPlan& plan);
+    void new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const Service& svc, const Dest* d);
     void conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4& conn, ConnDir dir);
     void track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags);
     void no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
@@ -101,11 +114,25 @@ private:
     DestCounters* dest_counters(const Conn4& conn) const;
     static void on_expire(void* self, const Conn4& conn, ConnState last);
 
+    // Next hops resolved in this burst: (port, IPv4) -> MAC, direct-mapped,
+    // emptied at each burst. A burst mostly goes to a few next hops (the
+    // real servers, a gateway), and within one burst (one clock reading) a
+    // neighbour that resolved once resolves the same way again.
+    struct HopMemo {
+        std::uint32_t ip = 0;
+        std::uint16_t port = 0;
+        bool valid = false;
+        std::uint64_t mac_bits = 0;
+    };
+    static constexpr std::uint32_t kHopMemoSize = 16;  // indexed by the top 4 bits of a 32-bit hash
+    std::array<HopMemo, kHopMemoSize> hop_memo_{};
+
     WorkerInfo info_;
     NatPipelineConfig cfg_;
     rte_mempool* pool_;
     std::uint64_t tsc_per_ms_ = 1;
     std::uint32_t now_ = 0;  // the clock as of this burst / loop
+    std::uint32_t swept_ms_ = 0;  // when end_of_loop last ran the timers
     bool created_in_burst_ = false;  // a connection was linked since the burst's bulk lookup
     WorkerCounters counters_;
 };

@@ -2,6 +2,8 @@
 // (create, lookup, drain). The concurrency contract is in neigh_table.h.
 #include "dataplane/neigh_table.h"
 
+#include <bit>
+#include <cstring>
 #include <new>
 
 #include "dataplane/conn_table.h"  // ms_reached
@@ -37,7 +39,13 @@ std::uint64_t mac_bits(const MacAddr& m)
 MacAddr mac_of(std::uint64_t word)
 {
     MacAddr m;
-    for (std::size_t i = 0; i < 6; ++i) m[i] = static_cast<std::uint8_t>(word >> (8 * i));
+    if constexpr (std::endian::native == std::endian::little) {
+        // One 6-byte copy out of a register: a byte-by-byte build would be
+        // read back as 4 + 2 bytes by the frame copy and stall store forwarding.
+        std::memcpy(m.data(), &word, m.size());
+    } else {
+        for (std::size_t i = 0; i < 6; ++i) m[i] = static_cast<std::uint8_t>(word >> (8 * i));
+    }
     return m;
 }
 constexpr NeighState state_of(std::uint64_t word) { return static_cast<NeighState>((word >> 48) & 0xf); }
@@ -183,7 +191,7 @@ NeighResolve NeighTable4::hold(Entry& e, std::uint64_t word, rte_mbuf* m, Resolv
         if (!slot.compare_exchange_strong(mine, nullptr, std::memory_order_seq_cst)) return {ok, {}};
         const NeighState s = state_of(now);
         if (gen_of(now) == gen_of(word) && (s == NeighState::reachable || s == NeighState::stale)) {
-            return {ResolveVerdict::hit, mac_of(now)};
+            return {ResolveVerdict::hit, now & kMacMask};
         }
         return {ResolveVerdict::failed, {}};
     }
@@ -212,15 +220,15 @@ NeighResolve NeighTable4::resolve(std::uint16_t port, std::uint32_t ip, rte_mbuf
             return {ResolveVerdict::busy, {}};
         case NeighState::reachable:
             if (now_ms - e.state_ms.load(std::memory_order_relaxed) < cfg_.reachable_ms) {
-                return {ResolveVerdict::hit, mac_of(w)};
+                return {ResolveVerdict::hit, w & kMacMask};
             }
             [[fallthrough]];
         case NeighState::stale: {
             const std::uint64_t p = e.probe.load(std::memory_order_relaxed);
             if (probe_count(p) < cfg_.max_probes) {
-                return {claim_probe(e, now_ms) ? ResolveVerdict::hit_probe : ResolveVerdict::hit, mac_of(w)};
+                return {claim_probe(e, now_ms) ? ResolveVerdict::hit_probe : ResolveVerdict::hit, w & kMacMask};
             }
-            if (now_ms - probe_ms(p) < cfg_.retrans_ms) return {ResolveVerdict::hit, mac_of(w)};
+            if (now_ms - probe_ms(p) < cfg_.retrans_ms) return {ResolveVerdict::hit, w & kMacMask};
             // Probes went unanswered: resolve again from scratch (broadcast).
             const std::uint64_t next = with(w, 0, NeighState::incomplete);
             if (e.word.compare_exchange_strong(w, next, std::memory_order_seq_cst)) {

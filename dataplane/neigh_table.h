@@ -75,7 +75,9 @@
 
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 
 #include "dataplane/counters.h"
@@ -113,7 +115,26 @@ enum class ResolveVerdict : std::uint8_t {
 
 struct NeighResolve {
     ResolveVerdict verdict;
-    MacAddr mac;  // hit / hit_probe
+    // hit / hit_probe: the MAC, its first byte in the lowest bits. A word,
+    // not a byte array, so the result comes back in registers: one packed
+    // on the stack byte by byte and read back whole stalls store forwarding.
+    std::uint64_t mac_bits = 0;
+
+    MacAddr mac() const {
+        MacAddr m;
+        for (std::size_t i = 0; i < m.size(); ++i) m[i] = static_cast<std::uint8_t>(mac_bits >> (8 * i));
+        return m;
+    }
+    // The MAC into a frame's destination field.
+    void write_mac(std::uint8_t* dst) const { write_mac_bits(dst, mac_bits); }
+
+    static void write_mac_bits(std::uint8_t* dst, std::uint64_t bits) {
+        if constexpr (std::endian::native == std::endian::little) {
+            std::memcpy(dst, &bits, 6);
+        } else {
+            for (std::size_t i = 0; i < 6; ++i) dst[i] = static_cast<std::uint8_t>(bits >> (8 * i));
+        }
+    }
 };
 
 // Counters for a resolve verdict: up to two (second is tx_packets when unused).

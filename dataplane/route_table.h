@@ -26,6 +26,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -110,7 +111,9 @@ private:
     // address's bytes sit in memory in network order.
     static std::uint32_t daddr_byte(std::uint32_t wire, unsigned level)
     {
-        return reinterpret_cast<const std::uint8_t*>(&wire)[level];
+        // A shift, not a byte read through memory: keeps the address in a register.
+        if constexpr (std::endian::native == std::endian::little) return (wire >> (8 * level)) & 0xffU;
+        return (wire >> (24 - 8 * level)) & 0xffU;
     }
     void insert(const RouteEntry4& r, std::uint32_t hop);
 

@@ -24,7 +24,7 @@ namespace kadp::dp {
 
 class ConnTable4;
 
-inline constexpr std::uint16_t kRxBurst = 32;
+inline constexpr std::uint16_t kRxBurst = 64;
 
 // What a worker needs of a port; fixed after PortSet::start().
 struct PortRuntime {

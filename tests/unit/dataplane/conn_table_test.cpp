@@ -348,9 +348,49 @@ struct ConnTableTestPeer {
         const std::uint32_t h = ConnTable4::hash(k);
         return {h & t.bucket_mask_, t.alt_bucket(h)};
     }
+    static std::uint32_t primary(const ConnTable4& t, const FlowKey4& k) { return ConnTable4::hash(k) & t.bucket_mask_; }
+    // Which bucket holds the key's slot: 0 primary, 1 alternate, -1 none.
+    static int where(const ConnTable4& t, const FlowKey4& k) { return t.bucket_choice(k); }
 };
 
 namespace {
+
+TEST(ConnTable, KeysFillTheirPrimaryBucketBeforeTheAlternateAndBulkLookupFindsBoth) {
+    auto t = make_table(kSmall, 1);
+    ASSERT_TRUE(t);
+    // 10 one-way flows sharing a primary bucket: 7 stay there (one slot is
+    // kept for the two-choice fallback), the rest go to their alternates.
+    const std::uint32_t primary = ConnTableTestPeer::primary(*t, in_key(make_flow(0, false)));
+    std::vector<Flow> flows;
+    for (std::uint32_t n = 0; n < (1U << 24) && flows.size() < 10; ++n) {
+        const Flow f = make_flow(n, false);
+        if (ConnTableTestPeer::primary(*t, in_key(f)) == primary) flows.push_back(f);
+    }
+    ASSERT_EQ(flows.size(), 10U);
+    for (const Flow& f : flows) ASSERT_NE(add(*t, 0, f), nullptr);
+    int in_primary = 0;
+    for (const Flow& f : flows) {
+        const int w = ConnTableTestPeer::where(*t, in_key(f));
+        ASSERT_NE(w, -1);
+        in_primary += w == 0 ? 1 : 0;
+    }
+    EXPECT_EQ(in_primary, 7);
+    // One bulk call over hits in either bucket and misses, interleaved.
+    std::vector<FlowKey4> keys;
+    for (std::uint32_t i = 0; i < flows.size(); ++i) {
+        keys.push_back(in_key(flows[i]));
+        keys.push_back(in_key(make_flow((1U << 23) + i, false)));  // never added
+    }
+    std::vector<Conn4*> out(keys.size());
+    std::vector<ConnDir> dirs(keys.size());
+    t->lookup_bulk(keys.data(), static_cast<std::uint32_t>(keys.size()), out.data(), dirs.data());
+    for (std::uint32_t i = 0; i < flows.size(); ++i) {
+        ASSERT_NE(out[2 * i], nullptr) << i;
+        EXPECT_TRUE(same_flow(*out[2 * i], flows[i])) << i;
+        EXPECT_EQ(dirs[2 * i], ConnDir::in);
+        EXPECT_EQ(out[2 * i + 1], nullptr) << i;
+    }
+}
 
 TEST(ConnTable, LinkFailsWhenBothBucketsAreFullAndFreesTheEntry) {
     auto t = make_table(kSmall, 1);

@@ -676,6 +676,45 @@ TEST_F(NatPipelineTest, UnresolvedServerIsAskedForAndTheHeldPacketSent)
     EXPECT_EQ(count(Counter::arp_reply_learned), 1U);
 }
 
+TEST_F(NatPipelineTest, ANeighbourMacChangeIsUsedFromTheNextBurst)
+{
+    all_neighbours();
+    const auto syn = [](std::uint16_t sport) {
+        return tcp_frame(kLanMac, kClientMac, kClient, kVip, sport, 80, 1, 0, kSyn);
+    };
+    // rr over three servers: the 1st and 4th SYN go to server 1.
+    rx_burst(0, {syn(41000), syn(41001), syn(41002), syn(41003)});
+    auto out = sent(1);
+    ASSERT_EQ(out.size(), 4U);
+    EXPECT_TRUE(std::equal(kSrv1Mac.begin(), kSrv1Mac.end(), out[0].begin()));
+    EXPECT_TRUE(std::equal(kSrv1Mac.begin(), kSrv1Mac.end(), out[3].begin()));
+    EXPECT_EQ(count(Counter::neigh_memo_hit), 1U);  // the 4th: resolved once per burst
+    const MacAddr moved = {0x02, 0, 0, 0, 1, 0x77};
+    g_now += NeighConfig{}.reachable_ms + 1;  // stale: a new MAC is accepted (poisoning policy)
+    ASSERT_EQ(neigh_->learn(1, wire(kSrv1), moved, ArpSource::reply, g_now).verdict, LearnVerdict::changed);
+    rx_burst(0, {syn(41004), syn(41005), syn(41006), syn(41007)});
+    out.clear();
+    for (Bytes& f : sent(1)) {  // without the ARP probes the stale entries send
+        if (f[12] == 0x08 && f[13] == 0x00) out.push_back(std::move(f));
+    }
+    ASSERT_EQ(out.size(), 4U);
+    // 41006 -> server 1 (rr goes on: 41004 server 2, 41005 server 3).
+    EXPECT_TRUE(std::equal(moved.begin(), moved.end(), out[2].begin()));
+    for (const Bytes& f : out) expect_checksums_valid(f);
+}
+
+TEST_F(NatPipelineTest, ExpirySweepsOnceAClockTickAndFollowsTheSweepPeriod)
+{
+    all_neighbours();
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1, 0, kSyn));
+    EXPECT_EQ(dest_[0]->conns.active.load(), 1U);
+    g_now += 60001;  // past syn_recv's 60 s: one tick covers a whole sweep period
+    pipeline_->end_of_loop(*tx_);
+    EXPECT_EQ(count(Counter::conn_expired), 1U);
+    EXPECT_EQ(dest_[0]->conns.active.load(), 0U);
+    tx_->flush();
+}
+
 TEST_F(NatPipelineTest, ExpiryDropsTheConnectionFromItsDestCounts)
 {
     all_neighbours();

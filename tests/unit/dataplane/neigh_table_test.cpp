@@ -52,7 +52,7 @@ TEST(NeighTable, ResolveHoldsThenReplyReleases)
 
     r = t->resolve(0, ip(5), fake(3), kT0 + 30);
     EXPECT_EQ(r.verdict, ResolveVerdict::hit);
-    EXPECT_EQ(r.mac, kMacA);
+    EXPECT_EQ(r.mac(), kMacA);
     // Nothing left held: a second learn releases nothing.
     EXPECT_EQ(t->learn(0, ip(5), kMacA, ArpSource::reply, kT0 + 40).n_held, 0U);
 }
@@ -138,7 +138,7 @@ TEST(NeighTable, ReachableStaleReprobe)
     // Stale: still used, first packet probes (unicast to the known MAC), rate-limited.
     NeighResolve r = t->resolve(0, ip(8), fake(3), kT0 + 30'000);
     EXPECT_EQ(r.verdict, ResolveVerdict::hit_probe);
-    EXPECT_EQ(r.mac, kMacA);
+    EXPECT_EQ(r.mac(), kMacA);
     EXPECT_EQ(t->resolve(0, ip(8), fake(4), kT0 + 30'500).verdict, ResolveVerdict::hit);
     EXPECT_EQ(t->resolve(0, ip(8), fake(4), kT0 + 31'000).verdict, ResolveVerdict::hit_probe);
     // The answer makes it reachable again.
