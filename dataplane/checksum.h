@@ -226,6 +226,36 @@ inline std::uint16_t csum_replace16(std::uint16_t check, const std::uint8_t* old
     return csum_finish(acc);
 }
 
+// The same, split for several fields changing at once (NAT: an address in
+// the IP header, that address and a port in the TCP/UDP pseudo-header sum):
+// sum each field's change once, apply it to each checksum that covers it.
+// A delta is a sum of at most a few 16-bit words, so two folds suffice.
+struct CsumDelta {
+    std::uint32_t sum = 0;
+};
+constexpr CsumDelta csum_delta2(std::uint16_t old_v, std::uint16_t new_v) {
+    return {std::uint32_t{static_cast<std::uint16_t>(~old_v)} + new_v};
+}
+constexpr CsumDelta csum_delta4(std::uint32_t old_v, std::uint32_t new_v) {
+    return {std::uint32_t{static_cast<std::uint16_t>(~old_v)} + static_cast<std::uint16_t>(~(old_v >> 16)) +
+            (new_v & 0xffffU) + (new_v >> 16)};
+}
+constexpr CsumDelta operator+(CsumDelta a, CsumDelta b) { return {a.sum + b.sum}; }
+constexpr std::uint16_t csum_apply(std::uint16_t check, CsumDelta d) {
+    std::uint32_t acc = std::uint32_t{static_cast<std::uint16_t>(~check)} + d.sum;
+    acc = (acc & 0xffffU) + (acc >> 16);
+    acc = (acc & 0xffffU) + (acc >> 16);
+    return static_cast<std::uint16_t>(~acc);
+}
+// UDP: 0 ("no checksum") stays 0; a result of 0 is sent as 0xffff.
+constexpr std::uint16_t udp_csum_apply(std::uint16_t check, CsumDelta d) {
+    if (check == 0) [[unlikely]] {
+        return 0;
+    }
+    const std::uint16_t c = csum_apply(check, d);
+    return c == 0 ? std::uint16_t{0xffff} : c;
+}
+
 // UDP flavours: a zero checksum ("none") stays zero, and a result of 0 goes
 // on the wire as 0xffff as a full computation would send it.
 constexpr std::uint16_t udp_csum_replace2(std::uint16_t check, std::uint16_t old_v, std::uint16_t new_v) {

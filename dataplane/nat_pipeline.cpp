@@ -62,6 +62,17 @@ void count_leave(DestCounters* dc, ConnState s)
     (state_is_active(s) ? dc->conns.active : dc->conns.inactive).fetch_sub(1, std::memory_order_relaxed);
 }
 
+// Pushes a connection's deadline. Stored only when it moved (once per ms at
+// most): both directions of a connection may be handled by different
+// workers, and a store on every packet would bounce the entry's cache line
+// between their cores.
+void touch(Conn4& conn, std::uint32_t expires)
+{
+    if (conn.expires_ms.load(std::memory_order_relaxed) != expires) {
+        conn.expires_ms.store(expires, std::memory_order_relaxed);
+    }
+}
+
 // Rewrites one end of the flow, its address and port, with the IPv4 and
 // TCP/UDP checksums updated incrementally (a UDP checksum of 0, "none",
 // stays 0). Destination NAT on the way in, source NAT on replies.
@@ -74,14 +85,14 @@ void rewrite_end(std::uint8_t* frame, const PacketMeta& meta, FlowEnd end, std::
     const std::uint16_t old_port = src ? meta.sport : meta.dport;
     std::uint8_t* ip = frame + meta.l3_off;
     std::uint8_t* l4 = frame + meta.l4_off;
-    store16(ip + kIpv4CheckOffset, csum_replace4(load16(ip + kIpv4CheckOffset), old_addr, addr));
+    const CsumDelta d_addr = csum_delta4(old_addr, addr);
+    const CsumDelta d_l4 = d_addr + csum_delta2(old_port, port);
+    store16(ip + kIpv4CheckOffset, csum_apply(load16(ip + kIpv4CheckOffset), d_addr));
     store32(ip + (src ? 12 : 16), addr);
     if (is_tcp(meta)) {
-        std::uint16_t c = csum_replace4(load16(l4 + kTcpCheckOffset), old_addr, addr);
-        store16(l4 + kTcpCheckOffset, csum_replace2(c, old_port, port));
+        store16(l4 + kTcpCheckOffset, csum_apply(load16(l4 + kTcpCheckOffset), d_l4));
     } else {
-        std::uint16_t c = udp_csum_replace4(load16(l4 + kUdpCheckOffset), old_addr, addr);
-        store16(l4 + kUdpCheckOffset, udp_csum_replace2(c, old_port, port));
+        store16(l4 + kUdpCheckOffset, udp_csum_apply(load16(l4 + kUdpCheckOffset), d_l4));
     }
     store16(l4 + (src ? 0 : 2), port);
 }
@@ -449,7 +460,7 @@ void NatPipeline::track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags)
             }
             if ((tcp_flags & kTcpRst) != 0) counters_.inc(Counter::conn_reset);
         }
-        conn.expires_ms.store(now_ + state_timeout_ms(next), std::memory_order_relaxed);
+        touch(conn, now_ + state_timeout_ms(next));
         return;
     }
 }
@@ -463,7 +474,7 @@ void NatPipeline::conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& met
     if (is_tcp(meta)) {
         track_state(conn, dir, meta.tcp_flags);
     } else {
-        conn.expires_ms.store(now_ + state_timeout_ms(ConnState::udp), std::memory_order_relaxed);
+        touch(conn, now_ + state_timeout_ms(ConnState::udp));
     }
     DestCounters* dc = dest_counters(conn);
     ServiceCounters* sc = cfg_.registry != nullptr ? cfg_.registry->service(conn.svc_id) : nullptr;

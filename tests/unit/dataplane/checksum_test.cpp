@@ -286,7 +286,7 @@ TEST(ChecksumIncremental, EqualsFullRecomputationForRandomNatRewrites) {
             const auto repl2 = [&](std::uint16_t c, std::uint16_t o, std::uint16_t n) {
                 return p.udp ? udp_csum_replace2(c, o, n) : csum_replace2(c, o, n);
             };
-            const unsigned kind = rng() % 5;
+            const unsigned kind = rng() % 6;
             if (kind <= 1) {  // saddr or daddr: IP header and pseudo-header
                 std::uint8_t* field = p.ip() + (kind == 0 ? 12 : 16);
                 const std::uint32_t o = load32(field);
@@ -300,6 +300,20 @@ TEST(ChecksumIncremental, EqualsFullRecomputationForRandomNatRewrites) {
                 const std::uint16_t n = random_field<std::uint16_t>(rng);
                 store16(field, n);
                 l4_check = repl2(l4_check, o, n);
+            } else if (kind == 5) {  // address and port at once through deltas, as the NAT rewrite does
+                const bool src = rng() % 2 == 0;
+                std::uint8_t* addr = p.ip() + (src ? 12 : 16);
+                std::uint8_t* port = p.l4() + (src ? 0 : 2);
+                const std::uint32_t oa = load32(addr);
+                const std::uint16_t op = load16(port);
+                const std::uint32_t na = random_field<std::uint32_t>(rng);
+                const std::uint16_t np = random_field<std::uint16_t>(rng);
+                store32(addr, na);
+                store16(port, np);
+                const CsumDelta da = csum_delta4(oa, na);
+                ip_check = csum_apply(ip_check, da);
+                l4_check = p.udp ? udp_csum_apply(l4_check, da + csum_delta2(op, np))
+                                 : csum_apply(l4_check, da + csum_delta2(op, np));
             } else {  // both ports as one 32-bit word; TTL decrement in the header
                 const std::uint32_t o = load32(p.l4());
                 const std::uint32_t n = random_field<std::uint32_t>(rng);
