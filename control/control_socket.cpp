@@ -132,7 +132,14 @@ void ControlServer::on_accept() {
         c->started = c->progress = Clock::now();
         const int raw = fd.get();
         c->fd = std::move(fd);
-        c->watch = loop_->watch(raw, EPOLLIN, [this, id](std::uint32_t ev) { on_client(id, ev); });
+        try {
+            c->watch = loop_->watch(raw, EPOLLIN, [this, id](std::uint32_t ev) { on_client(id, ev); });
+        } catch (const std::exception& e) {
+            // One client the loop cannot take (out of memory, epoll limits):
+            // closed, the daemon carries on.
+            log_(std::string("control socket: ") + e.what());
+            continue;
+        }
         clients_.emplace(id, std::move(c));
     }
 }

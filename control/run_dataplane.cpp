@@ -255,7 +255,13 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         log_line("control socket " + control.path());
 
         LoopHandlers handlers;
-        handlers.on_reload = [&ctl] { ctl.reload("SIGHUP"); };
+        handlers.on_reload = [&ctl] {
+            try {
+                ctl.reload("SIGHUP");
+            } catch (const std::exception& e) {  // a reload that cannot even run must not stop the data plane
+                log_line(std::string("reload (SIGHUP) failed: ") + e.what());
+            }
+        };
         handlers.on_tick = [&publisher, &registry, &ctl, &control] {
             publisher.reclaim();
             registry.collect(publisher);
