@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <ctime>
 #include <set>
@@ -24,6 +25,16 @@ conf::IpAddr v4_addr(std::uint32_t be) {
     conf::IpAddr a;
     a.family = conf::IpAddr::Family::v4;
     std::memcpy(a.bytes.data(), &be, 4);
+    return a;
+}
+
+// A snapshot key's address words (network order) in the family they say;
+// only IPv4 is built today, IPv6 is listed right the day it is.
+conf::IpAddr addr_of(const std::array<std::uint32_t, 4>& words, std::uint8_t family) {
+    if (family != dp::kFamilyInet6) return v4_addr(words[0]);
+    conf::IpAddr a;
+    a.family = conf::IpAddr::Family::v6;
+    std::memcpy(a.bytes.data(), words.data(), 16);
     return a;
 }
 
@@ -77,14 +88,14 @@ std::vector<IpvsService> DpdkControl::services_of(const dp::Snapshot& snap) {
         IpvsService s;
         const dp::ServiceKey& k = svc->key();
         s.protocol = protocol_of(k.proto);
-        s.address = v4_addr(k.addr[0]);
-        s.family = conf::IpAddr::Family::v4;
+        s.address = addr_of(k.addr, k.family);
+        s.family = s.address.family;
         s.port = ntohs(k.port);
         s.scheduler = std::string(dp::sched_name(svc->sched().algo()));
         s.stats = traffic_stats(dp::sum_service(svc->counters()));
         for (const dp::Dest& d : svc->dests()) {
             IpvsDest x;
-            x.address = v4_addr(d.addr[0]);
+            x.address = addr_of(d.addr, d.family);
             x.port = ntohs(d.port);
             x.forward = forward_of(d.fwd);
             x.weight = d.weight;
