@@ -170,14 +170,16 @@ StatusReply DpdkControl::status() {
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count());
     r.config_file = rt_.options->config_file;
     std::vector<const dp::WorkerCounters*> per_worker;
-    for (const auto& w : rt_.workers->workers()) {
+    static const std::vector<std::unique_ptr<dp::Worker>> kNone;
+    for (const auto& w : rt_.workers != nullptr ? rt_.workers->workers() : kNone) {
         r.worker_lcores.push_back(w->info().lcore_id);
         // Racy reads of each worker's own counters (counters.h allows them).
         if (const auto* nat = dynamic_cast<const dp::NatPipeline*>(&w->pipeline())) per_worker.push_back(&nat->counters());
     }
     const dp::CounterTotals totals = dp::sum_counters(std::span<const dp::WorkerCounters* const>(per_worker));
     for (std::size_t i = 0; i < dp::kCounterCount; ++i) r.counters.emplace_back(std::string(dp::counter_name(i)), totals[i]);
-    for (const auto& p : *rt_.ports) {
+    static const std::vector<dp::PortState> kNoPorts;
+    for (const auto& p : rt_.ports != nullptr ? *rt_.ports : kNoPorts) {
         PortStatus ps;
         ps.name = p.name;
         ps.device = p.devargs;

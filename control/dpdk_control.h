@@ -38,6 +38,7 @@
 namespace kadp::ctl {
 
 // What the running data plane is made of (run_dataplane owns all of it).
+// ports and workers may be null (tests without EAL): status() lists none.
 struct DpdkRuntime {
     const CliOptions* options = nullptr;
     dp::SnapshotPublisher* publisher = nullptr;
