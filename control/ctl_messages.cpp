@@ -1,8 +1,6 @@
 // Runs on: control thread (encoding) / kadpctl (decoding).
 #include "control/ctl_messages.h"
 
-#include <arpa/inet.h>
-
 #include "conf/json_writer.h"
 
 namespace kadp::ctl {

@@ -1,8 +1,6 @@
 // Runs on: control thread.
 #include "control/reload_diff.h"
 
-#include "conf/diagnostics.h"
-
 namespace kadp::ctl {
 namespace {
 

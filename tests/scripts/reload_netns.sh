@@ -195,6 +195,16 @@ else
   fail e_its_connection_stays "not in kadpctl conns any more: $(ctl conns)"
 fi
 
+# The control thread's 2 s rate samples see the download (~400 KB/s out of
+# the service: its counters carry on though its real server left).
+rate_ok=
+for _ in $(seq 40); do
+  if ctl list --rate | awk '$1 == "TCP" && $2 == "198.18.0.100:80" && $7 + 0 > 50000 {ok = 1} END {exit !ok}'; then rate_ok=1; break; fi
+  kill -0 "$long_pid" 2>/dev/null || break
+  sleep 0.25
+done
+[ -n "$rate_ok" ] && pass e_rate_shows_the_download || fail e_rate_shows_the_download "$(ctl list --rate)"
+
 # (f) the download arrives byte-exact from the removed server.
 wait "$long_pid"
 rc=$?
