@@ -197,7 +197,15 @@ private:
             ++pos_;
             JsonValue member;
             if (!value(member, depth + 1)) return false;
-            v.members_.insert_or_assign(std::move(key), std::move(member));
+            bool replaced = false;
+            for (auto& [k, existing] : v.members_) {
+                if (k == key) {
+                    existing = std::move(member);
+                    replaced = true;
+                    break;
+                }
+            }
+            if (!replaced) v.members_.emplace_back(std::move(key), std::move(member));
             skip_ws();
             if (pos_ >= s_.size()) return fail("unterminated object");
             if (s_[pos_] == ',') {
@@ -223,8 +231,9 @@ std::optional<JsonValue> JsonValue::parse(std::string_view text, std::string& er
 
 const JsonValue* JsonValue::get(std::string_view key) const {
     if (type_ != Type::object) return nullptr;
-    const auto it = members_.find(key);
-    return it == members_.end() ? nullptr : &it->second;
+    for (const auto& [k, v] : members_)
+        if (k == key) return &v;
+    return nullptr;
 }
 
 std::optional<std::uint64_t> JsonValue::as_u64() const {

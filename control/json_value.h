@@ -1,13 +1,14 @@
 // Runs on: any (kadpctl reads the daemon's replies; tests). A small JSON
 // reader, the counterpart of conf/json_writer.h: parses one document into a
 // tree. Numbers keep their text, so 64-bit counters survive exactly (a
-// double would round them above 2^53). Depth and size are bounded by the
-// caller's input; nesting deeper than kMaxDepth is an error.
+// double would round them above 2^53); object members keep the document's
+// order (a repeated key: the last value, in the first one's place). Depth
+// and size are bounded by the caller's input; nesting deeper than kMaxDepth
+// is an error.
 #pragma once
 
 #include <cstdint>
-#include <map>
-#include <memory>
+#include <utility>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -35,7 +36,7 @@ public:
     // Members of an object (nullptr when absent or not an object).
     const JsonValue* get(std::string_view key) const;
     const std::vector<JsonValue>& items() const { return items_; }  // array elements
-    const std::map<std::string, JsonValue, std::less<>>& members() const { return members_; }
+    const std::vector<std::pair<std::string, JsonValue>>& members() const { return members_; }  // in order
 
     // Typed reads with a fallback for absent or mistyped values.
     std::string str(std::string_view key, std::string fallback = {}) const;
@@ -55,7 +56,7 @@ private:
     bool bool_ = false;
     std::string text_;
     std::vector<JsonValue> items_;
-    std::map<std::string, JsonValue, std::less<>> members_;
+    std::vector<std::pair<std::string, JsonValue>> members_;
 };
 
 }  // namespace kadp::ctl

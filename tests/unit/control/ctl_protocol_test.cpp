@@ -202,6 +202,8 @@ TEST(CtlProtocol, StatusAndReloadRoundTrip)
     ASSERT_EQ(s->ports.size(), 1u);
     EXPECT_EQ(s->ports[0].tx_errors, 2u);
     EXPECT_EQ(s->conn_in_use, 3u);
+    // The daemon's counter order (counters.h groups them by stage) survives.
+    EXPECT_EQ(s->counters, (std::vector<std::pair<std::string, std::uint64_t>>{{"rx_packets", 10}, {"conn_new", 0}}));
     ASSERT_TRUE(s->last_reload);
     EXPECT_EQ(s->last_reload->trigger, "SIGHUP");
 

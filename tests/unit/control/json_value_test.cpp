@@ -35,6 +35,18 @@ TEST(JsonValue, ReadsWhatTheWriterWrites)
     EXPECT_EQ(v->u64("s", 9), 9u);  // mistyped: the fallback
 }
 
+TEST(JsonValue, MembersKeepTheirOrder)
+{
+    std::string error;
+    const auto v = JsonValue::parse(R"({"zeta": 1, "alpha": 2, "mid": 3, "alpha": 4})", error);
+    ASSERT_TRUE(v) << error;
+    ASSERT_EQ(v->members().size(), 3u);
+    EXPECT_EQ(v->members()[0].first, "zeta");
+    EXPECT_EQ(v->members()[1].first, "alpha");
+    EXPECT_EQ(v->u64("alpha"), 4u) << "the last value of a repeated key";
+    EXPECT_EQ(v->members()[2].first, "mid");
+}
+
 TEST(JsonValue, UnicodeEscapes)
 {
     std::string error;
