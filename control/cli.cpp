@@ -57,6 +57,12 @@ CliResult parse_cli(const std::vector<std::string>& args)
             auto b = backend_from_name(name);
             if (!b) return {std::nullopt, "--backend '" + name + "': expected dpdk, kernel or auto"};
             o.backend = *b;
+        } else if (a == "--control-socket") {
+            if (!value(o.control_socket) || o.control_socket.empty())
+                return {std::nullopt, "--control-socket needs a path"};
+        } else if (a.rfind("--control-socket=", 0) == 0) {
+            o.control_socket = a.substr(17);
+            if (o.control_socket.empty()) return {std::nullopt, "--control-socket needs a path"};
         } else if (a == "--strict") {
             o.strict = true;
         } else if (a == "-h" || a == "--help") {
@@ -88,12 +94,13 @@ std::string usage_text()
            "  -i, --config-id ID    config-id for @ID lines (default: host name up to the first dot)\n"
            "      --backend B       dpdk, kernel or auto (default: dpdk when the configuration\n"
            "                        has a dataplane block, kernel otherwise)\n"
+           "      --control-socket PATH  kadpctl's Unix socket (default /run/kadp/kadp.sock, mode 0600)\n"
            "  -v, --version         print the version and exit\n"
            "  -h, --help            print this help and exit\n"
            "\n"
            "EAL options (--lcores, -l, --vdev, -a, --no-huge, -m, --in-memory, --file-prefix, ...)\n"
            "go to DPDK unchanged. Diagnostics are printed as FILE:LINE: error|warning: message.\n"
-           "SIGTERM / SIGINT stop kadp cleanly; SIGHUP will reload (not implemented yet).\n";
+           "SIGTERM / SIGINT stop kadp cleanly; SIGHUP (or `kadpctl reload`) reloads the configuration.\n";
 }
 
 }  // namespace kadp::ctl

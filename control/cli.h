@@ -17,6 +17,7 @@ struct CliOptions {
     bool dump_config = false;   // --dump-config
     bool strict = false;        // --strict: warnings fail -t as well
     Backend backend = Backend::automatic;  // --backend; auto: dpdk with a dataplane block
+    std::string control_socket = "/run/kadp/kadp.sock";  // --control-socket: kadpctl's Unix socket
     bool help = false;
     bool version = false;
     std::vector<std::string> eal_args;  // passed to rte_eal_init unchanged

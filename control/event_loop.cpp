@@ -10,11 +10,16 @@
 #include <cerrno>
 #include <cstdint>
 #include <system_error>
+#include <utility>
 
 namespace kadp::ctl {
 namespace {
 
 [[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+
+// epoll_event.data.u64 of the loop's own descriptors; watches count from 3.
+constexpr std::uint64_t kSignalsId = 1;
+constexpr std::uint64_t kTimerId = 2;
 
 }  // namespace
 
@@ -62,27 +67,67 @@ EventLoop::EventLoop()
     every_second.it_interval.tv_sec = 1;
     every_second.it_value.tv_sec = 1;
     if (timerfd_settime(timer_.get(), 0, &every_second, nullptr) != 0) throw_errno("timerfd_settime");
-    for (int fd : {signals_.get(), timer_.get()}) {
+    for (const auto& [fd, id] : {std::pair{signals_.get(), kSignalsId}, std::pair{timer_.get(), kTimerId}}) {
         epoll_event ev{};
         ev.events = EPOLLIN;
-        ev.data.fd = fd;
+        ev.data.u64 = id;
         if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw_errno("epoll_ctl");
     }
+}
+
+EventLoop::WatchId EventLoop::watch(int fd, std::uint32_t events, FdCallback callback)
+{
+    const WatchId id = next_id_++;
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = id;
+    if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw_errno("epoll_ctl(add)");
+    watches_.emplace(id, Watch{fd, std::move(callback)});
+    return id;
+}
+
+bool EventLoop::modify(WatchId id, std::uint32_t events)
+{
+    const auto it = watches_.find(id);
+    if (it == watches_.end()) return false;
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = id;
+    return epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, it->second.fd, &ev) == 0;
+}
+
+void EventLoop::unwatch(WatchId id)
+{
+    const auto it = watches_.find(id);
+    if (it == watches_.end()) return;
+    epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, it->second.fd, nullptr);
+    watches_.erase(it);
 }
 
 int EventLoop::run(const LoopHandlers& handlers)
 {
     for (;;) {
-        epoll_event events[4];
-        const int n = epoll_wait(epoll_.get(), events, 4, -1);
+        epoll_event events[16];
+        const int n = epoll_wait(epoll_.get(), events, 16, -1);
         if (n < 0) {
             if (errno == EINTR) continue;
             throw_errno("epoll_wait");
         }
         for (int i = 0; i < n; ++i) {
-            if (events[i].data.fd == timer_.get()) {
+            const std::uint64_t id = events[i].data.u64;
+            if (id == kTimerId) {
                 std::uint64_t expirations = 0;
                 if (read(timer_.get(), &expirations, sizeof expirations) > 0 && handlers.on_tick) handlers.on_tick();
+                continue;
+            }
+            if (id != kSignalsId) {
+                // Looked up now: an earlier callback of this batch may have
+                // unwatched it. The copy keeps the callback alive while it
+                // unwatches itself.
+                const auto it = watches_.find(id);
+                if (it == watches_.end()) continue;
+                const FdCallback callback = it->second.callback;
+                callback(events[i].events);
                 continue;
             }
             signalfd_siginfo si{};

@@ -1,9 +1,14 @@
 // Runs on: control thread. The control thread's event loop: epoll over a
-// signalfd (SIGTERM/SIGINT stop, SIGHUP reload) and a 1 s timerfd tick.
+// signalfd (SIGTERM/SIGINT stop, SIGHUP reload), a 1 s timerfd tick, and
+// any other descriptor a component asks it to watch (the kadpctl socket and
+// its clients). Callbacks run on the control thread, one at a time; none may
+// block.
 #pragma once
 
 #include <csignal>
+#include <cstdint>
 #include <functional>
+#include <map>
 
 namespace kadp::ctl {
 
@@ -40,15 +45,39 @@ struct LoopHandlers {
 
 class EventLoop {
 public:
+    // What a watched descriptor's callback receives: epoll's event bits
+    // (EPOLLIN, EPOLLOUT, EPOLLHUP, EPOLLERR).
+    using FdCallback = std::function<void(std::uint32_t events)>;
+    using WatchId = std::uint64_t;
+
     // Throws std::system_error when a descriptor cannot be created.
     EventLoop();
     // Runs until SIGTERM or SIGINT; returns that signal's number.
     int run(const LoopHandlers& handlers);
 
+    // Watches `fd` (not owned) for `events` (EPOLLIN, EPOLLOUT...; level
+    // triggered). Returns an id for modify()/unwatch(). Throws
+    // std::system_error. A callback may watch, modify and unwatch (itself
+    // included): events of an id unwatched during a batch are not delivered,
+    // even when the descriptor number was reused meanwhile.
+    WatchId watch(int fd, std::uint32_t events, FdCallback callback);
+    // Changes the events of a watch; false if epoll refused.
+    bool modify(WatchId id, std::uint32_t events);
+    // Stops watching (before the caller closes the descriptor).
+    void unwatch(WatchId id);
+    std::size_t watched() const { return watches_.size(); }
+
 private:
+    struct Watch {
+        int fd;
+        FdCallback callback;
+    };
+
     Fd epoll_;
     Fd signals_;
     Fd timer_;
+    std::map<WatchId, Watch> watches_;
+    WatchId next_id_ = 3;  // 1 and 2: the signalfd and the timerfd
 };
 
 }  // namespace kadp::ctl

@@ -14,6 +14,8 @@
 
 #include "conf/load.h"
 #include "control/config_check.h"
+#include "control/control_socket.h"
+#include "control/dpdk_control.h"
 #include "control/event_loop.h"
 #include "control/snapshot_builder.h"
 #include "dataplane/conn_table.h"
@@ -181,6 +183,9 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         // Before EAL creates its threads, so they inherit the blocked mask.
         block_control_signals();
         EventLoop loop;
+        // Before EAL: a daemon already serving the socket stops us here,
+        // before we touch its DPDK files or its ports. Removed last.
+        ControlServer control(loop, options.control_socket, log_line);
 
         // Declaration order is start-up order; destruction runs in reverse:
         // workers, neighbour table, publisher (the snapshots), stats
@@ -236,15 +241,35 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             log_worker(*group.workers()[i], plan.workers[i], ports.ports());
         }
         group.launch();
+        DpdkRuntime dpdk;
+        dpdk.options = &options;
+        dpdk.publisher = &publisher;
+        dpdk.registry = &registry;
+        dpdk.builder = &builder;
+        dpdk.conns = conns.get();
+        dpdk.ports = &ports.ports();
+        dpdk.workers = &group;
+        DpdkControl ctl(dpdk, config, log_line);
+        control.set_handler(&ctl);
         log_line("running with " + plural(workers, "worker") + " (NAT pipeline)");
+        log_line("control socket " + control.path());
 
         LoopHandlers handlers;
-        handlers.on_reload = [] { log_line("SIGHUP: reload not implemented yet"); };
-        handlers.on_tick = [&publisher, &registry] {
+        handlers.on_reload = [&ctl] {
+            try {
+                ctl.reload("SIGHUP");
+            } catch (const std::exception& e) {  // a reload that cannot even run must not stop the data plane
+                log_line(std::string("reload (SIGHUP) failed: ") + e.what());
+            }
+        };
+        handlers.on_tick = [&publisher, &registry, &ctl, &control] {
             publisher.reclaim();
             registry.collect(publisher);
+            ctl.tick();
+            control.tick();
         };
         const int sig = loop.run(handlers);
+        control.set_handler(nullptr);
         log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         group.stop_and_wait();
         for (const auto& w : group.workers()) log_worker_stats(*w);
@@ -256,6 +281,9 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             for (std::uint32_t i = 0; i < k; ++i) rte_pktmbuf_free(held[i]);
         }
     } catch (const dp::StartupError& e) {
+        log_line(e.what());
+        return kExitRunFailed;
+    } catch (const ControlSocketError& e) {
         log_line(e.what());
         return kExitRunFailed;
     } catch (const std::system_error& e) {

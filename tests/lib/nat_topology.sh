@@ -30,6 +30,7 @@ NT_NS_S=()
 NT_LAN=lan NT_SRV=srv
 NT_PIDS=()
 NT_KADP_PID=
+NT_KADP_SOCK=
 NT_KADP=${KADP:-build/kadp}
 
 nat_topo_in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
@@ -134,13 +135,16 @@ EOF
 
 # nat_topo_kadp_start CONF LOG RUN [EAL args...]: starts kadp (NT_KADP,
 # default $KADP or build/kadp) in the kadp namespace on lcores 0,1 without
-# hugepages, logging to LOG; RUN makes its DPDK file prefix unique. Returns 0
-# once kadp logs "running with", 1 if it exits first or takes over 30 s.
+# hugepages, logging to LOG; RUN makes its DPDK file prefix and its control
+# socket (NT_KADP_SOCK, in NT_DIR: the default /run/kadp/kadp.sock is one per
+# host) unique. Returns 0 once kadp logs "running with", 1 if it exits first
+# or takes over 30 s.
 nat_topo_kadp_start() {
   local conf=$1 log=$2 run=$3
   shift 3
+  NT_KADP_SOCK=$NT_DIR/kadp-$run.sock
   ip netns exec "$NT_NS_LB" "$NT_KADP" -l 0,1 --no-huge -m 512 --no-pci --no-telemetry \
-    --file-prefix "$NT_PREFIX-$run" "$@" -- -f "$conf" >"$log" 2>&1 &
+    --file-prefix "$NT_PREFIX-$run" "$@" -- -f "$conf" --control-socket "$NT_KADP_SOCK" >"$log" 2>&1 &
   NT_KADP_PID=$!
   for _ in $(seq 300); do
     grep -qs "kadp: running with" "$log" && return 0

@@ -245,7 +245,9 @@ class Run:
     def execute(self) -> list[str]:
         """Start, let it consume the input, SIGTERM, wait. Problems as text."""
         conf = self.prepare()
-        cmd = [str(self.kadp), *EAL, "--file-prefix", self.prefix, "--", "-f", str(conf)]
+        # Its own control socket: the default /run/kadp/kadp.sock is one per host.
+        cmd = [str(self.kadp), *EAL, "--file-prefix", self.prefix, "--", "-f", str(conf),
+               "--control-socket", str(self.log.parent / "kadp.sock")]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT

@@ -40,5 +40,21 @@ TEST(Cli, UnknownWordAfterSeparatorIsAnError)
     EXPECT_FALSE(r.options);
 }
 
+TEST(Cli, ControlSocketDefaultAndOption)
+{
+    auto d = parse_cli({"-f", "x.conf"});
+    ASSERT_TRUE(d.options) << d.error;
+    EXPECT_EQ(d.options->control_socket, "/run/kadp/kadp.sock");
+    auto a = parse_cli({"-l", "0,1", "--", "-f", "x.conf", "--control-socket", "/tmp/t/k.sock"});
+    ASSERT_TRUE(a.options) << a.error;
+    EXPECT_EQ(a.options->control_socket, "/tmp/t/k.sock");
+    EXPECT_THAT(a.options->eal_args, ElementsAre("-l", "0,1"));
+    auto b = parse_cli({"--control-socket=/tmp/b.sock"});
+    ASSERT_TRUE(b.options) << b.error;
+    EXPECT_EQ(b.options->control_socket, "/tmp/b.sock");
+    EXPECT_FALSE(parse_cli({"--control-socket"}).options);
+    EXPECT_FALSE(parse_cli({"--control-socket="}).options);
+}
+
 }  // namespace
 }  // namespace kadp::ctl

@@ -1,0 +1,98 @@
+// Runs on: control thread (the daemon encodes replies) and in kadpctl
+// (decodes them). What the kadpctl socket carries, backend-neutral: the DPDK
+// and the kernel backend fill the same replies (ControlHandler), the daemon
+// writes them as JSON, kadpctl reads them back and renders ipvsadm's text.
+// The JSON schema is documented in docs/kadpctl.md; the wire format (one
+// request line in, one JSON line out) in control/ctl_protocol.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "conf/diagnostics.h"
+#include "control/ipvs_model.h"
+#include "control/json_value.h"
+
+namespace kadp::ctl {
+
+// `list`: what `ipvsadm -Ln` shows.
+struct ListReply {
+    std::string backend;                // "dpdk" / "kernel"
+    std::string ipvs_version = "1.2.1";  // the header line's version (kernel: IPVS's own)
+    std::uint64_t conn_table_size = 0;   // the header line's size=
+    std::vector<IpvsService> services;   // backend order; the text listing sorts like ipvsadm
+};
+
+// `conns`: what `ipvsadm -Lnc` shows.
+struct ConnsReply {
+    std::vector<IpvsConn> conns;
+    std::uint64_t total = 0;  // connections seen (conns holds at most the limit)
+    bool truncated = false;
+};
+
+// The result of one reload (SIGHUP or `kadpctl reload`).
+struct ReloadReply {
+    bool accepted = false;
+    std::uint64_t generation = 0;  // running after the attempt
+    std::int64_t time = 0;         // unix seconds
+    std::string trigger;           // "SIGHUP" / "kadpctl"
+    std::string message;           // one line: what changed, or why it was rejected
+    std::vector<conf::Diagnostic> diagnostics;  // errors and warnings of the file, file:line
+    std::vector<std::string> changes;           // one line per added/removed/changed service or real server
+};
+
+struct PortStatus {
+    std::string name;
+    std::string device;
+    std::uint16_t port_id = 0;
+    std::string mac;
+    std::uint64_t rx_packets = 0;
+    std::uint64_t rx_bytes = 0;
+    std::uint64_t tx_packets = 0;
+    std::uint64_t tx_bytes = 0;
+    std::uint64_t rx_missed = 0;   // dropped by the port: no descriptor free
+    std::uint64_t rx_errors = 0;
+    std::uint64_t rx_nombuf = 0;   // dropped by the port: mbuf pool empty
+    std::uint64_t tx_errors = 0;
+};
+
+// `status`.
+struct StatusReply {
+    std::string backend;
+    std::string version;  // kadp's
+    std::int64_t pid = 0;
+    std::uint64_t uptime_seconds = 0;
+    std::string config_file;
+    std::uint64_t generation = 0;
+    std::vector<unsigned> worker_lcores;
+    std::vector<PortStatus> ports;
+    std::vector<std::pair<std::string, std::uint64_t>> counters;  // summed over the workers, table order
+    std::uint64_t conn_capacity = 0;
+    std::uint64_t conn_in_use = 0;
+    std::uint64_t services = 0;
+    std::uint64_t real_servers = 0;
+    std::optional<ReloadReply> last_reload;
+};
+
+// --- JSON, both ways --------------------------------------------------------
+// The encoders write one compact JSON object; the decoders accept what the
+// encoders write (and ignore members they do not know), returning nullopt
+// and a message when a required member is missing or mistyped.
+std::string to_json(const ListReply& r);
+std::string to_json(const ConnsReply& r);
+std::string to_json(const ReloadReply& r);
+std::string to_json(const StatusReply& r);
+
+std::optional<ListReply> list_from_json(const JsonValue& v, std::string& error);
+std::optional<ConnsReply> conns_from_json(const JsonValue& v, std::string& error);
+std::optional<ReloadReply> reload_from_json(const JsonValue& v, std::string& error);
+std::optional<StatusReply> status_from_json(const JsonValue& v, std::string& error);
+
+// ipvsadm's names: "TCP"/"UDP"/"SCTP"; "Masq"/"Route"/"Tunnel".
+const char* ipvs_protocol_name(conf::Protocol p);
+const char* ipvs_forward_name(conf::LbKind k);
+
+}  // namespace kadp::ctl

@@ -1,0 +1,84 @@
+// Runs on: control thread. The DPDK backend's side of kadpctl and reload
+// (ControlHandler): lists the published snapshot's services with their
+// long-lived counters (StatsRegistry) and rates (RateEstimator, sampled every
+// 2 s from tick()), walks the connection table for `conns`, reports ports,
+// workers and counters for `status`, and reloads the configuration file.
+//
+// Reload = load + validate the file again, refuse dataplane-block changes
+// that need a restart, build the next snapshot from the previous one
+// (SnapshotBuilder: unchanged services keep their counters and scheduler
+// position) and publish it; the old one is deleted by the publisher after
+// the workers' grace period. Any error keeps the running snapshot.
+// Connections are never touched: a connection of a removed real server or
+// service keeps flowing to it until it closes or expires (IPVS with
+// expire_nodest_conn=0; docs/reload.md).
+//
+// Reads (never writes) the publisher's current snapshot, the registry, the
+// connection table (ConnTable4::for_each, as an RCU reader), the ports'
+// DPDK statistics and the workers' counters; all of them outlive it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conf/model.h"
+#include "control/cli.h"
+#include "control/control_handler.h"
+#include "control/rate_estimator.h"
+#include "control/snapshot_builder.h"
+#include "dataplane/conn_table.h"
+#include "dataplane/port.h"
+#include "dataplane/snapshot.h"
+#include "dataplane/worker.h"
+
+namespace kadp::ctl {
+
+// What the running data plane is made of (run_dataplane owns all of it).
+// ports and workers may be null (tests without EAL): status() lists none.
+struct DpdkRuntime {
+    const CliOptions* options = nullptr;
+    dp::SnapshotPublisher* publisher = nullptr;
+    dp::StatsRegistry* registry = nullptr;
+    SnapshotBuilder* builder = nullptr;
+    const dp::ConnTable4* conns = nullptr;
+    const std::vector<dp::PortState>* ports = nullptr;
+    const dp::WorkerGroup* workers = nullptr;
+};
+
+class DpdkControl final : public ControlHandler {
+public:
+    using LogFn = std::function<void(const std::string&)>;
+
+    // `running` is the configuration the current snapshot was built from.
+    DpdkControl(DpdkRuntime runtime, conf::Config running, LogFn log);
+
+    ListReply list() override;
+    ConnsReply conns(std::size_t limit) override;
+    StatusReply status() override;
+    ReloadReply reload(const std::string& trigger) override;
+
+    // Every second from the loop's timer: rate samples every 2 s.
+    void tick();
+
+    // The snapshot in IPVS terms (desired settings + counters; no rates).
+    static std::vector<IpvsService> services_of(const dp::Snapshot& snap);
+
+private:
+    ReloadReply reject(ReloadReply r, const std::string& why);
+    void sample_rates();
+
+    DpdkRuntime rt_;
+    conf::Config running_;
+    LogFn log_;
+    std::chrono::steady_clock::time_point started_;
+    unsigned ticks_ = 0;
+    std::map<dp::ServiceKey, RateEstimator> service_rates_;
+    std::map<dp::DestKey, RateEstimator> dest_rates_;
+    std::optional<ReloadReply> last_reload_;
+};
+
+}  // namespace kadp::ctl

@@ -1,0 +1,213 @@
+// Runs on: any (unit test; the test's main thread plays the control thread).
+// The kadpctl socket on a real EventLoop: replies, file mode, directory
+// creation, stale and live sockets at start-up, a silent client that must
+// not hold up another one, oversized requests.
+#include "control/control_socket.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "control/ctl_protocol.h"
+
+namespace kadp::ctl {
+namespace {
+
+using ::testing::HasSubstr;
+
+class CountingHandler : public ControlHandler {
+public:
+    ListReply list() override {
+        ++calls;
+        ListReply r;
+        r.backend = "test";
+        r.conn_table_size = 1234;
+        return r;
+    }
+    ConnsReply conns(std::size_t) override { return {}; }
+    StatusReply status() override { return {}; }
+    ReloadReply reload(const std::string&) override { return {}; }
+    int calls = 0;
+};
+
+int connect_to(const std::string& path) {
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Sends `request` and reads until the server closes.
+std::string ask(const std::string& path, const std::string& request) {
+    const int fd = connect_to(path);
+    if (fd < 0) return "connect failed";
+    send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    shutdown(fd, SHUT_WR);  // as kadpctl does: the end of input also ends a request
+    std::string reply;
+    char buf[4096];
+    for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
+    close(fd);
+    return reply;
+}
+
+// A listening (or, after close, stale) Unix socket at `path`.
+int bind_at(const std::string& path, bool listening) {
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    EXPECT_EQ(bind(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a), 0);
+    if (listening) {
+        EXPECT_EQ(listen(fd, 1), 0);
+    }
+    return fd;
+}
+
+class ControlSocket : public ::testing::Test {
+protected:
+    void SetUp() override {
+        block_control_signals();  // SIGTERM from the client thread ends the loop
+        char tmpl[] = "/tmp/kadp-ctl-test.XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        path_ = dir_ + "/run/kadp/k.sock";
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    // Runs the loop until `client` (on its own thread) is done.
+    template <class Client>
+    void serve_until(EventLoop& loop, ControlServer& server, Client client) {
+        std::thread t([&] {
+            client();
+            kill(getpid(), SIGTERM);
+        });
+        LoopHandlers h;
+        h.on_tick = [&] { server.tick(); };
+        EXPECT_EQ(loop.run(h), SIGTERM);
+        t.join();
+    }
+
+    std::string dir_;
+    std::string path_;
+};
+
+TEST_F(ControlSocket, AnswersOneRequestPerConnectionAndCleansUp)
+{
+    EventLoop loop;
+    CountingHandler handler;
+    std::string reply, bad, before;
+    {
+        auto server = std::make_unique<ControlServer>(loop, path_, [](const std::string&) {});
+        struct stat st {};
+        ASSERT_EQ(stat(path_.c_str(), &st), 0);
+        EXPECT_TRUE(S_ISSOCK(st.st_mode));
+        EXPECT_EQ(st.st_mode & 0777, 0600u);
+        EXPECT_EQ(stat((dir_ + "/run/kadp").c_str(), &st), 0) << "the directory is created";
+        serve_until(loop, *server, [&] {
+            before = ask(path_, "list\n");  // no handler yet
+        });
+        server->set_handler(&handler);
+        serve_until(loop, *server, [&] {
+            reply = ask(path_, "list\n");
+            bad = ask(path_, "nonsense\n");
+        });
+        EXPECT_EQ(loop.watched(), 1u) << "only the listening socket is left";
+    }
+    EXPECT_FALSE(std::filesystem::exists(path_)) << "removed on destruction";
+    EXPECT_THAT(before, HasSubstr("starting or stopping"));
+    EXPECT_EQ(handler.calls, 1);
+    std::string error;
+    const auto r = parse_reply(reply, error);
+    ASSERT_TRUE(r) << error << ": " << reply;
+    EXPECT_TRUE(r->ok);
+    EXPECT_EQ(r->result.u64("conn_table_size"), 1234u);
+    EXPECT_THAT(bad, HasSubstr("unknown command 'nonsense'"));
+}
+
+TEST_F(ControlSocket, ASilentClientDoesNotHoldUpAnother)
+{
+    EventLoop loop;
+    CountingHandler handler;
+    ControlServer server(loop, path_, [](const std::string&) {});
+    server.set_handler(&handler);
+    int silent = -1;
+    std::string reply;
+    serve_until(loop, server, [&] {
+        silent = connect_to(path_);
+        reply = ask(path_, "list");  // no newline: the end of input ends the request
+    });
+    EXPECT_THAT(reply, HasSubstr("\"ok\":true"));
+    EXPECT_EQ(server.clients(), 1u) << "the silent one is still waiting (until its idle timeout)";
+    close(silent);
+}
+
+TEST_F(ControlSocket, OversizedRequestGetsAnError)
+{
+    EventLoop loop;
+    CountingHandler handler;
+    ControlServer server(loop, path_, [](const std::string&) {});
+    server.set_handler(&handler);
+    std::string reply;
+    serve_until(loop, server, [&] { reply = ask(path_, std::string(kMaxRequest + 10, 'a')); });
+    EXPECT_THAT(reply, HasSubstr("request longer than 4096 bytes"));
+    EXPECT_EQ(handler.calls, 0);
+}
+
+TEST_F(ControlSocket, StaleSocketIsReplaced)
+{
+    std::filesystem::create_directories(dir_ + "/run/kadp");
+    close(bind_at(path_, false));  // a daemon that died: the file stays, nobody listens
+    EventLoop loop;
+    EXPECT_NO_THROW(ControlServer(loop, path_, [](const std::string&) {}));
+}
+
+TEST_F(ControlSocket, LiveSocketFailsStartUp)
+{
+    std::filesystem::create_directories(dir_ + "/run/kadp");
+    const int live = bind_at(path_, true);
+    EventLoop loop;
+    try {
+        ControlServer server(loop, path_, [](const std::string&) {});
+        ADD_FAILURE() << "started on a socket another daemon serves";
+    } catch (const ControlSocketError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("is in use by a running kadp"));
+    }
+    EXPECT_TRUE(std::filesystem::exists(path_)) << "the other daemon's socket stays";
+    close(live);
+}
+
+TEST_F(ControlSocket, APlainFileIsNotReplaced)
+{
+    std::filesystem::create_directories(dir_ + "/run/kadp");
+    std::ofstream(path_) << "precious";
+    EventLoop loop;
+    try {
+        ControlServer server(loop, path_, [](const std::string&) {});
+        ADD_FAILURE() << "replaced a regular file";
+    } catch (const ControlSocketError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("is not a socket"));
+    }
+    std::ifstream in(path_);
+    std::string content;
+    in >> content;
+    EXPECT_EQ(content, "precious");
+}
+
+}  // namespace
+}  // namespace kadp::ctl

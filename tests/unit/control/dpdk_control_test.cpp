@@ -1,0 +1,172 @@
+// Runs on: any (unit test; no EAL: the publisher, registry and connection
+// table work on plain memory). The DPDK backend's reload and listings:
+// accepted changes are published with the counters kept, rejected files
+// leave the running snapshot alone, dataplane changes need a restart.
+#include "control/dpdk_control.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "conf/load.h"
+
+namespace kadp::ctl {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+std::string conf_text(const std::string& weights_and_more, int conn_table = 4096) {
+    return "dataplane {\n"
+           "    interface lan {\n"
+           "        device \"net_null0\"\n"
+           "        address 198.18.0.254/24\n"
+           "    }\n"
+           "    conn_table_size " + std::to_string(conn_table) + "\n"
+           "}\n" + weights_and_more;
+}
+
+std::string vs80(int w1, int w2) {
+    std::string s = "virtual_server 198.18.0.100 80 {\n    lb_algo wrr\n    lb_kind NAT\n    protocol TCP\n";
+    if (w1 >= 0) s += "    real_server 198.18.0.1 80 {\n        weight " + std::to_string(w1) + "\n    }\n";
+    if (w2 >= 0) s += "    real_server 198.18.0.2 80 {\n        weight " + std::to_string(w2) + "\n    }\n";
+    return s + "}\n";
+}
+
+class DpdkControlTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/kadp-dpdk-control.XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir_ = tmpl;
+        options_.config_file = dir_ + "/k.conf";
+        write(conf_text(vs80(1, 1)));
+        conf::Diagnostics diags;
+        conf::LoadOptions load;
+        load.check_host = false;
+        auto config = conf::load_file(options_.config_file, load, diags);
+        ASSERT_TRUE(config && !diags.has_errors());
+        auto snap = builder_.build(*config, nullptr, {}, diags);
+        ASSERT_TRUE(snap);
+        ASSERT_EQ(publisher_.publish(std::move(snap)), 0);
+        DpdkRuntime rt;
+        rt.options = &options_;
+        rt.publisher = &publisher_;
+        rt.registry = &registry_;
+        rt.builder = &builder_;
+        rt.conns = conns_.get();
+        ctl_ = std::make_unique<DpdkControl>(rt, *config, [this](const std::string& l) { log_ += l + "\n"; });
+    }
+    void TearDown() override { std::filesystem::remove_all(dir_); }
+
+    void write(const std::string& text) { std::ofstream(options_.config_file) << text; }
+
+    std::string dir_;
+    CliOptions options_;
+    dp::StatsRegistry registry_{1};
+    dp::SnapshotPublisher publisher_{1, 4};
+    SnapshotBuilder builder_{registry_};
+    std::unique_ptr<dp::ConnTable4> conns_ = dp::ConnTable4::create(1024, 1);
+    std::unique_ptr<DpdkControl> ctl_;
+    std::string log_;
+};
+
+TEST_F(DpdkControlTest, ListShowsTheSnapshotInIpvsTerms)
+{
+    const ListReply r = ctl_->list();
+    EXPECT_EQ(r.backend, "dpdk");
+    EXPECT_EQ(r.conn_table_size, conns_->capacity());
+    ASSERT_EQ(r.services.size(), 1u);
+    EXPECT_EQ(r.services[0].scheduler, "wrr");
+    EXPECT_EQ(r.services[0].address.to_string(), "198.18.0.100");
+    EXPECT_EQ(r.services[0].port, 80);
+    ASSERT_EQ(r.services[0].dests.size(), 2u);
+    EXPECT_EQ(r.services[0].dests[1].address.to_string(), "198.18.0.2");
+    EXPECT_EQ(r.services[0].dests[1].forward, conf::LbKind::nat);
+    EXPECT_EQ(ctl_->conns(10).total, 0u);
+    const StatusReply s = ctl_->status();
+    EXPECT_EQ(s.generation, 1u);
+    EXPECT_EQ(s.services, 1u);
+    EXPECT_EQ(s.real_servers, 2u);
+    EXPECT_FALSE(s.last_reload);
+}
+
+TEST_F(DpdkControlTest, AcceptedReloadPublishesAndKeepsCounters)
+{
+    const dp::Snapshot* before = publisher_.current();
+    dp::ServiceCounters* counters = &before->services().services()[0]->counters();
+    counters->traffic.slot(0).add_conn();  // a figure the reload must keep
+    write(conf_text(vs80(3, -1) +
+                    "virtual_server 198.18.0.100 8080 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n"
+                    "    real_server 198.18.0.3 80 {\n    }\n}\n"));
+    const ReloadReply r = ctl_->reload("test");
+    EXPECT_TRUE(r.accepted) << r.message;
+    EXPECT_EQ(r.generation, 2u);
+    EXPECT_EQ(r.message, "generation 2: 1 service added, 1 real server removed, 1 real server changed");
+    EXPECT_THAT(r.changes, ElementsAre("real server 198.18.0.2:80 of TCP 198.18.0.100:80 removed",
+                                       "real server 198.18.0.1:80 of TCP 198.18.0.100:80: weight 1 -> 3",
+                                       "service TCP 198.18.0.100:8080 added (rr, 1 real server)"));
+    const dp::Snapshot* after = publisher_.current();
+    ASSERT_NE(after, before);
+    EXPECT_EQ(after->generation(), 2u);
+    EXPECT_EQ(&after->services().services()[0]->counters(), counters) << "the unchanged service keeps its counters";
+    EXPECT_EQ(ctl_->list().services[0].stats.conns, 1u);
+    EXPECT_EQ(after->services().services()[0]->dests()[0].weight, 3);
+    EXPECT_THAT(log_, HasSubstr("reload (test): generation 2: 1 service added"));
+    EXPECT_TRUE(ctl_->status().last_reload->accepted);
+}
+
+TEST_F(DpdkControlTest, BrokenFileIsRejectedAndTheSnapshotStays)
+{
+    const dp::Snapshot* before = publisher_.current();
+    write(conf_text(vs80(1, 1)) + "virtual_server 198.18.0.100 81 {\n    real_server 198.18.0.300 80 {\n    }\n}\n");
+    const ReloadReply r = ctl_->reload("test");
+    EXPECT_FALSE(r.accepted);
+    EXPECT_EQ(r.generation, 1u);
+    EXPECT_THAT(r.message, HasSubstr("1 error(s); the running configuration stays (generation 1)"));
+    bool found = false;
+    for (const auto& d : r.diagnostics) {
+        found = found || (d.severity == conf::Severity::error && d.loc.file == options_.config_file && d.loc.line == 20);
+    }
+    EXPECT_TRUE(found) << "an error at k.conf:20";
+    EXPECT_EQ(publisher_.current(), before);
+    EXPECT_THAT(log_, HasSubstr("reload (test) rejected"));
+    EXPECT_THAT(log_, HasSubstr(options_.config_file + ":20: error:"));
+}
+
+TEST_F(DpdkControlTest, ServicesTheDataPlaneCannotRunAreRejected)
+{
+    const dp::Snapshot* before = publisher_.current();
+    write(conf_text("virtual_server 198.18.0.100 80 {\n    lb_algo sh\n    lb_kind NAT\n    protocol TCP\n"
+                    "    real_server 198.18.0.1 80 {\n    }\n}\n"));
+    const ReloadReply r = ctl_->reload("test");
+    EXPECT_FALSE(r.accepted);
+    EXPECT_THAT(r.message, HasSubstr("in the services"));
+    EXPECT_EQ(publisher_.current(), before);
+}
+
+TEST_F(DpdkControlTest, DataplaneChangesNeedARestart)
+{
+    const dp::Snapshot* before = publisher_.current();
+    write(conf_text(vs80(1, 1), 8192));
+    const ReloadReply r = ctl_->reload("test");
+    EXPECT_FALSE(r.accepted);
+    EXPECT_THAT(r.message, HasSubstr("conn_table_size 4096 -> 8192 needs a restart"));
+    EXPECT_EQ(publisher_.current(), before);
+}
+
+TEST_F(DpdkControlTest, UnreadableFileIsRejected)
+{
+    std::filesystem::remove(options_.config_file);
+    const ReloadReply r = ctl_->reload("test");
+    EXPECT_FALSE(r.accepted);
+    EXPECT_THAT(r.message, HasSubstr("cannot be read"));
+}
+
+}  // namespace
+}  // namespace kadp::ctl
