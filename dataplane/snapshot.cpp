@@ -3,6 +3,7 @@
 #include "dataplane/snapshot.h"
 
 #include <cassert>
+#include <set>
 #include <stdexcept>
 #include <string>
 
@@ -82,7 +83,7 @@ std::size_t StatsRegistry::collect(Pool<Key, Counters>& pool, std::atomic<Counte
             continue;
         }
         if (!entry.dying) {
-            if (!idle(*entry.counters)) {
+            if (!idle(key, *entry.counters)) {
                 ++it;
                 continue;
             }
@@ -120,10 +121,19 @@ void StatsRegistry::release_service(std::uint32_t id) { release(services_, id); 
 void StatsRegistry::release_dest(std::uint32_t id) { release(dests_, id); }
 
 std::size_t StatsRegistry::collect(GraceClock& clock) {
-    std::size_t freed = collect(services_, service_slots_.get(), clock, [](const ServiceCounters&) { return true; });
+    // A service whose real servers' counters are still here stays too: the
+    // connections that keep those alive also count on the service's id
+    // (Conn4::svc_id), and a new service given a reused id would get their
+    // traffic. It goes in a later round, once the last of them has gone.
+    std::set<ServiceKey> with_dests;
+    for (const auto& [key, id] : dests_.by_key) with_dests.insert(key.service);
+    std::size_t freed = collect(services_, service_slots_.get(), clock,
+                                [&with_dests](const ServiceKey& key, const ServiceCounters&) {
+                                    return with_dests.count(key) == 0;
+                                });
     // A dest with connections still counting on it stays: closing them
     // decrements its DestStats.
-    freed += collect(dests_, dest_slots_.get(), clock, [](const DestCounters& d) {
+    freed += collect(dests_, dest_slots_.get(), clock, [](const DestKey&, const DestCounters& d) {
         return d.conns.active.load(std::memory_order_relaxed) == 0 &&
                d.conns.inactive.load(std::memory_order_relaxed) == 0;
     });

@@ -22,7 +22,9 @@
 // keeps the identity (the same object, so the figures and the schedulers'
 // connection counts carry on). Once no snapshot holds them (the last one was
 // reclaimed after its grace period) and, for a dest, no connection counts on
-// it (active == inactive == 0), collect() unpublishes the id and frees the
+// it (active == inactive == 0) -- for a service, none of its dests' counters
+// is left, since their connections count on the service's id too --
+// collect() unpublishes the id and frees the
 // object after one more grace period: a worker may have loaded the id's
 // pointer in the burst that closed the last connection.
 #pragma once

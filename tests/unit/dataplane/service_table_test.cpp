@@ -244,6 +244,30 @@ TEST(StatsRegistry, DestWithConnectionsOutlivesItsSnapshots) {
     EXPECT_EQ(reg.find_dest(dk), nullptr);
 }
 
+TEST(StatsRegistry, ServiceCountersStayWhileADestOfItsStillHasConnections) {
+    StatsRegistry reg(1);
+    ManualClock clock;
+    const ServiceKey k = key("10.0.0.1", 80, IPPROTO_TCP);
+    auto lease = std::make_unique<StatsLease>(reg);
+    ServiceCounters& s = lease->service(k);
+    DestCounters& d = lease->dest(dest_key(k, "192.168.1.1", 8080));
+    d.conns.inactive.store(1);  // a connection still counts on both ids
+    lease.reset();               // a reload removed the service
+    clock.pass_all();
+    EXPECT_EQ(reg.collect(clock), 0u);
+    clock.pass_all();
+    EXPECT_EQ(reg.collect(clock), 0u);
+    EXPECT_EQ(reg.service(s.id), &s);  // its id is not free for another service
+    d.conns.inactive.store(0);
+    EXPECT_EQ(reg.collect(clock), 0u);  // the dest starts dying
+    clock.pass_all();
+    EXPECT_EQ(reg.collect(clock), 1u);  // the dest goes
+    EXPECT_EQ(reg.collect(clock), 0u);  // now the service starts dying
+    clock.pass_all();
+    EXPECT_EQ(reg.collect(clock), 1u);
+    EXPECT_EQ(reg.service_count(), 0u);
+}
+
 TEST(StatsRegistry, DyingCountersComeBackWhenTheIdentityReturns) {
     StatsRegistry reg(1);
     ManualClock clock;
