@@ -2,7 +2,8 @@
 # Smoke run of kadp-bench (not a speed test): established and new traffic,
 # 1000 flows, 0.3 s windows. Checks the JSON report parses, has its keys,
 # that both loops moved packets (mpps > 0, baseline_mpps > 0) and that
-# established traffic dropped nothing. Ends with "COUNT passed failed skipped".
+# established traffic dropped nothing; and that perf/callgrind_profile.sh
+# prints a positive instructions-per-packet figure. Ends with "COUNT passed failed skipped".
 # Usage: tests/scripts/bench_smoke.sh [BUILD_DIR]   (default: build)
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -61,6 +62,18 @@ if [ $? -eq 2 ] && grep -q "not implemented yet" <<<"$out"; then
     pass=$((pass + 1))
 else
     echo "FAIL --mode dr: $out"
+fi
+
+# The callgrind profile runs and counts a positive number of instructions
+# per packet (a figure, never a threshold).
+total=$((total + 1))
+out=$(timeout 300 "$here/perf/callgrind_profile.sh" --bench "$bench" --traffic established --flows 1000 2>&1)
+if [ $? -eq 0 ] && ipp=$(sed -n 's/^ *\([0-9.]*\) instructions per packet.*/\1/p' <<<"$out") &&
+   [ -n "$ipp" ] && "$py" -c "import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)" "$ipp"; then
+    echo "PASS callgrind_profile: $ipp instructions per packet"
+    pass=$((pass + 1))
+else
+    echo "FAIL callgrind_profile: $out"
 fi
 
 echo "COUNT $pass $((total - pass)) 0"
