@@ -80,7 +80,8 @@ std::vector<conf::Diagnostic> diagnostics_of(const conf::Diagnostics& d) { retur
 }  // namespace
 
 DpdkControl::DpdkControl(DpdkRuntime runtime, conf::Config running, LogFn log)
-    : rt_(runtime), running_(std::move(running)), log_(std::move(log)), started_(std::chrono::steady_clock::now()) {}
+    : rt_(runtime), desired_(std::move(running)), applied_version_(desired_.version()), log_(std::move(log)),
+      started_(std::chrono::steady_clock::now()) {}
 
 std::vector<IpvsService> DpdkControl::services_of(const dp::Snapshot& snap) {
     std::vector<IpvsService> out;
@@ -236,10 +237,11 @@ ReloadReply DpdkControl::reload(const std::string& trigger) {
     if (diags.has_errors()) {
         return reject(std::move(r), file + ": " + std::to_string(diags.error_count()) + " error(s)");
     }
-    if (auto why = dataplane_restart_reason(*running_.dataplane, config->dataplane)) {
+    if (auto why = dataplane_restart_reason(*desired_.config().dataplane, config->dataplane)) {
         return reject(std::move(r), *why);
     }
-    auto next = rt_.builder->build(*config, current, {}, diags);
+    // The checkers' verdicts and VRRP's ownership carry over to the new file.
+    auto next = rt_.builder->build(*config, current, desired_.weights(), diags, desired_.released_vips());
     r.diagnostics = diagnostics_of(diags);
     if (!next) {
         return reject(std::move(r), file + ": " + std::to_string(diags.error_count()) + " error(s) in the services");
@@ -251,7 +253,8 @@ ReloadReply DpdkControl::reload(const std::string& trigger) {
         return reject(std::move(r), std::to_string(rt_.publisher->retired()) +
                                         " earlier snapshots still wait for a worker's grace period; try again");
     }
-    running_ = std::move(*config);
+    desired_.set_config(std::move(*config));
+    published(desired_.version());
     r.accepted = true;
     r.generation = generation;
     r.message = "generation " + std::to_string(generation) + ": " + changes.summary();
@@ -263,7 +266,75 @@ ReloadReply DpdkControl::reload(const std::string& trigger) {
     return r;
 }
 
+// The snapshot of desired-state `version` is out: VIPs it owns that the
+// previous one had released are announced.
+void DpdkControl::published(std::uint64_t version) {
+    applied_version_ = version;
+    std::set<conf::IpAddr> taken_over;
+    for (const conf::IpAddr& vip : applied_released_) {
+        if (!desired_.released_vips().contains(vip)) taken_over.insert(vip);
+    }
+    applied_released_ = desired_.released_vips();
+    for (const conf::IpAddr& vip : taken_over) announce(*rt_.publisher->current(), vip);
+}
+
+bool DpdkControl::apply() {
+    const std::uint64_t version = desired_.version();
+    if (version == applied_version_ || version == failed_version_) return version == applied_version_;
+    const dp::Snapshot* current = rt_.publisher->current();
+    conf::Diagnostics diags;
+    auto next = rt_.builder->build(desired_.config(), current, desired_.weights(), diags, desired_.released_vips());
+    if (!next) {
+        failed_version_ = version;  // logged once; the next change tries again
+        log_("cannot apply the desired state: " + std::to_string(diags.error_count()) +
+             " error(s); the running snapshot stays");
+        for (const auto& d : diagnostics_of(diags)) log_("  " + conf::Diagnostics::format(d));
+        return false;
+    }
+    const std::uint64_t generation = next->generation();
+    if (rt_.publisher->publish(std::move(next)) != 0) return false;  // retired queue full: next tick
+    published(version);
+    log_("desired state applied: generation " + std::to_string(generation) + ", " +
+         std::to_string(desired_.weights().size()) + " weight verdict(s), " +
+         std::to_string(desired_.released_vips().size()) + " VIP(s) released");
+    return true;
+}
+
+// On the port whose connected prefix holds the VIP; on every port when none does.
+void DpdkControl::announce(const dp::Snapshot& snap, const conf::IpAddr& vip) {
+    if (!vip.is_v4() || rt_.channels == nullptr || rt_.channel_count == 0) return;
+    std::uint32_t ip;
+    std::memcpy(&ip, vip.bytes.data(), 4);
+    const dp::RouteHop4 hop = snap.routes() != nullptr ? snap.routes()->lookup(ip) : dp::RouteHop4{};
+    std::vector<std::uint16_t> ports;
+    if (hop.kind == dp::RouteKind::connected) {
+        ports.push_back(hop.port);
+    } else {
+        const std::size_t n = rt_.ports != nullptr ? rt_.ports->size() : 0;
+        for (std::size_t p = 0; p < n; ++p) ports.push_back(static_cast<std::uint16_t>(p));
+    }
+    for (const std::uint16_t port : ports) {
+        // Worker 0 transmits on every port (its own queue, or the port's ring).
+        if (!rt_.channels[0].commands.push(dp::WorkerCommand{dp::WorkerCommand::Kind::send_garp, port, ip})) {
+            log_("gratuitous ARP for " + vip.to_string() + " not sent: worker 0's command queue is full");
+        }
+    }
+}
+
+// What workers may not log themselves (worker_channel.h).
+void DpdkControl::log_worker_events() {
+    for (std::size_t w = 0; w < rt_.channel_count; ++w) {
+        dp::WorkerEvent ev;
+        while (rt_.channels[w].events.pop(ev)) {
+            log_("worker " + std::to_string(w) + ": " + std::to_string(ev.delta) + " more in the last second: " +
+                 std::string(dp::counter_help(static_cast<std::size_t>(ev.counter))) + " (" + std::string(dp::counter_name(ev.counter)) + ")");
+        }
+    }
+}
+
 void DpdkControl::tick() {
+    log_worker_events();
+    apply();
     if (++ticks_ % RateEstimator::kIntervalSeconds == 0) sample_rates();
 }
 

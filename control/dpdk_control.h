@@ -22,18 +22,21 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "conf/model.h"
 #include "control/cli.h"
 #include "control/control_handler.h"
+#include "control/desired_state.h"
 #include "control/rate_estimator.h"
 #include "control/snapshot_builder.h"
 #include "dataplane/conn_table.h"
 #include "dataplane/port.h"
 #include "dataplane/snapshot.h"
 #include "dataplane/worker.h"
+#include "dataplane/worker_channel.h"
 
 namespace kadp::ctl {
 
@@ -47,13 +50,17 @@ struct DpdkRuntime {
     const dp::ConnTable4* conns = nullptr;
     const std::vector<dp::PortState>* ports = nullptr;
     const dp::WorkerGroup* workers = nullptr;
+    // One command/event channel per worker (may be null: no workers).
+    dp::WorkerChannel* channels = nullptr;
+    std::size_t channel_count = 0;
 };
 
 class DpdkControl final : public ControlHandler {
 public:
     using LogFn = std::function<void(const std::string&)>;
 
-    // `running` is the configuration the current snapshot was built from.
+    // `running` is the configuration the current snapshot was built from
+    // (with every VIP owned and the configured weights).
     DpdkControl(DpdkRuntime runtime, conf::Config running, LogFn log);
 
     ListReply list() override;
@@ -61,7 +68,18 @@ public:
     StatusReply status() override;
     ReloadReply reload(const std::string& trigger) override;
 
-    // Every second from the loop's timer: rate samples every 2 s.
+    // What checkers and VRRP change (weights, VIP ownership); apply() makes
+    // the data plane follow.
+    DesiredState& desired() { return desired_; }
+    // Publishes a snapshot of the desired state when it changed since the
+    // last one (one snapshot for a batch of changes). Returns false when
+    // the build or the publication failed: logged, the running snapshot
+    // stays, and the next apply() tries again.
+    bool apply();
+
+    // Every second from the loop's timer: the workers' alarm events
+    // logged, rate samples every 2 s, and apply() for changes nobody
+    // applied yet.
     void tick();
 
     // The snapshot in IPVS terms (desired settings + counters; no rates).
@@ -70,9 +88,15 @@ public:
 private:
     ReloadReply reject(ReloadReply r, const std::string& why);
     void sample_rates();
+    void published(std::uint64_t version);
+    void announce(const dp::Snapshot& snap, const conf::IpAddr& vip);
+    void log_worker_events();
 
     DpdkRuntime rt_;
-    conf::Config running_;
+    DesiredState desired_;
+    std::uint64_t applied_version_;  // desired_.version() the published snapshot shows
+    std::uint64_t failed_version_ = 0;  // a version whose build failed (not retried until it moves)
+    std::set<conf::IpAddr> applied_released_;  // released VIPs as of the published snapshot
     LogFn log_;
     std::chrono::steady_clock::time_point started_;
     unsigned ticks_ = 0;

@@ -225,7 +225,10 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         const auto neigh = dp::NeighTable4::create(neigh_config);
         if (!neigh) throw dp::StartupError("cannot allocate the neighbour table");
 
+        // Commands and events between the control thread and each worker.
+        const auto channels = std::make_unique<dp::WorkerChannel[]>(workers);
         dp::NatPipelineConfig nat;
+        nat.channels = channels.get();
         nat.ports = nat_ports(dpc, ports.ports());
         nat.conns = conns.get();
         nat.neigh = neigh.get();
@@ -249,6 +252,8 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         dpdk.conns = conns.get();
         dpdk.ports = &ports.ports();
         dpdk.workers = &group;
+        dpdk.channels = channels.get();
+        dpdk.channel_count = workers;
         DpdkControl ctl(dpdk, config, log_line);
         control.set_handler(&ctl);
         log_line("running with " + plural(workers, "worker") + " (NAT pipeline)");

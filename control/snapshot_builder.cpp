@@ -25,6 +25,19 @@ std::array<std::uint32_t, 4> words_v4(const conf::IpAddr& a) {
     return w;
 }
 
+// A VIP as the Snapshot's `released` list takes it (family and address).
+dp::ServiceKey vip_key(const conf::IpAddr& a) {
+    dp::ServiceKey k;
+    if (a.is_v4()) {
+        k.addr = words_v4(a);
+        k.family = dp::kFamilyInet;
+    } else {
+        std::memcpy(k.addr.data(), a.bytes.data(), 16);
+        k.family = dp::kFamilyInet6;
+    }
+    return k;
+}
+
 // RouteTable4::build's "FILE:LINE: message" back into a location and a
 // message, so the diagnostic reads like every other config error.
 std::pair<conf::SourceLoc, std::string> split_where(const std::string& error) {
@@ -264,7 +277,8 @@ SnapshotBuilder::SnapshotBuilder(dp::StatsRegistry& registry, BuildOptions optio
     : registry_(&registry), options_(options) {}
 
 std::unique_ptr<dp::Snapshot> SnapshotBuilder::build(const conf::Config& config, const dp::Snapshot* prev,
-                                                     const WeightOverrides& overrides, conf::Diagnostics& diags) {
+                                                     const WeightOverrides& overrides, conf::Diagnostics& diags,
+                                                     const std::set<conf::IpAddr>& released) {
     const std::size_t errors_before = diags.error_count();
     Build b(*registry_, options_, diags);
     for (const conf::VirtualServer& vs : config.virtual_servers) b.expand(config, vs);
@@ -282,7 +296,10 @@ std::unique_ptr<dp::Snapshot> SnapshotBuilder::build(const conf::Config& config,
     if (diags.error_count() != errors_before) return nullptr;
     dp::ServiceTable table(std::move(services));
     ++generation_;
-    return std::make_unique<dp::Snapshot>(generation_, b.take_lease(), std::move(table), std::move(routes));
+    std::vector<dp::ServiceKey> released_keys;
+    for (const conf::IpAddr& vip : released) released_keys.push_back(vip_key(vip));
+    return std::make_unique<dp::Snapshot>(generation_, b.take_lease(), std::move(table), std::move(routes),
+                                          released_keys);
 }
 
 }  // namespace kadp::ctl

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "conf/diagnostics.h"
@@ -79,8 +80,10 @@ public:
     // (or nullptr): each service present in both keeps its counters (the
     // registry's, by identity) and its rr/wrr position. Errors and warnings
     // go to `diags`; returns nullptr when there was an error.
+    // `released`: VIPs this node does not own now (Snapshot's constructor).
     std::unique_ptr<dp::Snapshot> build(const conf::Config& config, const dp::Snapshot* prev,
-                                        const WeightOverrides& overrides, conf::Diagnostics& diags);
+                                        const WeightOverrides& overrides, conf::Diagnostics& diags,
+                                        const std::set<conf::IpAddr>& released = {});
 
     std::uint64_t last_generation() const { return generation_; }
 

@@ -69,6 +69,9 @@ namespace kadp::dp {
     X(punt_exception, "frames for the appliance itself passed to the kernel (exception port)")                \
     X(punt_full_drop, "dropped: exception port queue full")                                                   \
     X(not_for_us, "dropped: IPv4 for an address this node does not own")                                      \
+    X(garp_sent, "gratuitous ARPs sent for a VIP this node took over (control thread's command)")               \
+    X(event_queue_full, "alarm reports to the control thread delayed: its event queue was full")                \
+    X(vip_not_owned, "dropped: a new flow to a service whose VIP this node does not own now (VRRP backup)")    \
     /* ARP */                                                                                                  \
     X(arp_request_answered, "ARP requests for an owned VIP or port address answered")                         \
     X(arp_request_not_ours, "ARP requests for an address this node does not own, ignored")                    \

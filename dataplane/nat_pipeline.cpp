@@ -350,6 +350,11 @@ NatPipeline::NewConnPlan NatPipeline::plan_new_conn(const Burst& b, const FlowKe
     if (b.snap == nullptr) return plan;
     plan.svc = b.snap->find4(key.daddr, key.dport, key.proto);
     if (plan.svc == nullptr) return plan;
+    if (!b.snap->serves_vip4(key.daddr)) {  // VRRP backup for this VIP: not ours to serve
+        plan.svc = nullptr;
+        plan.vip_released = true;
+        return plan;
+    }
     SchedFlow flow;
     flow.saddr[0] = key.saddr;
     flow.daddr[0] = key.daddr;
@@ -378,6 +383,8 @@ void NatPipeline::handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta,
     }
     if (plan.svc != nullptr) {
         new_conn(b, m, meta, *plan.svc, plan.dest);
+    } else if (plan.vip_released) {
+        drop(m, Counter::vip_not_owned);
     } else if (b.snap->serves_vip4(meta.daddr)) {
         no_service(b, m, meta);
     } else if (b.snap->from_real_server4(meta.saddr, meta.sport, meta.l3_proto)) {
@@ -672,6 +679,53 @@ void NatPipeline::on_expire(void* self, const Conn4& conn, ConnState last)
     count_leave(static_cast<NatPipeline*>(self)->dest_counters(conn), last);
 }
 
+// Control-thread commands; at most a queue's worth per tick.
+void NatPipeline::run_commands(TxStage& out)
+{
+    WorkerCommand cmd;
+    for (std::size_t n = 0; n < WorkerChannel::kCommands && cfg_.channels[info_.index].commands.pop(cmd); ++n) {
+        switch (cmd.kind) {
+        case WorkerCommand::Kind::send_garp: {
+            if (cmd.port >= cfg_.ports.size() || cmd.port >= out.port_count()) break;
+            ArpIface ifc;
+            ifc.mac = cfg_.ports[cmd.port].mac;
+            ifc.ip = cmd.ip;
+            ifc.vlan_tci = cfg_.ports[cmd.port].vlan;
+            ifc.tagged = cfg_.ports[cmd.port].vlan != 0;
+            rte_mbuf* m = pool_ != nullptr ? alloc_gratuitous_arp(pool_, ifc, cmd.ip) : nullptr;
+            if (m == nullptr) {
+                counters_.inc(Counter::mbuf_alloc_fail);
+                break;
+            }
+            counters_.inc(Counter::garp_sent);
+            transmit(out, cmd.port, m);
+            break;
+        }
+        }
+    }
+}
+
+// Once a second: each alarm counter that rose since the last report becomes
+// an event for the control thread to log (a full queue: counted, retried
+// with the larger delta next second).
+void NatPipeline::report_alarms()
+{
+    if (now_ - reported_ms_ < 1000) return;
+    reported_ms_ = now_;
+    for (std::size_t i = 0; i < std::size(kAlarmCounters); ++i) {
+        const std::uint64_t v = counters_.get(kAlarmCounters[i]);
+        if (v == reported_[i]) continue;
+        WorkerEvent ev;
+        ev.counter = kAlarmCounters[i];
+        ev.delta = v - reported_[i];
+        if (cfg_.channels[info_.index].events.push(ev)) {
+            reported_[i] = v;
+        } else {
+            counters_.inc(Counter::event_queue_full);
+        }
+    }
+}
+
 void NatPipeline::end_of_loop(TxStage& out)
 {
     now_ = now_ms();
@@ -680,6 +734,10 @@ void NatPipeline::end_of_loop(TxStage& out)
     const std::uint32_t elapsed = now_ - swept_ms_;
     if (elapsed == 0) return;
     swept_ms_ = now_;
+    if (cfg_.channels != nullptr) {
+        run_commands(out);
+        report_alarms();
+    }
     if (cfg_.conns != nullptr) {
         const std::uint64_t share = cfg_.conns->sweep_share(info_.index);
         const std::uint64_t period = cfg_.expire_sweep_ms != 0 ? cfg_.expire_sweep_ms : 1;

@@ -38,6 +38,7 @@
 #include "dataplane/packet_parse.h"
 #include "dataplane/pipeline.h"
 #include "dataplane/snapshot.h"
+#include "dataplane/worker_channel.h"
 
 struct rte_mempool;
 
@@ -64,6 +65,8 @@ struct NatPipelineConfig {
     // or a busy worker spends the same on it).
     std::uint32_t expire_sweep_ms = 1000;
     std::uint32_t neigh_sweep_budget = 16;    // neighbour slots scanned per ms tick
+    // One channel per worker, indexed by WorkerInfo::index (null: none).
+    WorkerChannel* channels = nullptr;
     // The coarse clock in ms; null: the TSC. A seam for tests.
     std::uint32_t (*clock_ms)() = nullptr;
 };
@@ -93,6 +96,7 @@ private:
     struct NewConnPlan {
         const Service* svc = nullptr;  // the virtual service it is for, if any
         const Dest* dest = nullptr;    // the scheduler's pick (nullptr: none available)
+        bool vip_released = false;     // a service's VIP this node does not own now
     };
 
     std::uint32_t now_ms() const;
@@ -111,6 +115,8 @@ private:
     std::uint8_t* egress_tag(rte_mbuf* m, const PacketMeta& meta, std::uint16_t port);
     void send_arp_request(TxStage& out, std::uint16_t port, std::uint32_t target, const MacAddr* unicast_to);
     void drop(rte_mbuf* m, Counter c);
+    void run_commands(TxStage& out);
+    void report_alarms();
     DestCounters* dest_counters(const Conn4& conn) const;
     static void on_expire(void* self, const Conn4& conn, ConnState last);
 
@@ -133,6 +139,8 @@ private:
     std::uint64_t tsc_per_ms_ = 1;
     std::uint32_t now_ = 0;  // the clock as of this burst / loop
     std::uint32_t swept_ms_ = 0;  // when end_of_loop last ran the timers
+    std::uint32_t reported_ms_ = 0;  // when the alarm counters were last reported
+    std::array<std::uint64_t, std::size(kAlarmCounters)> reported_{};  // their values then
     bool created_in_burst_ = false;  // a connection was linked since the burst's bulk lookup
     WorkerCounters counters_;
 };

@@ -2,6 +2,7 @@
 // construction and deletion). Workers only read the id tables (snapshot.h).
 #include "dataplane/snapshot.h"
 
+#include <algorithm>
 #include <cassert>
 #include <set>
 #include <stdexcept>
@@ -176,10 +177,17 @@ DestCounters& StatsLease::dest(const DestKey& key) {
 }
 
 namespace {
-std::vector<ServiceKey> keys_of(const ServiceTable& table) {
+// The services' VIPs but those in `released` (compared by family and address).
+std::vector<ServiceKey> owned_vips(const ServiceTable& table, std::span<const ServiceKey> released) {
     std::vector<ServiceKey> keys;
     keys.reserve(table.size());
-    for (const auto& s : table.services()) keys.push_back(s->key());
+    for (const auto& s : table.services()) {
+        const ServiceKey& k = s->key();
+        const bool gone = std::any_of(released.begin(), released.end(), [&k](const ServiceKey& r) {
+            return r.family == k.family && r.addr == k.addr;
+        });
+        if (!gone) keys.push_back(k);
+    }
     return keys;
 }
 // IPv4 dests as real_server_word keys (a dest port 0 keeps the client's
@@ -200,8 +208,8 @@ std::vector<ServiceKey> real_server_keys(const ServiceTable& table) {
 }  // namespace
 
 Snapshot::Snapshot(std::uint64_t generation, StatsLease lease, ServiceTable services,
-                   std::unique_ptr<const RouteTable4> routes)
-    : lease_(std::move(lease)), services_(std::move(services)), vips_(keys_of(services_)),
+                   std::unique_ptr<const RouteTable4> routes, std::span<const ServiceKey> released)
+    : lease_(std::move(lease)), services_(std::move(services)), vips_(owned_vips(services_, released)),
       real_servers_(real_server_keys(services_)), routes_(std::move(routes)), generation_(generation) {}
 
 }  // namespace kadp::dp

@@ -34,6 +34,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "dataplane/dest_stats.h"
@@ -163,8 +164,12 @@ public:
     // Control thread. The VIP set and the real-server set are derived from
     // the services; `routes` (may be null: every route lookup misses) is the
     // dataplane block's routing table, published and freed with the snapshot.
+    // `released` lists VIPs this node does not own now (VRRP backup; only
+    // family and address count): they stay out of the VIP set, so they are
+    // neither answered for ARP/ICMP nor given new connections, while their
+    // services stay listed and keep their counters.
     Snapshot(std::uint64_t generation, StatsLease lease, ServiceTable services,
-             std::unique_ptr<const RouteTable4> routes = nullptr);
+             std::unique_ptr<const RouteTable4> routes = nullptr, std::span<const ServiceKey> released = {});
     Snapshot(const Snapshot&) = delete;
     Snapshot& operator=(const Snapshot&) = delete;
 
@@ -172,6 +177,7 @@ public:
     const Service* find4(std::uint32_t vaddr_be, std::uint16_t vport_be, std::uint8_t proto) const {
         return services_.find4(vaddr_be, vport_be, proto);
     }
+    // An owned VIP of some service (see `released`).
     bool serves_vip4(std::uint32_t addr_be) const { return vips_.contains4(addr_be); }
     // True when (addr, port, proto) is a real server of some service: a
     // packet from it with no connection is a NAT reply we cannot map.

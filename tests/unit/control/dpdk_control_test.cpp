@@ -4,6 +4,7 @@
 // leave the running snapshot alone, dataplane changes need a restart.
 #include "control/dpdk_control.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -60,6 +61,8 @@ protected:
         rt.registry = &registry_;
         rt.builder = &builder_;
         rt.conns = conns_.get();
+        rt.channels = channel_.get();
+        rt.channel_count = 1;
         ctl_ = std::make_unique<DpdkControl>(rt, *config, [this](const std::string& l) { log_ += l + "\n"; });
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -72,6 +75,7 @@ protected:
     dp::SnapshotPublisher publisher_{1, 4};
     SnapshotBuilder builder_{registry_};
     std::unique_ptr<dp::ConnTable4> conns_ = dp::ConnTable4::create(1024, 1);
+    std::unique_ptr<dp::WorkerChannel> channel_ = std::make_unique<dp::WorkerChannel>();
     std::unique_ptr<DpdkControl> ctl_;
     std::string log_;
 };
@@ -119,6 +123,88 @@ TEST_F(DpdkControlTest, AcceptedReloadPublishesAndKeepsCounters)
     EXPECT_EQ(after->services().services()[0]->dests()[0].weight, 3);
     EXPECT_THAT(log_, HasSubstr("reload (test): generation 2: 1 service added"));
     EXPECT_TRUE(ctl_->status().last_reload->accepted);
+}
+
+TEST_F(DpdkControlTest, DesiredStateChangesArePublishedOnceAndSurviveAReload)
+{
+    const conf::VirtualServer& vs = ctl_->desired().config().virtual_servers[0];
+    const RsIdentity rs1{vs_identity(vs), vs.real_servers[0].address, vs.real_servers[0].port};
+    const conf::IpAddr vip = vs.address;
+    EXPECT_TRUE(ctl_->apply());  // nothing changed: nothing published
+    EXPECT_EQ(publisher_.current()->generation(), 1u);
+
+    // A checker's verdict and a VRRP release in one batch: one snapshot.
+    EXPECT_TRUE(ctl_->desired().set_weight(rs1, 0));
+    EXPECT_TRUE(ctl_->desired().set_vip_owned(vip, false));
+    EXPECT_FALSE(ctl_->desired().set_vip_owned(vip, false));  // no change
+    ctl_->tick();
+    const dp::Snapshot* snap = publisher_.current();
+    EXPECT_EQ(snap->generation(), 2u);
+    EXPECT_EQ(snap->services().services()[0]->dests()[0].weight, 0);
+    EXPECT_EQ(snap->services().services()[0]->dests()[1].weight, 1);
+    EXPECT_FALSE(snap->serves_vip4(0x640012c6));  // 198.18.0.100, wire order
+    EXPECT_NE(snap->find4(0x640012c6, htons(80), 6), nullptr) << "the service stays, only the VIP is released";
+    ctl_->tick();
+    EXPECT_EQ(publisher_.current()->generation(), 2u);
+
+    // A reload keeps both (the real server is still there), and the weight
+    // of the file changes underneath the verdict.
+    write(conf_text(vs80(5, 2)));
+    ASSERT_TRUE(ctl_->reload("test").accepted);
+    snap = publisher_.current();
+    EXPECT_EQ(snap->services().services()[0]->dests()[0].weight, 0);
+    EXPECT_EQ(snap->services().services()[0]->dests()[1].weight, 2);
+    EXPECT_FALSE(snap->serves_vip4(0x640012c6));
+
+    // Master again, verdict cleared: the file's weight.
+    EXPECT_TRUE(ctl_->desired().set_vip_owned(vip, true));
+    EXPECT_TRUE(ctl_->desired().clear_weight(rs1));
+    EXPECT_TRUE(ctl_->apply());
+    snap = publisher_.current();
+    EXPECT_EQ(snap->services().services()[0]->dests()[0].weight, 5);
+    EXPECT_TRUE(snap->serves_vip4(0x640012c6));
+    EXPECT_THAT(log_, HasSubstr("desired state applied"));
+}
+
+TEST_F(DpdkControlTest, TakingAVipOverAsksWorkerZeroForAGratuitousArp)
+{
+    dp::WorkerCommand cmd;
+    const conf::IpAddr vip = ctl_->desired().config().virtual_servers[0].address;
+    ctl_->desired().set_vip_owned(vip, false);
+    ASSERT_TRUE(ctl_->apply());
+    EXPECT_FALSE(channel_->commands.pop(cmd)) << "releasing announces nothing";
+    // Owned again: announced once the snapshot that owns it is out, on the
+    // port whose connected prefix holds it (the dataplane block's
+    // 198.18.0.254/24: port 0).
+    ctl_->desired().set_vip_owned(vip, true);
+    ASSERT_TRUE(ctl_->apply());
+    ASSERT_TRUE(channel_->commands.pop(cmd));
+    EXPECT_EQ(cmd.kind, dp::WorkerCommand::Kind::send_garp);
+    EXPECT_EQ(cmd.port, 0u);
+    EXPECT_EQ(cmd.ip, 0x640012c6u);  // 198.18.0.100, wire order
+    EXPECT_FALSE(channel_->commands.pop(cmd));
+}
+
+TEST_F(DpdkControlTest, WorkerAlarmEventsAreLogged)
+{
+    ASSERT_TRUE(channel_->events.push(dp::WorkerEvent{dp::WorkerEvent::Kind::counter_rose,
+                                                      dp::Counter::conn_table_full, 42}));
+    ctl_->tick();
+    EXPECT_THAT(log_, HasSubstr("worker 0: 42 more in the last second: "));
+    EXPECT_THAT(log_, HasSubstr("(conn_table_full)"));
+    dp::WorkerEvent ev;
+    EXPECT_FALSE(channel_->events.pop(ev));
+}
+
+TEST_F(DpdkControlTest, AVerdictForARealServerTheReloadRemovedIsDropped)
+{
+    const conf::VirtualServer& vs = ctl_->desired().config().virtual_servers[0];
+    const RsIdentity rs2{vs_identity(vs), vs.real_servers[1].address, vs.real_servers[1].port};
+    ASSERT_TRUE(ctl_->desired().set_weight(rs2, 0));
+    ASSERT_TRUE(ctl_->apply());
+    write(conf_text(vs80(1, -1)));
+    ASSERT_TRUE(ctl_->reload("test").accepted);
+    EXPECT_TRUE(ctl_->desired().weights().empty());
 }
 
 TEST_F(DpdkControlTest, BrokenFileIsRejectedAndTheSnapshotStays)

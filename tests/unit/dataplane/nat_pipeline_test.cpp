@@ -222,6 +222,7 @@ protected:
         c.registry = &registry_;
         c.pool = g_pool;
         c.clock_ms = &test_clock;
+        c.channels = channel_.get();
         pipeline_ = std::make_unique<NatPipeline>(WorkerInfo{}, c);
     }
     ~NatPipelineTest() override
@@ -235,7 +236,8 @@ protected:
     ServiceKey tcp_key() const { return ServiceKey::v4(wire(kVip), wire16(80), 6); }
 
     // VIP:80/tcp rr over 198.19.0.1:80, .2:80, .3:8080; VIP:53/udp -> .1:5353.
-    void publish(bool with_routes)
+    // `vip_owned` false: the snapshot lists kVip as released (VRRP backup).
+    void publish(bool with_routes, bool vip_owned = true)
     {
         StatsLease lease(registry_);
         std::vector<std::unique_ptr<Service>> services;
@@ -286,8 +288,10 @@ protected:
             EXPECT_TRUE(rb.errors.empty());
             routes = std::move(rb.table);
         }
+        std::vector<ServiceKey> released;
+        if (!vip_owned) released.push_back(ServiceKey::v4(wire(kVip), 0, 0));
         ASSERT_EQ(publisher_.publish(std::make_unique<Snapshot>(1, std::move(lease), ServiceTable(std::move(services)),
-                                                                std::move(routes))),
+                                                                std::move(routes), released)),
                   0);
     }
 
@@ -353,6 +357,7 @@ protected:
     }
     ConnState state_of(Conn4* c) { return static_cast<ConnState>(c->state.load()); }
 
+    std::unique_ptr<WorkerChannel> channel_ = std::make_unique<WorkerChannel>();  // worker 0's
     StatsRegistry registry_{1};
     SnapshotPublisher publisher_{1, 4};
     std::unique_ptr<ConnTable4> conns_;
@@ -528,6 +533,31 @@ TEST_F(NatPipelineTest, ArpRequestForTheVipIsAnswered)
     rx(0, eth(kBroadcastMac, kClientMac, 0x0806, arp(1, kClientMac, kClient, MacAddr{}, 0xc6120063)));
     EXPECT_TRUE(sent(0).empty());
     EXPECT_EQ(count(Counter::arp_request_not_ours), 2U);
+}
+
+TEST_F(NatPipelineTest, AReleasedVipIsNeitherAnsweredNorGivenNewConnections)
+{
+    all_neighbours();
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1000, 0, kSyn));
+    ASSERT_EQ(sent(1).size(), 1U);
+    publish(true, /*vip_owned=*/false);  // this node became VRRP backup for the VIP
+    rx(0, eth(kBroadcastMac, kClientMac, 0x0806, arp(1, kClientMac, kClient, MacAddr{}, kVip)));
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_EQ(count(Counter::arp_request_not_ours), 1U);
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40001, 80, 1, 0, kSyn));
+    EXPECT_TRUE(sent(1).empty());
+    EXPECT_EQ(count(Counter::vip_not_owned), 1U);
+    EXPECT_EQ(count(Counter::conn_new), 1U);
+    // A connection it already has goes on (its packets only come while the
+    // switch still sends them here).
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1001, 0, kAck));
+    EXPECT_EQ(sent(1).size(), 1U);
+    publish(true, /*vip_owned=*/true);  // master again
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40002, 80, 1, 0, kSyn));
+    EXPECT_EQ(sent(1).size(), 1U);
+    EXPECT_EQ(count(Counter::conn_new), 2U);
+    rx(0, eth(kBroadcastMac, kClientMac, 0x0806, arp(1, kClientMac, kClient, MacAddr{}, kVip)));
+    EXPECT_EQ(sent(0).size(), 1U);
 }
 
 TEST_F(NatPipelineTest, IcmpEchoToTheVipIsAnswered)
@@ -747,6 +777,40 @@ TEST_F(NatPipelineTest, SynToAFullTableIsCounted)
     EXPECT_TRUE(sent(1).empty());
     EXPECT_EQ(count(Counter::conn_table_full), 1U);
     EXPECT_EQ(dest_[0]->conns.inactive.load(), 0U);
+    // The control thread hears of it within a second, once, with the count.
+    g_now += 1000;
+    pipeline_->end_of_loop(*tx_);
+    WorkerEvent ev;
+    ASSERT_TRUE(channel_->events.pop(ev));
+    EXPECT_EQ(ev.kind, WorkerEvent::Kind::counter_rose);
+    EXPECT_EQ(ev.counter, Counter::conn_table_full);
+    EXPECT_EQ(ev.delta, 1U);
+    EXPECT_FALSE(channel_->events.pop(ev));
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40001, 80, 1, 0, kSyn));
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40002, 80, 1, 0, kSyn));
+    g_now += 500;
+    pipeline_->end_of_loop(*tx_);
+    EXPECT_FALSE(channel_->events.pop(ev)) << "at most one report a second";
+    g_now += 500;
+    pipeline_->end_of_loop(*tx_);
+    ASSERT_TRUE(channel_->events.pop(ev));
+    EXPECT_EQ(ev.delta, 2U);
+    tx_->flush();
+}
+
+TEST_F(NatPipelineTest, AGarpCommandSendsAGratuitousArpForTheVip)
+{
+    ASSERT_TRUE(channel_->commands.push(WorkerCommand{WorkerCommand::Kind::send_garp, 0, wire(kVip)}));
+    g_now += 1;
+    pipeline_->end_of_loop(*tx_);
+    tx_->flush();
+    const auto out = sent(0);
+    ASSERT_EQ(out.size(), 1U);
+    // Broadcast ARP request from the port's MAC: sender and target are the
+    // VIP, target MAC broadcast (as keepalived sends it).
+    EXPECT_EQ(out[0], eth(kBroadcastMac, kLanMac, 0x0806, arp(1, kLanMac, kVip, kBroadcastMac, kVip)));
+    EXPECT_EQ(count(Counter::garp_sent), 1U);
+    EXPECT_TRUE(sent(1).empty());
 }
 
 }  // namespace
