@@ -111,7 +111,12 @@ void KernelBackend::apply_static(const conf::Config& config, Result& result) {
 
 void KernelBackend::apply_ipvs(const std::vector<IpvsService>& desired, Result& result) {
     const std::vector<IpvsService> current = ipvs_.services();
+    std::vector<IpvsService> not_added;  // its real servers cannot be added either: one message is enough
     for (const IpvsOp& op : reconcile(current, managed_, desired)) {
+        if (op.kind == IpvsOp::Kind::add_dest &&
+            std::any_of(not_added.begin(), not_added.end(), [&](const auto& s) { return s.same_service(op.service); })) {
+            continue;
+        }
         try {
             ipvs_.apply(op);
             ++result.applied;
@@ -124,6 +129,7 @@ void KernelBackend::apply_ipvs(const std::vector<IpvsService>& desired, Result& 
             }
             ++result.failed;
             log_(e.what());
+            if (op.kind == IpvsOp::Kind::add_service) not_added.push_back(op.service);
         }
     }
     managed_ = desired;
