@@ -10,6 +10,7 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kadp=${KADP:-$top/build/kadp}
+unit=${UNIT_KERNEL_IPVS:-$top/build/tests/unit/unit_kernel_ipvs}
 
 skip() { echo "SKIP: kernel_ipvs_vm: $*"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
@@ -20,6 +21,7 @@ vmlinuz=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
 kver=${vmlinuz#/boot/vmlinuz-}
 [ -d "/lib/modules/$kver" ] || skip "no /lib/modules/$kver"
 [ -x "$kadp" ] || { echo "FAIL: kernel_ipvs_vm: no kadp binary at $kadp (build first)"; exit 1; }
+[ -x "$unit" ] || { echo "FAIL: kernel_ipvs_vm: no $unit (build first)"; exit 1; }
 
 work=$(mktemp -d /tmp/kadp-ipvs-vm.XXXXXX)
 qemu_pid=
@@ -29,7 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! timeout 120 "$top/tests/vm/build_initramfs.sh" "$kver" "$kadp" "$work/initrd.gz" >"$work/build.log" 2>&1; then
+if ! timeout 120 "$top/tests/vm/build_initramfs.sh" "$kver" "$kadp" "$work/initrd.gz" "$unit" >"$work/build.log" 2>&1; then
   cat "$work/build.log"
   echo "FAIL: kernel_ipvs_vm: cannot build the initramfs"
   exit 1

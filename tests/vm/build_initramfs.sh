@@ -4,10 +4,12 @@
 # depmod'ed so the kernel can autoload schedulers), iproute2's ip (busybox's
 # has no netns), ipvsadm, kadp (stripped), each with the libraries ldd
 # lists, and tests/vm/init.sh as /init with the configs of tests/vm/conf.
-#   tests/vm/build_initramfs.sh KERNEL_VERSION KADP_BINARY OUT.cpio.gz
+#   tests/vm/build_initramfs.sh KERNEL_VERSION KADP_BINARY OUT.cpio.gz [UNIT_KERNEL_IPVS]
+# The optional gtest binary (IpvsNetlink against the real kernel) becomes
+# /usr/bin/unit_kernel_ipvs.
 set -euo pipefail
 
-kver=$1 kadp=$2 out=$3
+kver=$1 kadp=$2 out=$3 unit=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d /tmp/kadp-vm-root.XXXXXX)
 trap 'rm -rf "$root"' EXIT
@@ -35,10 +37,14 @@ copy_binary /sbin/ip sbin/ip
 copy_binary /usr/sbin/ipvsadm usr/sbin/ipvsadm
 copy_binary "$kadp" usr/sbin/kadp
 strip "$root/usr/sbin/kadp"
+if [ -n "$unit" ]; then
+  copy_binary "$unit" usr/bin/unit_kernel_ipvs
+  strip "$root/usr/bin/unit_kernel_ipvs"
+fi
 
 # Modules: IPVS and the schedulers the configs use (lblcr deliberately left
 # out: the test checks the message when the kernel cannot load it), veth.
-modules="ip_vs ip_vs_rr ip_vs_wrr ip_vs_wlc ip_vs_sh ip_vs_mh veth"
+modules="ip_vs ip_vs_rr ip_vs_wrr ip_vs_wlc ip_vs_lc ip_vs_sh ip_vs_mh ip_vs_pe_sip veth"
 for m in $modules; do
   modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
 done | sort -u | while read -r ko; do

@@ -106,6 +106,16 @@ for i in 1 2; do
 done
 sleep 1
 
+# -- IpvsNetlink on its own (gtest): every setting reads back as programmed.
+unit_kernel_ipvs --gtest_color=no > /tmp/unit.log 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^\[  PASSED  \] 4 tests" /tmp/unit.log; then
+    ok "unit_kernel_ipvs: $(grep '^\[  PASSED' /tmp/unit.log)"
+else
+    bad "unit_kernel_ipvs: exit $rc"
+    grep -E "Failure|Expected|Which is|Actual|error|FAILED|SKIPPED|PASSED|^  " /tmp/unit.log | head -60 | sed 's/^/KADP-VM:   /'
+fi
+
 # A service kadp does not manage: it must survive start, reload and stop.
 ipvsadm -A -t 198.18.0.99:80 -s rr
 
@@ -135,7 +145,12 @@ for _ in 1 2; do answers="$answers $(get cl 2001:db8::10 80)"; done
 sleep 1
 expect_listing "v1-listing-after-traffic" /conf/v1-traffic.txt
 
-# What the unchanged service has before the reload.
+# What the unchanged service has before the reload. The kernel folds its
+# per-CPU counters into what it reports every 2 s: wait for them.
+for _ in $(seq 50); do
+    ipvsadm -Ln --stats -t 198.18.0.10:8080 | grep -q '^TCP  198.18.0.10:8080 *[1-9]' && break
+    sleep 0.2
+done
 stats_8080=$(ipvsadm -Ln --stats -t 198.18.0.10:8080 | sed -n 's/^TCP  198.18.0.10:8080 *\([0-9]*\) .*/\1/p')
 stats_80=$(ipvsadm -Ln --stats -t 198.18.0.10:80 | sed -n 's/^TCP  198.18.0.10:80 *\([0-9]*\) .*/\1/p')
 conns_8080=$(ipvsadm -Lnc | grep -c "198.18.0.10:8080")
