@@ -120,8 +120,9 @@ fi
 ipvsadm -A -t 198.18.0.99:80 -s rr
 
 # -- Start.
+# No --backend: a configuration without a dataplane block means kernel.
 cp /conf/v1.conf /tmp/kadp.conf
-kadp --backend kernel -f /tmp/kadp.conf > /tmp/kadp.log 2>&1 &
+kadp -f /tmp/kadp.conf > /tmp/kadp.log 2>&1 &
 kadp_pid=$!
 if wait_log "running with the kernel (IPVS) backend"; then ok "start"; else bad "start"; cat /tmp/kadp.log; finish; fi
 expect_listing "v1-listing" /conf/v1.txt
@@ -129,6 +130,10 @@ timeouts=$(ipvsadm -L --timeout)
 [ "$timeouts" = "Timeout (tcp tcpfin udp): 7200 60 200" ] && ok "lvs-timeouts" || bad "lvs-timeouts: $timeouts"
 $IP addr show dev d-cl | grep -q "inet 198.18.0.10/32" && ok "static-ipaddress-v4" || bad "static-ipaddress-v4"
 $IP addr show dev d-cl | grep -q "inet6 2001:db8::10/128" && ok "static-ipaddress-v6" || bad "static-ipaddress-v6"
+route=$($IP route show 198.18.50.0/24)
+case "$route" in "198.18.50.0/24 via 198.18.1.11 dev d-rs1 "*) ok "static-route" ;; *) bad "static-route: '$route'" ;; esac
+route=$($IP route show 198.18.51.0/24)
+case "$route" in "blackhole 198.18.51.0/24"*) ok "static-route-blackhole" ;; *) bad "static-route-blackhole: '$route'" ;; esac
 
 # -- Traffic through IPVS.
 answers=""
@@ -182,6 +187,8 @@ for _ in 1 2 3; do answers="$answers $(get cl 198.18.0.10 80)"; done
     || bad "weight-0-drains-new-connections: got '$answers'"
 answers=$(get cl 198.18.0.11 80)
 [ "$answers" = "rs2" ] && ok "added-service-answers: $answers" || bad "added-service-answers: got '$answers'"
+[ -z "$($IP route show 198.18.51.0/24)" ] && [ -n "$($IP route show 198.18.50.0/24)" ] \
+    && ok "reload-removes-only-the-dropped-route" || bad "reload-removes-only-the-dropped-route"
 
 # -- A configuration with errors: rejected, the running state stays.
 listing > /tmp/before-bad.txt
@@ -202,6 +209,7 @@ rc=$?
 expect_listing "stop-removes-what-kadp-added" /conf/stopped.txt
 $IP addr show dev d-cl | grep -q "198.18.0.1[01]/32" && bad "stop-removes-static-ipaddress" \
     || ok "stop-removes-static-ipaddress"
+[ -z "$($IP route show 198.18.50.0/24)" ] && ok "stop-removes-static-route" || bad "stop-removes-static-route"
 $IP addr show dev d-cl | grep -q "inet 198.18.0.1/24" && ok "stop-keeps-other-addresses" \
     || bad "stop-keeps-other-addresses"
 
