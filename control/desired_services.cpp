@@ -89,8 +89,9 @@ std::vector<IpvsDest> dests_of(const conf::VirtualServer& vs, const WeightOverri
     return live;
 }
 
-std::tuple<std::uint32_t, conf::IpAddr::Family, conf::Protocol, conf::IpAddr, std::uint16_t> key_of(
-    const IpvsService& s) {
+// What the kernel keys a service on (IpvsService::same_service), orderable.
+using ServiceKey = std::tuple<std::uint32_t, conf::IpAddr::Family, conf::Protocol, conf::IpAddr, std::uint16_t>;
+ServiceKey key_of(const IpvsService& s) {
     if (s.fwmark != 0) return {s.fwmark, s.family, conf::Protocol::tcp, {}, 0};
     return {0, s.family, s.protocol, s.address, s.port};
 }
@@ -122,7 +123,7 @@ std::vector<std::string> scheduler_flag_names(const std::string& scheduler, std:
 std::vector<IpvsService> desired_services(const conf::Config& config, const WeightOverrides& overrides,
                                           conf::Diagnostics& diags, const DesiredOptions& options) {
     std::vector<IpvsService> out;
-    std::map<decltype(key_of(IpvsService{})), const conf::VirtualServer*> seen;
+    std::map<ServiceKey, const conf::VirtualServer*> seen;
     for (const conf::VirtualServer& vs : config.virtual_servers) {
         const std::vector<IpvsDest> dests = dests_of(vs, overrides);
         for (const VsEndpoint& e : expand_endpoints(config, vs, options.max_group_expansion, diags)) {
