@@ -86,6 +86,15 @@ KernelDaemon::ReloadResult KernelDaemon::reload() {
     return out;
 }
 
+KernelBackend::Result KernelDaemon::set_weight_overrides(WeightOverrides overrides) {
+    overrides_ = std::move(overrides);
+    std::vector<IpvsService> services;
+    LvsGlobals globals;
+    std::vector<std::string> messages;
+    build(config_, services, globals, messages);  // the running configuration built before: no new errors
+    return backend_.apply(config_, services, globals);
+}
+
 int run_kernel(const CliOptions& options, const conf::Config& config) {
     try {
         block_control_signals();

@@ -40,6 +40,10 @@ public:
     // Re-reads options.config_file: SIGHUP and `kadpctl reload`.
     ReloadResult reload();
 
+    // The checkers' verdicts changed: re-applies the running configuration
+    // with them (see desired_services() for what a verdict does).
+    KernelBackend::Result set_weight_overrides(WeightOverrides overrides);
+
     std::vector<IpvsService> list() { return backend_.list(); }
     std::vector<IpvsConn> conns() { return backend_.conns(); }
     // The configuration running now.

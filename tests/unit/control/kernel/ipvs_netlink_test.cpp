@@ -12,16 +12,20 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "conf/load.h"
 #include "control/desired_services.h"
 #include "control/kernel/ip_vs_conn.h"
 #include "control/kernel/ipvs_netlink.h"
 #include "control/kernel/rtnl.h"
 #include "control/reconcile.h"
+#include "control/run_kernel.h"
 
 namespace kadp::ctl {
 namespace {
@@ -271,6 +275,75 @@ TEST_F(IpvsNetlinkTest, RefusalsNameTheOperationTheReasonAndTheLikelyCause) {
     } catch (const IpvsError& e) {
         EXPECT_THAT(e.what(), HasSubstr("cannot delete real server 198.18.201.9:80 of TCP 198.18.200.9:80"));
     }
+}
+
+// What kadpctl will call: start, list, checker verdicts, reload, stop.
+TEST_F(IpvsNetlinkTest, KernelDaemonStartsReloadsListsAndStops) {
+    char path[] = "/tmp/kadp-daemon-test-XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    auto write = [&](const std::string& text) { std::ofstream(path) << text; };
+    const std::string vs_head = "virtual_server 198.18.204.1 80 {\n    protocol TCP\n    lb_kind NAT\n";
+    const std::string servers =
+        "    real_server 198.18.205.1 80 {\n        weight 2\n    }\n"
+        "    real_server 198.18.205.2 80 {\n        inhibit_on_failure\n    }\n";
+    write(vs_head + "    lb_algo rr\n" + servers + "}\n");
+    CliOptions options;
+    options.config_file = path;
+    std::vector<std::string> log;
+    KernelDaemon daemon(options, [&log](const std::string& line) { log.push_back(line); });
+    conf::Diagnostics diags;
+    conf::LoadOptions load;
+    load.check_host = false;
+    auto config = conf::load_file(path, load, diags);
+    ASSERT_TRUE(config.has_value());
+    ASSERT_TRUE(daemon.start(*config));
+
+    auto find = [&daemon]() -> IpvsService {
+        for (auto& s : daemon.list()) {
+            if (s.address == ip("198.18.204.1")) return s;
+        }
+        return {};
+    };
+    auto weights = [](const IpvsService& s) {
+        std::vector<std::string> out;
+        for (const auto& d : s.dests) out.push_back(d.address.to_string() + "/" + std::to_string(d.weight));
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    IpvsService s = find();
+    EXPECT_EQ(s.scheduler, "rr");
+    EXPECT_THAT(weights(s), ::testing::ElementsAre("198.18.205.1/2", "198.18.205.2/1"));
+
+    // Both servers down: .1 is removed, .2 (inhibit_on_failure) stays at weight 0.
+    const VsIdentity id = vs_identity(config->virtual_servers.at(0));
+    const auto r = daemon.set_weight_overrides({{RsIdentity{id, ip("198.18.205.1"), 80}, 0},
+                                                {RsIdentity{id, ip("198.18.205.2"), 80}, 0}});
+    EXPECT_EQ(r.applied, 2u);
+    EXPECT_EQ(r.failed, 0u);
+    EXPECT_THAT(weights(find()), ::testing::ElementsAre("198.18.205.2/0"));
+    daemon.set_weight_overrides({});
+
+    write(vs_head + "    lb_algo wrr\n" + servers + "    real_server 198.18.205.3 80 {\n    }\n}\n");
+    const auto ok = daemon.reload();
+    EXPECT_TRUE(ok.accepted);
+    EXPECT_EQ(ok.applied, 2u);  // edit the service, add .3; .1 and .2 untouched
+    EXPECT_EQ(ok.failed, 0u);
+    s = find();
+    EXPECT_EQ(s.scheduler, "wrr");
+    EXPECT_THAT(weights(s), ::testing::ElementsAre("198.18.205.1/2", "198.18.205.2/1", "198.18.205.3/1"));
+
+    write(vs_head + "    lb_algo rr\n    real_server 198.18.999.1 80 {\n    }\n}\n");  // an error
+    const auto rejected = daemon.reload();
+    EXPECT_FALSE(rejected.accepted);
+    EXPECT_THAT(rejected.messages, ::testing::Contains(HasSubstr(std::string(path) + ":5: error:")));
+    EXPECT_EQ(find().scheduler, "wrr");
+    EXPECT_EQ(find().dests.size(), 3u);
+
+    daemon.stop();
+    EXPECT_TRUE(find().address.empty());
+    std::remove(path);
 }
 
 }  // namespace
