@@ -150,14 +150,16 @@ for _ in 1 2; do answers="$answers $(get cl 2001:db8::10 80)"; done
 sleep 1
 expect_listing "v1-listing-after-traffic" /conf/v1-traffic.txt
 
-# What the unchanged service has before the reload. The kernel folds its
-# per-CPU counters into what it reports every 2 s: wait for them.
+# What the services have before the reload: the connections made above
+# (3 and 4). The kernel folds its per-CPU counters into what it reports
+# every 2 s: wait for all of them.
+conns_of() { ipvsadm -Ln --stats -t "$1" | sed -n "s/^TCP  $1 *\([0-9]*\) .*/\1/p"; }
 for _ in $(seq 50); do
-    ipvsadm -Ln --stats -t 198.18.0.10:8080 | grep -q '^TCP  198.18.0.10:8080 *[1-9]' && break
+    [ "$(conns_of 198.18.0.10:8080)" = 3 ] && [ "$(conns_of 198.18.0.10:80)" = 4 ] && break
     sleep 0.2
 done
-stats_8080=$(ipvsadm -Ln --stats -t 198.18.0.10:8080 | sed -n 's/^TCP  198.18.0.10:8080 *\([0-9]*\) .*/\1/p')
-stats_80=$(ipvsadm -Ln --stats -t 198.18.0.10:80 | sed -n 's/^TCP  198.18.0.10:80 *\([0-9]*\) .*/\1/p')
+stats_8080=$(conns_of 198.18.0.10:8080)
+stats_80=$(conns_of 198.18.0.10:80)
 conns_8080=$(ipvsadm -Lnc | grep -c "198.18.0.10:8080")
 
 # -- Reload (SIGHUP) with v2.
@@ -172,14 +174,14 @@ if cmp -s /tmp/ops.txt /conf/v2-ops.txt; then ok "reload-v2-operations"; else
     bad "reload-v2-operations"
     diff /conf/v2-ops.txt /tmp/ops.txt | sed 's/^/KADP-VM:   /'
 fi
-after=$(ipvsadm -Ln --stats -t 198.18.0.10:8080 | sed -n 's/^TCP  198.18.0.10:8080 *\([0-9]*\) .*/\1/p')
-[ -n "$after" ] && [ "$after" = "$stats_8080" ] && ok "unchanged-service-keeps-counters: conns $after" \
+after=$(conns_of 198.18.0.10:8080)
+[ "$stats_8080" = 3 ] && [ "$after" = "$stats_8080" ] && ok "unchanged-service-keeps-counters: conns $after" \
     || bad "unchanged-service-keeps-counters: conns $stats_8080 before, $after after"
 after=$(ipvsadm -Lnc | grep -c "198.18.0.10:8080")
 [ "$after" -gt 0 ] && [ "$after" = "$conns_8080" ] && ok "unchanged-service-keeps-connections: $after" \
     || bad "unchanged-service-keeps-connections: $conns_8080 before, $after after"
-after=$(ipvsadm -Ln --stats -t 198.18.0.10:80 | sed -n 's/^TCP  198.18.0.10:80 *\([0-9]*\) .*/\1/p')
-[ -n "$after" ] && [ "$after" = "$stats_80" ] && ok "edited-service-keeps-counters: conns $after" \
+after=$(conns_of 198.18.0.10:80)
+[ "$stats_80" = 4 ] && [ "$after" = "$stats_80" ] && ok "edited-service-keeps-counters: conns $after" \
     || bad "edited-service-keeps-counters: conns $stats_80 before, $after after"
 answers=""
 for _ in 1 2 3; do answers="$answers $(get cl 198.18.0.10 80)"; done
