@@ -42,6 +42,9 @@ struct IpvsDest {
     int weight = 1;
     std::uint32_t upper_threshold = 0;  // 0 = none
     std::uint32_t lower_threshold = 0;
+    // forward == tun: encapsulation (ipip, gue + port, gre) and checksum
+    // option; ignored for other methods.
+    conf::Tunnel tunnel;
     // Reported by a backend; ignored in desired state.
     std::uint32_t active_conns = 0;
     std::uint32_t inactive_conns = 0;
@@ -53,7 +56,9 @@ struct IpvsDest {
     // What a reload compares to decide "edit": everything an operator sets.
     [[nodiscard]] bool same_settings(const IpvsDest& o) const {
         return forward == o.forward && weight == o.weight && upper_threshold == o.upper_threshold &&
-               lower_threshold == o.lower_threshold;
+               lower_threshold == o.lower_threshold &&
+               (forward != conf::LbKind::tun ||
+                (tunnel.type == o.tunnel.type && tunnel.port == o.tunnel.port && tunnel.checksum == o.tunnel.checksum));
     }
 };
 

@@ -17,6 +17,7 @@
 #include "control/control_socket.h"
 #include "control/dpdk_control.h"
 #include "control/event_loop.h"
+#include "control/run_kernel.h"
 #include "control/snapshot_builder.h"
 #include "dataplane/conn_table.h"
 #include "dataplane/eal.h"
@@ -164,10 +165,7 @@ int run_daemon(const CliOptions& options)
     }
     Backend backend = options.backend;
     if (backend == Backend::automatic) backend = config->dataplane ? Backend::dpdk : Backend::kernel;
-    if (backend == Backend::kernel) {
-        log_line("the kernel (IPVS) backend is not implemented yet; use --backend dpdk with a dataplane block");
-        return kExitRunFailed;
-    }
+    if (backend == Backend::kernel) return run_kernel(options, *config);
     if (!config->dataplane) {
         log_line("--backend dpdk needs a dataplane { interface ... } block in " + options.config_file);
         return kExitRunFailed;

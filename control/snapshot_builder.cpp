@@ -96,42 +96,13 @@ public:
             return;
         }
         const std::uint8_t proto = vs.protocol == conf::Protocol::tcp ? IPPROTO_TCP : IPPROTO_UDP;
-        if (vs.kind == conf::VirtualServer::Kind::address) {
-            add_address(vs, vs.address, vs.port, proto, name, vs.loc);
-            return;
-        }
-        const conf::VirtualServerGroup* group = nullptr;
-        for (const auto& g : config.virtual_server_groups) {
-            if (g.name == vs.group) group = &g;
-        }
-        if (group == nullptr) {
-            diags_.error(vs.loc, "virtual server " + name + ": virtual_server_group " + vs.group + " is not defined");
-            return;
-        }
-        for (const auto& e : group->entries) {
-            if (e.kind == conf::VirtualServerGroupEntry::Kind::fwmark) {
-                diags_.warning(e.loc, "virtual_server_group " + group->name + ": fwmark " + std::to_string(e.fwmark) +
+        for (const VsEndpoint& e : expand_endpoints(config, vs, options_.max_group_expansion, diags_)) {
+            if (e.kind == VsEndpoint::Kind::fwmark) {
+                diags_.warning(e.loc, "virtual_server_group " + vs.group + ": fwmark " + std::to_string(e.fwmark) +
                                           " is not supported by the data plane yet - skipped");
                 continue;
             }
-            if (!e.address.is_v4()) {
-                add_address(vs, e.address, e.port, proto, name, e.loc);  // warns and skips
-                continue;
-            }
-            const std::uint32_t first = e.address.v4_host_order();
-            const std::uint32_t last = e.range_end.v4_host_order();
-            const std::uint64_t count = last >= first ? std::uint64_t{last} - first + 1 : 0;
-            if (count > options_.max_group_expansion) {
-                diags_.error(e.loc, "virtual_server_group " + group->name + ": " + e.address.to_string() + "-" +
-                                        e.range_end.to_string() + " is " + std::to_string(count) +
-                                        " addresses, more than the data plane expands (" +
-                                        std::to_string(options_.max_group_expansion) + ")");
-                continue;
-            }
-            for (std::uint64_t a = first; a < std::uint64_t{first} + count; ++a) {
-                add_address(vs, conf::IpAddr::from_v4_host_order(static_cast<std::uint32_t>(a)), e.port, proto, name,
-                            e.loc);
-            }
+            add_address(vs, e.address, e.port, proto, name, e.loc);  // IPv6: warns and skips
         }
     }
 
@@ -247,31 +218,6 @@ private:
 };
 
 }  // namespace
-
-VsIdentity vs_identity(const conf::VirtualServer& vs) {
-    VsIdentity id;
-    id.kind = vs.kind;
-    id.protocol = vs.protocol;
-    switch (vs.kind) {
-    case conf::VirtualServer::Kind::address:
-        id.address = vs.address;
-        id.port = vs.port;
-        break;
-    case conf::VirtualServer::Kind::fwmark: id.fwmark = vs.fwmark; break;
-    case conf::VirtualServer::Kind::group: id.group = vs.group; break;
-    }
-    return id;
-}
-
-std::string describe(const conf::VirtualServer& vs) {
-    const std::string proto = std::string("/") + conf::to_string(vs.protocol);
-    switch (vs.kind) {
-    case conf::VirtualServer::Kind::fwmark: return "FWM " + std::to_string(vs.fwmark);
-    case conf::VirtualServer::Kind::group: return "group " + vs.group + proto;
-    case conf::VirtualServer::Kind::address: break;
-    }
-    return describe_addr(vs.address, vs.port) + proto;
-}
 
 SnapshotBuilder::SnapshotBuilder(dp::StatsRegistry& registry, BuildOptions options)
     : registry_(&registry), options_(options) {}

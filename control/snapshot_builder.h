@@ -19,45 +19,16 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
 
 #include "conf/diagnostics.h"
 #include "conf/model.h"
+#include "control/vs_expand.h"
 #include "dataplane/snapshot.h"
 
 namespace kadp::ctl {
-
-// A configured virtual_server's identity: what checker results and the
-// reload diff key on (one per virtual_server block, groups included).
-struct VsIdentity {
-    conf::VirtualServer::Kind kind = conf::VirtualServer::Kind::address;
-    conf::IpAddr address;
-    std::uint16_t port = 0;
-    std::uint32_t fwmark = 0;
-    std::string group;
-    conf::Protocol protocol = conf::Protocol::udp;
-    friend bool operator==(const VsIdentity&, const VsIdentity&) = default;
-    friend auto operator<=>(const VsIdentity&, const VsIdentity&) = default;
-};
-VsIdentity vs_identity(const conf::VirtualServer& vs);
-
-// A real server of a virtual_server.
-struct RsIdentity {
-    VsIdentity vs;
-    conf::IpAddr address;
-    std::uint16_t port = 0;
-    friend bool operator==(const RsIdentity&, const RsIdentity&) = default;
-    friend auto operator<=>(const RsIdentity&, const RsIdentity&) = default;
-};
-
-// Desired weights that differ from the configuration: a checker that marks a
-// real server down sets 0 (keepalived's inhibit_on_failure / removal both
-// mean "no new connections" to the data plane). Applies to every service a
-// group virtual_server expands to.
-using WeightOverrides = std::map<RsIdentity, int>;
 
 struct BuildOptions {
     // Addresses one virtual_server_group entry may expand to.
@@ -67,9 +38,6 @@ struct BuildOptions {
     bool dr = false;
     bool tun = false;
 };
-
-// "[10.0.0.1]:80/tcp", "group NAME/tcp", "FWM 5": how messages name a virtual server.
-std::string describe(const conf::VirtualServer& vs);
 
 class SnapshotBuilder {
 public:

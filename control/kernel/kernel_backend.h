@@ -1,0 +1,70 @@
+// Runs on: control thread. The kernel backend: makes Linux IPVS (generic
+// netlink) and the kernel's addresses and routes (rtnetlink) match the
+// desired state, the way keepalived 2.2.7's checker and VRRP processes do
+// for static_ipaddress, static_routes and the virtual servers:
+// * apply(): read IPVS back, reconcile() against what this kadp put there
+//   before, run only the operations that differ (an unchanged service keeps
+//   its connections and counters); a refused operation is logged with the
+//   kernel's reason and the others still run (keepalived does the same);
+// * stop(): remove the services kadp manages (or flush, per
+//   lvs_flush_on_stop) and the static addresses and routes it added
+//   (never those that were there before it).
+// VRRP's virtual_ipaddress / virtual_routes belong to the VRRP instances
+// (they follow MASTER/BACKUP) and are not handled here.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "conf/model.h"
+#include "control/ipvs_model.h"
+#include "control/kernel/ipvs_netlink.h"
+#include "control/kernel/lvs_globals.h"
+#include "control/kernel/rtnl.h"
+
+namespace kadp::ctl {
+
+class KernelBackend {
+public:
+    using Log = std::function<void(const std::string&)>;
+
+    // Opens both netlink sockets. Throws IpvsMissing when the kernel has no
+    // IPVS, IpvsError / std::runtime_error for other failures.
+    explicit KernelBackend(Log log);
+
+    struct Result {
+        std::size_t applied = 0;  // operations the kernel accepted
+        std::size_t failed = 0;   // refused ones (each logged)
+    };
+    // `config` for its static addresses and routes, `desired` its services
+    // (desired_services()), `globals` its lvs_* keywords. Throws IpvsError
+    // only when IPVS cannot even be read.
+    Result apply(const conf::Config& config, const std::vector<IpvsService>& desired, const LvsGlobals& globals);
+
+    // What the kernel has now, with counters (every service, also those kadp
+    // does not manage: it is what ipvsadm -Ln would show).
+    std::vector<IpvsService> list();
+    std::vector<IpvsConn> conns();
+
+    // Removes what kadp added; safe to call twice.
+    void stop();
+
+private:
+    void apply_static(const conf::Config& config, Result& result);
+    void apply_ipvs(const std::vector<IpvsService>& desired, Result& result);
+
+    Log log_;
+    IpvsNetlink ipvs_;
+    Rtnl rtnl_;
+    bool started_ = false;
+    LvsGlobals globals_;
+    std::vector<IpvsService> managed_;  // the desired state last applied
+    // Static entries kadp added (removed at stop); those already present
+    // are left as they were found.
+    std::vector<conf::IpAddress> addresses_;
+    std::vector<conf::Route> routes_;
+};
+
+}  // namespace kadp::ctl

@@ -1,0 +1,350 @@
+// Runs on: any, but only where Linux IPVS is (root, ip_vs loaded): the VM of
+// tests/scripts/kernel_ipvs_vm.sh runs it; elsewhere every test skips.
+// IpvsNetlink against the real kernel: every setting kadp programs reads
+// back the same, counters survive edits, errors carry the kernel's reason.
+// Uses only 198.18.200.0/22, 2001:db8:200::/48 and fwmark 4242, and removes
+// what it adds.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conf/load.h"
+#include "control/desired_services.h"
+#include "control/kernel/ip_vs_conn.h"
+#include "control/kernel/ipvs_netlink.h"
+#include "control/kernel/rtnl.h"
+#include "control/reconcile.h"
+#include "control/run_kernel.h"
+
+namespace kadp::ctl {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+conf::IpAddr ip(const char* text) { return conf::IpAddr::parse(text).value(); }
+
+IpvsDest dest(const char* addr, std::uint16_t port, conf::LbKind fwd, int weight) {
+    IpvsDest d;
+    d.address = ip(addr);
+    d.port = port;
+    d.forward = fwd;
+    d.weight = weight;
+    return d;
+}
+
+IpvsService service(conf::Protocol proto, const char* addr, std::uint16_t port, const char* sched,
+                    std::vector<IpvsDest> dests) {
+    IpvsService s;
+    s.protocol = proto;
+    s.address = ip(addr);
+    s.family = s.address.family;
+    s.port = port;
+    s.scheduler = sched;
+    s.dests = std::move(dests);
+    return s;
+}
+
+IpvsService mark(conf::IpAddr::Family family, const char* sched, std::vector<IpvsDest> dests) {
+    IpvsService s;
+    s.fwmark = 4242;
+    s.family = family;
+    s.scheduler = sched;
+    s.dests = std::move(dests);
+    return s;
+}
+
+bool ours(const IpvsService& s) {
+    if (s.fwmark != 0) return s.fwmark == 4242;
+    const std::string a = s.address.to_string();
+    return a.rfind("198.18.20", 0) == 0 || a.rfind("2001:db8:200:", 0) == 0;
+}
+
+class IpvsNetlinkTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        try {
+            nl_ = std::make_unique<IpvsNetlink>();
+            nl_->services();
+        } catch (const IpvsError& e) {
+            GTEST_SKIP() << "no usable IPVS here: " << e.what();
+        }
+        remove_ours();
+    }
+    void TearDown() override {
+        if (nl_) remove_ours();
+    }
+
+    std::vector<IpvsService> read_ours() {
+        std::vector<IpvsService> out;
+        for (auto& s : nl_->services()) {
+            if (ours(s)) out.push_back(std::move(s));
+        }
+        return out;
+    }
+    void apply_all(const std::vector<IpvsService>& now, const std::vector<IpvsService>& want) {
+        for (const IpvsOp& op : reconcile(now, now, want)) {
+            ASSERT_NO_THROW(nl_->apply(op)) << describe(op);
+        }
+    }
+    void remove_ours() {
+        for (const auto& s : read_ours()) {
+            IpvsOp op;
+            op.kind = IpvsOp::Kind::delete_service;
+            op.service = s;
+            nl_->apply(op);
+        }
+    }
+
+    std::unique_ptr<IpvsNetlink> nl_;
+};
+
+TEST_F(IpvsNetlinkTest, EverySettingReadsBackAsProgrammed) {
+    IpvsService web = service(conf::Protocol::tcp, "198.18.200.1", 80, "wrr",
+                              {dest("198.18.201.1", 8080, conf::LbKind::nat, 3),
+                               dest("198.18.201.2", 80, conf::LbKind::dr, 1)});
+    web.persistence_timeout = 300;
+    web.persistence_netmask_v4 = 0xffffff00;
+    web.dests[0].upper_threshold = 100;
+    web.dests[0].lower_threshold = 10;
+    IpvsService sip = service(conf::Protocol::udp, "198.18.200.1", 5060, "rr",
+                              {dest("198.18.201.1", 5060, conf::LbKind::nat, 1)});
+    sip.one_packet = true;
+    sip.persistence_timeout = 60;
+    sip.persistence_engine = "sip";
+    IpvsService sctp = service(conf::Protocol::sctp, "198.18.200.2", 3868, "sh",
+                               {dest("198.18.201.2", 3868, conf::LbKind::dr, 1)});
+    sctp.scheduler_flags = {"sh-fallback", "sh-port"};
+    IpvsService v6 = service(conf::Protocol::tcp, "2001:db8:200::1", 443, "mh",
+                             {dest("2001:db8:201::1", 443, conf::LbKind::nat, 2),
+                              dest("198.18.201.3", 443, conf::LbKind::tun, 1)});  // mixed family: tunnels only
+    v6.scheduler_flags = {"mh-port"};
+    v6.persistence_timeout = 60;
+    v6.persistence_prefix_v6 = 64;
+    v6.dests[1].tunnel.type = "gue";
+    v6.dests[1].tunnel.port = 6080;
+    v6.dests[1].tunnel.checksum = "csum";
+    const IpvsService mark4 = mark(conf::IpAddr::Family::v4, "wlc", {dest("198.18.201.4", 0, conf::LbKind::tun, 1)});
+    const IpvsService mark6 = mark(conf::IpAddr::Family::v6, "lc", {dest("2001:db8:201::5", 0, conf::LbKind::dr, 1)});
+    const std::vector<IpvsService> want = {web, sip, sctp, v6, mark4, mark6};
+
+    apply_all({}, want);
+    const auto got = read_ours();
+    ASSERT_EQ(got.size(), want.size());
+    // Nothing left to do: identity and every setting of every dest equal.
+    EXPECT_THAT(reconcile(got, want, want), IsEmpty());
+    for (const auto& w : want) {
+        const auto it = std::find_if(got.begin(), got.end(), [&](const auto& g) { return g.same_service(w); });
+        ASSERT_NE(it, got.end()) << describe_service(w);
+        EXPECT_EQ(it->scheduler, w.scheduler);
+        EXPECT_EQ(it->scheduler_flags, w.scheduler_flags) << describe_service(w);
+        EXPECT_EQ(it->persistence_engine, w.persistence_engine);
+        EXPECT_EQ(it->dests.size(), w.dests.size()) << describe_service(w);
+    }
+}
+
+TEST_F(IpvsNetlinkTest, EditsInPlaceKeepCountersAndConnections) {
+    // A local VIP: a datagram this process sends is scheduled by IPVS on
+    // the way out (its real server is unreachable; the counters count it).
+    Rtnl rtnl;
+    conf::IpAddress vip;
+    vip.address = conf::IpPrefix{ip("198.18.202.1"), 32};
+    vip.dev = "lo";
+    vip.text = "198.18.202.1/32 dev lo";
+    const bool added = rtnl.add_address(vip) == Rtnl::Added::added;
+    IpvsService udp = service(conf::Protocol::udp, "198.18.202.1", 9, "rr",
+                              {dest("198.18.203.1", 9, conf::LbKind::nat, 1)});
+    apply_all({}, {udp});
+    {
+        const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+        ASSERT_GE(fd, 0);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        to.sin_port = htons(9);
+        std::memcpy(&to.sin_addr, udp.address.bytes.data(), 4);
+        sendto(fd, "hello", 5, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+        close(fd);
+    }
+    // The kernel folds its per-CPU counters into what it reports on its
+    // estimator tick (every 2 s).
+    auto got = read_ours();
+    for (int i = 0; i < 100 && !got.empty() && got[0].stats.conns == 0; ++i) {
+        usleep(100 * 1000);
+        got = read_ours();
+    }
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].stats.conns, 1u);
+    EXPECT_EQ(got[0].stats.in_packets, 1u);
+    EXPECT_EQ(got[0].stats.in_bytes, 20u + 8u + 5u);
+    ASSERT_EQ(got[0].dests.size(), 1u);
+    EXPECT_EQ(got[0].dests[0].stats.conns, 1u);
+    EXPECT_EQ(got[0].dests[0].inactive_conns, 1u);  // UDP connections are never "active"
+
+    const auto conns = read_ip_vs_conn();
+    const auto c = std::find_if(conns.begin(), conns.end(), [&](const IpvsConn& x) {
+        return x.virtual_address == udp.address && x.virtual_port == 9;
+    });
+    ASSERT_NE(c, conns.end());
+    EXPECT_EQ(c->protocol, conf::Protocol::udp);
+    EXPECT_EQ(c->dest, ip("198.18.203.1"));
+    EXPECT_EQ(c->dest_port, 9);
+    EXPECT_GT(c->expires_seconds, 0u);
+
+    IpvsService edited = udp;
+    edited.scheduler = "wrr";
+    edited.dests[0].weight = 5;
+    edited.dests.push_back(dest("198.18.203.2", 9, conf::LbKind::nat, 1));
+    const auto ops = reconcile(got, {udp}, {edited});
+    ASSERT_EQ(ops.size(), 3u);  // edit service, edit dest, add dest
+    for (const auto& op : ops) ASSERT_NO_THROW(nl_->apply(op)) << describe(op);
+    got = read_ours();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].scheduler, "wrr");
+    EXPECT_EQ(got[0].stats.conns, 1u);  // the same service, not a new one
+    ASSERT_EQ(got[0].dests.size(), 2u);
+    const IpvsDest* first = nullptr;
+    for (const auto& d : got[0].dests) {
+        if (d.same_dest(udp.dests[0])) first = &d;
+    }
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(first->weight, 5);
+    EXPECT_EQ(first->stats.conns, 1u);
+    EXPECT_EQ(read_ip_vs_conn().size(), conns.size());
+
+    remove_ours();
+    if (added) {
+        EXPECT_EQ(rtnl.delete_address(vip), "");
+    }
+}
+
+TEST_F(IpvsNetlinkTest, TimeoutsRoundTrip) {
+    const IpvsTimeouts before = nl_->timeouts();
+    EXPECT_GT(before.tcp, 0u);
+    IpvsTimeouts t;
+    t.tcp = 901;
+    t.udp = 61;
+    nl_->set_timeouts(t);
+    const IpvsTimeouts now = nl_->timeouts();
+    EXPECT_EQ(now.tcp, 901u);
+    EXPECT_EQ(now.tcp_fin, before.tcp_fin);  // 0 = unchanged
+    EXPECT_EQ(now.udp, 61u);
+    nl_->set_timeouts(before);
+    EXPECT_EQ(nl_->timeouts().tcp, before.tcp);
+}
+
+TEST_F(IpvsNetlinkTest, RefusalsNameTheOperationTheReasonAndTheLikelyCause) {
+    IpvsOp op;
+    op.kind = IpvsOp::Kind::add_service;
+    op.service = service(conf::Protocol::tcp, "198.18.200.9", 80, "nosuch", {});
+    try {
+        nl_->apply(op);
+        ADD_FAILURE() << "a scheduler that does not exist was accepted";
+    } catch (const IpvsError& e) {
+        EXPECT_EQ(e.error(), ENOENT);
+        EXPECT_EQ(std::string(e.what()),
+                  "cannot add service TCP 198.18.200.9:80 (scheduler 'nosuch'): No such file or directory "
+                  "\u2014 is ip_vs_nosuch loaded?");
+    }
+    op.service.scheduler = "rr";
+    ASSERT_NO_THROW(nl_->apply(op));
+    try {
+        nl_->apply(op);
+        ADD_FAILURE() << "the same service was added twice";
+    } catch (const IpvsError& e) {
+        EXPECT_EQ(e.error(), EEXIST);
+        EXPECT_THAT(e.what(), HasSubstr("already there"));
+    }
+    IpvsOp del;
+    del.kind = IpvsOp::Kind::delete_dest;
+    del.service = op.service;
+    del.dest = dest("198.18.201.9", 80, conf::LbKind::nat, 1);
+    try {
+        nl_->apply(del);
+        ADD_FAILURE() << "a real server that is not there was deleted";
+    } catch (const IpvsError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("cannot delete real server 198.18.201.9:80 of TCP 198.18.200.9:80"));
+    }
+}
+
+// What kadpctl will call: start, list, checker verdicts, reload, stop.
+TEST_F(IpvsNetlinkTest, KernelDaemonStartsReloadsListsAndStops) {
+    char path[] = "/tmp/kadp-daemon-test-XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    auto write = [&](const std::string& text) { std::ofstream(path) << text; };
+    const std::string vs_head = "virtual_server 198.18.204.1 80 {\n    protocol TCP\n    lb_kind NAT\n";
+    const std::string servers =
+        "    real_server 198.18.205.1 80 {\n        weight 2\n    }\n"
+        "    real_server 198.18.205.2 80 {\n        inhibit_on_failure\n    }\n";
+    write(vs_head + "    lb_algo rr\n" + servers + "}\n");
+    CliOptions options;
+    options.config_file = path;
+    std::vector<std::string> log;
+    KernelDaemon daemon(options, [&log](const std::string& line) { log.push_back(line); });
+    conf::Diagnostics diags;
+    conf::LoadOptions load;
+    load.check_host = false;
+    auto config = conf::load_file(path, load, diags);
+    ASSERT_TRUE(config.has_value());
+    ASSERT_TRUE(daemon.start(*config));
+
+    auto find = [&daemon]() -> IpvsService {
+        for (auto& s : daemon.list()) {
+            if (s.address == ip("198.18.204.1")) return s;
+        }
+        return {};
+    };
+    auto weights = [](const IpvsService& s) {
+        std::vector<std::string> out;
+        for (const auto& d : s.dests) out.push_back(d.address.to_string() + "/" + std::to_string(d.weight));
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    IpvsService s = find();
+    EXPECT_EQ(s.scheduler, "rr");
+    EXPECT_THAT(weights(s), ::testing::ElementsAre("198.18.205.1/2", "198.18.205.2/1"));
+
+    // Both servers down: .1 is removed, .2 (inhibit_on_failure) stays at weight 0.
+    const VsIdentity id = vs_identity(config->virtual_servers.at(0));
+    const auto r = daemon.set_weight_overrides({{RsIdentity{id, ip("198.18.205.1"), 80}, 0},
+                                                {RsIdentity{id, ip("198.18.205.2"), 80}, 0}});
+    EXPECT_EQ(r.applied, 2u);
+    EXPECT_EQ(r.failed, 0u);
+    EXPECT_THAT(weights(find()), ::testing::ElementsAre("198.18.205.2/0"));
+    daemon.set_weight_overrides({});
+
+    write(vs_head + "    lb_algo wrr\n" + servers + "    real_server 198.18.205.3 80 {\n    }\n}\n");
+    const auto ok = daemon.reload();
+    EXPECT_TRUE(ok.accepted);
+    EXPECT_EQ(ok.applied, 2u);  // edit the service, add .3; .1 and .2 untouched
+    EXPECT_EQ(ok.failed, 0u);
+    s = find();
+    EXPECT_EQ(s.scheduler, "wrr");
+    EXPECT_THAT(weights(s), ::testing::ElementsAre("198.18.205.1/2", "198.18.205.2/1", "198.18.205.3/1"));
+
+    write(vs_head + "    lb_algo rr\n    real_server 198.18.999.1 80 {\n    }\n}\n");  // an error
+    const auto rejected = daemon.reload();
+    EXPECT_FALSE(rejected.accepted);
+    EXPECT_THAT(rejected.messages, ::testing::Contains(HasSubstr(std::string(path) + ":5: error:")));
+    EXPECT_EQ(find().scheduler, "wrr");
+    EXPECT_EQ(find().dests.size(), 3u);
+
+    daemon.stop();
+    EXPECT_TRUE(find().address.empty());
+    std::remove(path);
+}
+
+}  // namespace
+}  // namespace kadp::ctl

@@ -1,0 +1,218 @@
+#!/bin/sh
+# Runs as /init inside the qemu VM of tests/scripts/kernel_ipvs_vm.sh
+# (Debian's kernel, busybox userland). kadp drives the VM's real IPVS:
+#   client ns "cl" -- d-cl [director = root ns, IPVS, kadp] d-rs1 -- ns "rs1"
+#                                                          d-rs2 -- ns "rs2"
+# Real servers are busybox httpd answering "rs1" / "rs2". Each check prints
+# "KADP-VM: PASS name" or "KADP-VM: FAIL name: why"; the end prints
+# "KADP-VM: DONE pass N fail N" and powers off.
+export PATH=/sbin:/usr/sbin:/bin:/usr/bin
+IP=/sbin/ip
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+
+pass=0
+fail=0
+ok() { echo "KADP-VM: PASS $1"; pass=$((pass + 1)); }
+bad() { echo "KADP-VM: FAIL $1"; fail=$((fail + 1)); }
+finish() {
+    [ -f /tmp/kadp.log ] && sed 's/^/KADP-LOG: /' /tmp/kadp.log
+    echo "KADP-VM: DONE pass $pass fail $fail"
+    poweroff -f
+}
+# The listing with a header that does not depend on the table size.
+listing() { ipvsadm -Ln | sed 1d; }
+# expect_listing NAME FILE: `ipvsadm -Ln` must be exactly FILE.
+expect_listing() {
+    listing > /tmp/got.txt
+    if cmp -s /tmp/got.txt "$2"; then
+        ok "$1"
+    else
+        bad "$1: ipvsadm -Ln differs from $2"
+        diff "$2" /tmp/got.txt | sed 's/^/KADP-VM:   /'
+        sed 's/^/KADP-GOT: /; s/$/|/' /tmp/got.txt
+    fi
+}
+# The kadp log from line $1 on.
+log_since() { sed -n "$1,\$p" /tmp/kadp.log; }
+log_lines() { wc -l < /tmp/kadp.log; }
+# get NS ADDR PORT: the body of an HTTP GET / from NS ("" on failure).
+# (nc, not wget: busybox-static's wget crashes resolving names via NSS.)
+get() { printf 'GET / HTTP/1.0\r\n\r\n' | $IP netns exec "$1" nc -w 5 "$2" "$3" 2>/dev/null | tail -1 | tr -d '\r'; }
+# wait_log TEXT: up to 10 s for the kadp log to contain TEXT.
+wait_log() {
+    for _ in $(seq 50); do
+        grep -qF "$1" /tmp/kadp.log && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+echo "KADP-VM: kernel $(uname -r)"
+
+# -- IPVS missing: a clear message and a non-zero exit. (The kernel would
+# load ip_vs by itself when kadp asks for the family: not this once.)
+echo /bin/false > /proc/sys/kernel/modprobe
+out=$(kadp --backend kernel -f /conf/v1.conf 2>&1)
+rc=$?
+echo /sbin/modprobe > /proc/sys/kernel/modprobe
+case "$out" in
+*"has no IPVS"*) [ $rc -eq 1 ] && ok "no-ipvs-message" || bad "no-ipvs-message: exit $rc" ;;
+*) bad "no-ipvs-message: exit $rc, output: $out" ;;
+esac
+
+modprobe ip_vs || { bad "modprobe ip_vs"; finish; }
+modprobe veth || { bad "modprobe veth"; finish; }
+
+# -- Topology.
+$IP link set lo up
+echo 1 > /proc/sys/net/ipv4/ip_forward
+echo 1 > /proc/sys/net/ipv6/conf/all/forwarding
+echo 1 > /proc/sys/net/ipv4/conf/all/accept_local  # DR replies come back with the VIP as source
+$IP netns add cl
+$IP link add d-cl type veth peer name eth0 netns cl
+echo 0 > /proc/sys/net/ipv6/conf/d-cl/accept_dad    # the VIPs kadp adds are usable at once
+$IP addr add 198.18.0.1/24 dev d-cl
+$IP addr add 2001:db8::1/64 dev d-cl nodad
+$IP link set d-cl up
+$IP -n cl link set lo up
+$IP -n cl addr add 198.18.0.2/24 dev eth0
+$IP -n cl addr add 2001:db8::2/64 dev eth0 nodad
+$IP -n cl link set eth0 up
+$IP -n cl route add default via 198.18.0.1
+$IP -n cl -6 route add default via 2001:db8::1
+for i in 1 2; do
+    ns=rs$i
+    $IP netns add $ns
+    $IP link add d-$ns type veth peer name eth0 netns $ns
+    echo 1 > /proc/sys/net/ipv4/conf/d-$ns/accept_local
+    $IP addr add 198.18.$i.1/24 dev d-$ns
+    $IP addr add 2001:db8:$i::1/64 dev d-$ns nodad
+    $IP link set d-$ns up
+    $IP -n $ns link set lo up
+    $IP -n $ns addr add 198.18.$i.1$i/24 dev eth0
+    $IP -n $ns addr add 2001:db8:$i::1$i/64 dev eth0 nodad
+    $IP -n $ns addr add 198.18.0.10/32 dev lo           # DR: the VIP is local to the real server
+    $IP -n $ns link set eth0 up
+    $IP -n $ns route add default via 198.18.$i.1
+    $IP -n $ns -6 route add default via 2001:db8:$i::1
+    mkdir -p /www/$ns
+    echo $ns > /www/$ns/index.html
+    $IP netns exec $ns httpd -f -p 80 -h /www/$ns &
+    $IP netns exec $ns httpd -f -p 8080 -h /www/$ns &
+done
+sleep 1
+
+# -- IpvsNetlink on its own (gtest): every setting reads back as programmed.
+unit_kernel_ipvs --gtest_color=no > /tmp/unit.log 2>&1
+rc=$?
+if [ $rc -eq 0 ] && grep -q "^\[  PASSED  \] 5 tests" /tmp/unit.log; then
+    ok "unit_kernel_ipvs: $(grep '^\[  PASSED' /tmp/unit.log)"
+else
+    bad "unit_kernel_ipvs: exit $rc"
+    grep -E "Failure|Expected|Which is|Actual|error|FAILED|SKIPPED|PASSED|^  " /tmp/unit.log | head -60 | sed 's/^/KADP-VM:   /'
+fi
+
+# A service kadp does not manage: it must survive start, reload and stop.
+ipvsadm -A -t 198.18.0.99:80 -s rr
+
+# -- Start.
+# No --backend: a configuration without a dataplane block means kernel.
+cp /conf/v1.conf /tmp/kadp.conf
+kadp -f /tmp/kadp.conf > /tmp/kadp.log 2>&1 &
+kadp_pid=$!
+if wait_log "running with the kernel (IPVS) backend"; then ok "start"; else bad "start"; cat /tmp/kadp.log; finish; fi
+expect_listing "v1-listing" /conf/v1.txt
+timeouts=$(ipvsadm -L --timeout)
+[ "$timeouts" = "Timeout (tcp tcpfin udp): 7200 60 200" ] && ok "lvs-timeouts" || bad "lvs-timeouts: $timeouts"
+$IP addr show dev d-cl | grep -q "inet 198.18.0.10/32" && ok "static-ipaddress-v4" || bad "static-ipaddress-v4"
+$IP addr show dev d-cl | grep -q "inet6 2001:db8::10/128" && ok "static-ipaddress-v6" || bad "static-ipaddress-v6"
+route=$($IP route show 198.18.50.0/24)
+case "$route" in "198.18.50.0/24 via 198.18.1.11 dev d-rs1 "*) ok "static-route" ;; *) bad "static-route: '$route'" ;; esac
+route=$($IP route show 198.18.51.0/24)
+case "$route" in "blackhole 198.18.51.0/24"*) ok "static-route-blackhole" ;; *) bad "static-route-blackhole: '$route'" ;; esac
+
+# -- Traffic through IPVS.
+answers=""
+for _ in 1 2 3 4; do answers="$answers $(get cl 198.18.0.10 80)"; done
+[ "$answers" = " rs1 rs2 rs1 rs2" ] || [ "$answers" = " rs2 rs1 rs2 rs1" ] \
+    && ok "nat-wrr-alternates:$answers" || bad "nat-wrr-alternates: got '$answers'"
+answers=""
+for _ in 1 2 3; do answers="$answers $(get cl 198.18.0.10 8080)"; done
+[ "$answers" = " rs1 rs1 rs1" ] || [ "$answers" = " rs2 rs2 rs2" ] && ok "dr-persistent-wrr:$answers" || bad "dr-persistent-wrr: got '$answers'"
+answers=""
+for _ in 1 2; do answers="$answers $(get cl 2001:db8::10 80)"; done
+[ "$answers" = " rs1 rs2" ] || [ "$answers" = " rs2 rs1" ] \
+    && ok "ipv6-nat-rr:$answers" || bad "ipv6-nat-rr: got '$answers'"
+sleep 1
+expect_listing "v1-listing-after-traffic" /conf/v1-traffic.txt
+
+# What the services have before the reload: the connections made above
+# (3 and 4). The kernel folds its per-CPU counters into what it reports
+# every 2 s: wait for all of them.
+conns_of() { ipvsadm -Ln --stats -t "$1" | sed -n "s/^TCP  $1 *\([0-9]*\) .*/\1/p"; }
+for _ in $(seq 50); do
+    [ "$(conns_of 198.18.0.10:8080)" = 3 ] && [ "$(conns_of 198.18.0.10:80)" = 4 ] && break
+    sleep 0.2
+done
+stats_8080=$(conns_of 198.18.0.10:8080)
+stats_80=$(conns_of 198.18.0.10:80)
+conns_8080=$(ipvsadm -Lnc | grep -c "198.18.0.10:8080")
+
+# -- Reload (SIGHUP) with v2.
+mark=$(( $(log_lines) + 1 ))
+cp /conf/v2.conf /tmp/kadp.conf
+kill -HUP $kadp_pid
+if wait_log "reloaded /tmp/kadp.conf"; then ok "reload-v2"; else bad "reload-v2"; finish; fi
+expect_listing "v2-listing" /conf/v2.txt
+# Exactly these operations: nothing else touched.
+log_since $mark | sed -n 's/^kadp: \(\(add\|edit\|delete\|cannot\|added\|removed\) .*\)/\1/p' > /tmp/ops.txt
+if cmp -s /tmp/ops.txt /conf/v2-ops.txt; then ok "reload-v2-operations"; else
+    bad "reload-v2-operations"
+    diff /conf/v2-ops.txt /tmp/ops.txt | sed 's/^/KADP-VM:   /'
+fi
+after=$(conns_of 198.18.0.10:8080)
+[ "$stats_8080" = 3 ] && [ "$after" = "$stats_8080" ] && ok "unchanged-service-keeps-counters: conns $after" \
+    || bad "unchanged-service-keeps-counters: conns $stats_8080 before, $after after"
+after=$(ipvsadm -Lnc | grep -c "198.18.0.10:8080")
+[ "$after" -gt 0 ] && [ "$after" = "$conns_8080" ] && ok "unchanged-service-keeps-connections: $after" \
+    || bad "unchanged-service-keeps-connections: $conns_8080 before, $after after"
+after=$(conns_of 198.18.0.10:80)
+[ "$stats_80" = 4 ] && [ "$after" = "$stats_80" ] && ok "edited-service-keeps-counters: conns $after" \
+    || bad "edited-service-keeps-counters: conns $stats_80 before, $after after"
+answers=""
+for _ in 1 2 3; do answers="$answers $(get cl 198.18.0.10 80)"; done
+[ "$answers" = " rs2 rs2 rs2" ] && ok "weight-0-drains-new-connections:$answers" \
+    || bad "weight-0-drains-new-connections: got '$answers'"
+answers=$(get cl 198.18.0.11 80)
+[ "$answers" = "rs2" ] && ok "added-service-answers: $answers" || bad "added-service-answers: got '$answers'"
+[ -z "$($IP route show 198.18.51.0/24)" ] && [ -n "$($IP route show 198.18.50.0/24)" ] \
+    && ok "reload-removes-only-the-dropped-route" || bad "reload-removes-only-the-dropped-route"
+
+# -- A configuration with errors: rejected, the running state stays.
+listing > /tmp/before-bad.txt
+mark=$(( $(log_lines) + 1 ))
+cp /conf/bad.conf /tmp/kadp.conf
+kill -HUP $kadp_pid
+if wait_log "reload rejected"; then ok "bad-config-rejected"; else bad "bad-config-rejected"; fi
+log_since $mark | grep -q "/tmp/kadp.conf:7: error: real_server: '198.18.999.11' is not an IP address" \
+    && ok "bad-config-diagnostic" || bad "bad-config-diagnostic"
+expect_listing "bad-config-keeps-state" /tmp/before-bad.txt
+kill -0 $kadp_pid 2>/dev/null && ok "still-running" || bad "still-running"
+
+# -- Clean stop: what kadp added goes, the rest stays.
+kill $kadp_pid
+wait $kadp_pid
+rc=$?
+[ $rc -eq 0 ] && ok "stop-exit-0" || bad "stop-exit-0: exit $rc"
+expect_listing "stop-removes-what-kadp-added" /conf/stopped.txt
+$IP addr show dev d-cl | grep -q "198.18.0.1[01]/32" && bad "stop-removes-static-ipaddress" \
+    || ok "stop-removes-static-ipaddress"
+[ -z "$($IP route show 198.18.50.0/24)" ] && ok "stop-removes-static-route" || bad "stop-removes-static-route"
+$IP addr show dev d-cl | grep -q "inet 198.18.0.1/24" && ok "stop-keeps-other-addresses" \
+    || bad "stop-keeps-other-addresses"
+
+finish
