@@ -142,20 +142,35 @@ void ExceptionPorts::open(std::size_t index, const ExceptionSpec& spec)
     t.ifindex = static_cast<int>(if_nametoindex(spec.tap.c_str()));
     if (t.ifindex == 0) throw StartupError(where + "no kernel interface " + spec.tap + " after start");
     std::string addrs;
+    // An IPv4 address the kernel refuses stops start-up (the node's own
+    // traffic would not work); an IPv6 one (IPv6 disabled in this
+    // namespace) or a route (the host's own default route, say) is only
+    // reported: the data plane works without them.
     for (const conf::IpPrefix& p : spec.addresses) {
         const std::string err = rtnl_add_address(t.ifindex, p);
-        if (!err.empty()) throw StartupError(where + "cannot add address " + p.to_string() + ": " + err);
+        if (!err.empty() && p.addr.is_v4()) {
+            throw StartupError(where + "cannot add address " + p.to_string() + ": " + err);
+        }
+        if (!err.empty()) {
+            log_("exception port " + spec.tap + ": cannot add address " + p.to_string() + ": " + err +
+                 " (IPv6 disabled?); the kernel goes without it");
+            continue;
+        }
         addrs += " " + p.to_string();
     }
+    unsigned routes = 0;
     for (const auto& [prefix, gw] : spec.routes) {
         const std::string err = rtnl_add_route(t.ifindex, prefix, gw);
         if (!err.empty()) {
-            throw StartupError(where + "cannot add route " + prefix.to_string() + " via " + gw.to_string() + ": " + err);
+            log_("exception port " + spec.tap + ": cannot add route " + prefix.to_string() + " via " + gw.to_string() +
+                 ": " + err + "; the kernel goes without it");
+            continue;
         }
+        ++routes;
     }
     log_("exception port " + spec.tap + " for " + spec.interface + " up, mac " + format_mac(spec.mac) + ", mtu " +
          std::to_string(spec.mtu) + (addrs.empty() ? ", no address" : ", address" + addrs) +
-         (spec.routes.empty() ? "" : ", " + std::to_string(spec.routes.size()) + " route(s)"));
+         (routes == 0 ? "" : ", " + std::to_string(routes) + (routes == 1 ? " route" : " routes")));
     taps_.push_back(std::move(t));
 }
 

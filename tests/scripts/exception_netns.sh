@@ -15,8 +15,8 @@
 # IPv4 arriving on lan/srv fails rp_filter) and arp_ignore=8 on lan/srv:
 # whatever the kernel's sockets get came through the TAPs.
 #
-# Cases: (a) the TAPs exist with the ports' MACs, the MTU and the
-# addresses; (b) from the kadp namespace's kernel, curl a real server (the
+# Cases: (a) the TAPs exist with the ports' MACs, the MTU, the addresses
+# and the dataplane block's route; (b) from the kadp namespace's kernel, curl a real server (the
 # kernel ARPs and sends through kadp-srv, kadp bridges onto srv, the SYN-ACK
 # comes back from nginx to 198.19.0.254 and goes through the TAP) and gets
 # its page; (c) a TCP connection from the kadp namespace's kernel to a
@@ -65,6 +65,7 @@ dataplane {
         address 198.19.0.254/24
         exception_interface kexc-srv
     }
+    route 198.20.0.0/24 via 198.19.0.3
     conn_table_size 65536
 }
 virtual_server 198.18.0.100 80 {
@@ -145,6 +146,8 @@ for pair in lan:kadp-lan:198.18.0.254/24 srv:kexc-srv:198.19.0.254/24; do
     fail a_taps "$tap: want mac $mac, mtu 1500, up, $addr" "$tmp/link.$tap"
   fi
 done
+lb ip -o route show 198.20.0.0/24 >"$tmp/route" 2>&1
+grep -q "via 198.19.0.3 dev kexc-srv" "$tmp/route" || { a_ok=; fail a_taps "no route 198.20.0.0/24 via 198.19.0.3 dev kexc-srv" "$tmp/route"; }
 [ -n "$a_ok" ] && pass a_taps
 
 # --- (f) VIP traffic from the client, in the background while (b)-(e) run ------------
