@@ -28,7 +28,8 @@
 # dropped and curl would time out); (e) ping from the kernel to a real
 # server (echo replies for a port address go to the kernel); (f) VIP
 # traffic is forwarded by the data plane meanwhile: 20 client requests to
-# the VIP, made while (b)-(c) run, all succeed; (g) the exception counters
+# the VIP and six 5 MB downloads (two at a time, sha256 checked), made
+# while (b)-(e) run, all succeed; (g) the exception counters
 # moved (exception_to_kernel, exception_tap_sent, exception_from_kernel,
 # exception_arp_to_kernel) and nothing was dropped on the way; (h) after
 # SIGTERM the TAPs are gone.
@@ -47,6 +48,10 @@ nat_topo_test_start "$KADP"
 
 if ! nat_topo_setup "kadp-exc-$$" lan srv; then echo "FAIL: topology setup"; echo "COUNT 0 1 0"; exit 1; fi
 tmp=$NT_DIR
+head -c 5000000 /dev/urandom >"$tmp/big.bin"
+nat_topo_publish "$tmp/big.bin" || { echo "FAIL: topology setup (big.bin)"; echo "COUNT 0 1 0"; exit 1; }
+big_sha=$(sha256sum <"$tmp/big.bin" | cut -d' ' -f1)
+big_pids=()
 lb() { nat_topo_in_ns "$NT_NS_LB" "$@"; }
 
 # The kernel ignores what it sees on the af_packet veths (see above).
@@ -151,6 +156,17 @@ grep -q "via 198.19.0.3 dev kexc-srv" "$tmp/route" || { a_ok=; fail a_taps "no r
 [ -n "$a_ok" ] && pass a_taps
 
 # --- (f) VIP traffic from the client, in the background while (b)-(e) run ------------
+# Two loops of 5 MB downloads keep the data plane busy; 20 small requests
+# check new connections are made meanwhile.
+for loop in 1 2; do
+  (
+    for i in 1 2 3; do
+      nat_topo_client curl -s --max-time 20 http://198.18.0.100/big.bin | sha256sum | cut -d' ' -f1
+    done
+  ) >"$tmp/big$loop.sums" 2>&1 &
+  NT_PIDS+=($!)
+  big_pids+=($!)
+done
 (
   for i in $(seq 20); do
     nat_topo_client curl -s --max-time 5 -o /dev/null -w '%{http_code}\n' http://198.18.0.100/ || echo "fail $i"
@@ -204,10 +220,12 @@ if lb "$PY" "$tmp/ping.py" 198.19.0.2 >"$tmp/ping.log" 2>&1; then pass e_kernel_
 
 # --- (f) -----------------------------------------------------------------------------------
 wait "$vip_pid"
-if [ "$(grep -c '^200$' "$tmp/vip.codes")" = 20 ]; then
+for p in "${big_pids[@]}"; do wait "$p"; done
+big_ok=$(cat "$tmp"/big*.sums | grep -c "^$big_sha$")
+if [ "$(grep -c '^200$' "$tmp/vip.codes")" = 20 ] && [ "$big_ok" = 6 ]; then
   pass f_vip_forwarded_meanwhile
 else
-  fail f_vip_forwarded_meanwhile "$(grep -c '^200$' "$tmp/vip.codes") of 20 requests succeeded" "$tmp/vip.codes"
+  fail f_vip_forwarded_meanwhile "$(grep -c '^200$' "$tmp/vip.codes") of 20 requests, $big_ok of 6 downloads intact" "$tmp/vip.codes"
 fi
 
 # --- (g) counters, (h) TAPs removed ----------------------------------------------------------
