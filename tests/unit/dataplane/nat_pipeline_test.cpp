@@ -956,6 +956,26 @@ TEST_F(ExceptionPathTest, KernelFramesGoOutOnTheirPortPadded)
     EXPECT_EQ(count(Counter::arp_request_sent), 0U);
 }
 
+TEST_F(ExceptionPathTest, KernelFramesUseThePortsRingWhenTheWorkerHasNoQueueThere)
+{
+    // The service worker has no TX queue of its own on port 1: the kernel's
+    // frames for it go through the port's multi-producer ring.
+    rte_ring* ring = rte_ring_create("exc_tx_ring", 64, 0, RING_F_SC_DEQ);
+    ASSERT_NE(ring, nullptr);
+    tx_ = std::make_unique<TxStage>(
+        std::vector<TxStage::Target>{{g_ports[0].port_id, 0, nullptr}, {g_ports[1].port_id, 0, ring}}, loop_);
+    const Bytes seg = tcp_frame(kSrv1Mac, kSrvMac, kSrvIp, kSrv1, 45000, 80, 1, 0, kSyn);
+    from_kernel(1, seg);
+    loop_end();
+    EXPECT_TRUE(sent(1).empty());
+    const auto queued = read_ring(ring);
+    ASSERT_EQ(queued.size(), 1U);
+    EXPECT_EQ(queued[0], seg);
+    EXPECT_EQ(count(Counter::exception_from_kernel), 1U);
+    EXPECT_EQ(loop_.tx_ring_enqueued, 1U);
+    rte_ring_free(ring);
+}
+
 TEST_F(ExceptionPathTest, VlanTagRemovedTowardsTheKernelAddedTowardsTheWire)
 {
     make_pipeline(100, true);
