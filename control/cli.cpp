@@ -63,6 +63,8 @@ CliResult parse_cli(const std::vector<std::string>& args)
         } else if (a.rfind("--control-socket=", 0) == 0) {
             o.control_socket = a.substr(17);
             if (o.control_socket.empty()) return {std::nullopt, "--control-socket needs a path"};
+        } else if (a == "--no-exception-path") {
+            o.exception_path = false;
         } else if (a == "--strict") {
             o.strict = true;
         } else if (a == "-h" || a == "--help") {
@@ -95,6 +97,8 @@ std::string usage_text()
            "      --backend B       dpdk, kernel or auto (default: dpdk when the configuration\n"
            "                        has a dataplane block, kernel otherwise)\n"
            "      --control-socket PATH  kadpctl's Unix socket (default /run/kadp/kadp.sock, mode 0600)\n"
+           "      --no-exception-path  no kernel TAP per dataplane interface: what is for the\n"
+           "                        node's own addresses is dropped (tests, kadp without a kernel path)\n"
            "  -v, --version         print the version and exit\n"
            "  -h, --help            print this help and exit\n"
            "\n"

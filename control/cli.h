@@ -18,6 +18,7 @@ struct CliOptions {
     bool strict = false;        // --strict: warnings fail -t as well
     Backend backend = Backend::automatic;  // --backend; auto: dpdk with a dataplane block
     std::string control_socket = "/run/kadp/kadp.sock";  // --control-socket: kadpctl's Unix socket
+    bool exception_path = true;  // --no-exception-path: no kernel TAPs (exception_port.h)
     bool help = false;
     bool version = false;
     std::vector<std::string> eal_args;  // passed to rte_eal_init unchanged

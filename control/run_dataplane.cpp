@@ -4,9 +4,11 @@
 #include <arpa/inet.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <system_error>
@@ -21,6 +23,7 @@
 #include "control/snapshot_builder.h"
 #include "dataplane/conn_table.h"
 #include "dataplane/eal.h"
+#include "dataplane/exception_port.h"
 #include "dataplane/lcore_plan.h"
 #include "dataplane/nat_pipeline.h"
 #include "dataplane/neigh_table.h"
@@ -137,6 +140,40 @@ std::vector<dp::NatPort> nat_ports(const conf::Dataplane& dpc, const std::vector
     return out;
 }
 
+// `a` is inside the connected prefix of `p` (same family, first p.length bits).
+bool in_prefix(const conf::IpPrefix& p, const conf::IpAddr& a)
+{
+    if (p.addr.family != a.family) return false;
+    for (int bit = 0; bit < p.length; ++bit) {
+        const auto byte = static_cast<std::size_t>(bit / 8);
+        const int mask = 0x80 >> (bit % 8);
+        if ((p.addr.bytes[byte] & mask) != (a.bytes[byte] & mask)) return false;
+    }
+    return true;
+}
+
+// One exception TAP per interface, with the port's MAC, the interface's
+// MTU and addresses, and the routes that leave through it.
+std::vector<dp::ExceptionSpec> exception_specs(const conf::Dataplane& dpc, const std::vector<dp::PortState>& ports)
+{
+    std::vector<dp::ExceptionSpec> specs(ports.size());
+    for (std::size_t i = 0; i < ports.size(); ++i) {
+        const conf::DataplaneInterface& itf = dpc.interfaces[i];
+        specs[i].interface = itf.name;
+        specs[i].tap = itf.exception_interface;
+        specs[i].mac = ports[i].mac;
+        specs[i].mtu = itf.mtu;
+        specs[i].addresses = itf.address;
+        for (const conf::DataplaneRoute& r : dpc.routes) {
+            const bool here = r.dev.empty() ? std::any_of(itf.address.begin(), itf.address.end(),
+                                                          [&r](const conf::IpPrefix& a) { return in_prefix(a, r.via); })
+                                            : r.dev == itf.name;
+            if (here) specs[i].routes.emplace_back(r.prefix, r.via);
+        }
+    }
+    return specs;
+}
+
 // The services as a snapshot, checked before EAL starts so a bad
 // configuration exits with kExitConfigError and no DPDK noise.
 bool services_valid(const conf::Config& config)
@@ -202,8 +239,17 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         dp::PortSet ports(specs, workers, log_line);
         const auto queues = ports.queues();
         const dp::LcorePlan plan = dp::plan_lcores(workers, queues);
-        ports.start(plan, workers + 1);
+        ports.start(plan, workers + 1, options.exception_path ? dp::ExceptionPorts::ring_mbufs(workers) : 0);
         for (const auto& p : ports.ports()) log_port(p);
+        // After the ports (their MACs), destroyed before them (the rings
+        // hold their mbufs) and after the workers stopped.
+        std::optional<dp::ExceptionPorts> exception;
+        if (options.exception_path) {
+            const auto exc_specs = exception_specs(dpc, ports.ports());
+            exception.emplace(exc_specs, workers, 0, log_line);
+        } else {
+            log_line("no exception path (--no-exception-path): traffic for the node's own addresses is dropped");
+        }
         const std::uint64_t bytes = conns->stats().bytes;
         log_line("connection table: " + std::to_string(conns->capacity()) + " connections, " +
                  (bytes >= (16u << 20) ? std::to_string(bytes >> 20) + " MiB" : std::to_string((bytes + 1023) >> 10) + " KiB"));
@@ -232,6 +278,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         nat.neigh = neigh.get();
         nat.publisher = &publisher;
         nat.registry = &registry;
+        if (exception) nat.exception = exception->path();
 
         std::vector<dp::PortRuntime> runtime;
         for (const auto& p : ports.ports()) runtime.push_back({p.port_id, p.tx_ring});

@@ -63,15 +63,22 @@ namespace kadp::dp {
     /* what the worker does with what it parsed */                                                             \
     X(vlan_passed, "802.1Q frames of a configured VLAN, handled with their tag kept")                         \
     X(drop_vlan_unknown, "dropped: 802.1Q frames for a VLAN not configured on the port")                      \
-    X(drop_not_ip, "dropped: another ethertype and no exception port to punt it to")                          \
+    X(drop_not_ip, "dropped: another ethertype and no exception port to pass it to")                        \
     X(drop_ipv6, "dropped: IPv6 not handled yet and no exception port")                                       \
     X(drop_ipv4_fragment, "dropped: IPv4 fragments with offset != 0 (no reassembly)")                         \
-    X(punt_exception, "frames for the appliance itself passed to the kernel (exception port)")                \
-    X(punt_full_drop, "dropped: exception port queue full")                                                   \
     X(not_for_us, "dropped: IPv4 for an address this node does not own")                                      \
     X(garp_sent, "gratuitous ARPs sent for a VIP this node took over (control thread's command)")               \
     X(event_queue_full, "alarm reports to the control thread delayed: its event queue was full")                \
     X(vip_not_owned, "dropped: a new flow to a service whose VIP this node does not own now (VRRP backup)")    \
+    /* exception path (the kernel's TAPs, exception_path.h) */                                                 \
+    X(exception_to_kernel, "frames for the appliance itself queued for the kernel (exception TAP)")           \
+    X(exception_vrrp_to_kernel, "of those, VRRP adverts (IP protocol 112)")                                   \
+    X(exception_arp_to_kernel, "of those, ARP replies and gratuitous ARPs (the kernel resolves its neighbours too)") \
+    X(exception_ring_full, "dropped: the worker's ring towards the exception TAPs was full")                  \
+    X(exception_tap_sent, "frames written to an exception TAP (service worker)")                              \
+    X(exception_tap_full, "dropped: an exception TAP refused a frame (kernel queue full)")                    \
+    X(exception_from_kernel, "frames the kernel sent on an exception TAP, transmitted on its port")           \
+    X(exception_from_kernel_drop, "dropped: frames from the kernel that the port's TX queue or ring refused") \
     /* ARP */                                                                                                  \
     X(arp_request_answered, "ARP requests for an owned VIP or port address answered")                         \
     X(arp_request_not_ours, "ARP requests for an address this node does not own, ignored")                    \

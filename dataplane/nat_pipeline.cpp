@@ -6,7 +6,9 @@
 
 #include <netinet/in.h>
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_ring.h>
 
 #include <algorithm>
 #include <array>
@@ -26,6 +28,7 @@ constexpr std::uint8_t kIcmpEchoRequest = 8;
 constexpr std::uint8_t kReplyTtl = 64;
 constexpr std::uint8_t kIcmpErrorTos = 0xc0;
 constexpr std::uint16_t kEthMin = 60;  // Ethernet minimum without FCS: not every PMD pads runts
+constexpr std::uint8_t kIpProtoVrrp = 112;
 
 bool is_tcp(const PacketMeta& meta) { return meta.l3_proto == IPPROTO_TCP; }
 
@@ -43,6 +46,9 @@ std::uint16_t with_ttl(std::uint16_t ttl_proto_word, std::uint8_t ttl)
 
 // ICMP types that report an error about a packet we may have forwarded.
 bool icmp_is_error(std::uint8_t type) { return type == 3 || type == 4 || type == 5 || type == 11 || type == 12; }
+
+// 224.0.0.0/24, link-local multicast: VRRP, OSPF, IGMP... for the kernel.
+bool link_local_multicast(std::uint32_t daddr_be) { return (host_from_be32(daddr_be) >> 8) == 0xe00000U; }
 
 // Addresses no reply may go to: 0.0.0.0/8, multicast, reserved, broadcast.
 bool unanswerable_source(std::uint32_t saddr_be)
@@ -145,6 +151,8 @@ bool set_frame_len(rte_mbuf* m, std::uint16_t len)
 NatPipeline::NatPipeline(const WorkerInfo& info, NatPipelineConfig config)
     : info_(info), cfg_(std::move(config)), pool_(cfg_.pool)
 {
+    static_assert(kRxBurst <= kStageMax);
+    exc_service_ = cfg_.exception.enabled() && info_.index == cfg_.exception.service_worker;
     const std::uint64_t hz = rte_get_tsc_hz();
     tsc_per_ms_ = hz >= 1000 ? hz / 1000 : 1;
 }
@@ -259,10 +267,119 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
             handle_l4(b, m, meta[i], conns[k], dirs[k], plans[k]);
             break;
         }
-        case ParseVerdict::ok_ipv4_fragment: drop(m, Counter::drop_ipv4_fragment); break;
-        case ParseVerdict::ok_ipv6: drop(m, Counter::drop_ipv6); break;
-        case ParseVerdict::not_ip: drop(m, Counter::drop_not_ip); break;
-        default: drop(m, Counter::not_for_us); break;  // ok_ipv4_other: VRRP, GRE...; no exception port yet
+        case ParseVerdict::ok_ipv4_fragment:
+            // No reassembly here; the kernel reassembles its own traffic.
+            if (is_local(b, meta[i].daddr)) {
+                to_kernel(b, m, meta[i], Counter::drop_ipv4_fragment);
+            } else {
+                drop(m, Counter::drop_ipv4_fragment);
+            }
+            break;
+        case ParseVerdict::ok_ipv6: to_kernel(b, m, meta[i], Counter::drop_ipv6); break;
+        case ParseVerdict::not_ip: to_kernel(b, m, meta[i], Counter::drop_not_ip); break;
+        default:  // ok_ipv4_other: VRRP, OSPF, GRE, IPIP...
+            if (is_local(b, meta[i].daddr) || link_local_multicast(meta[i].daddr)) {
+                if (meta[i].l3_proto == kIpProtoVrrp && cfg_.exception.enabled()) {
+                    counters_.inc(Counter::exception_vrrp_to_kernel);
+                }
+                to_kernel(b, m, meta[i], Counter::not_for_us);
+            } else {
+                drop(m, Counter::not_for_us);
+            }
+            break;
+        }
+    }
+    flush_to_kernel();
+}
+
+void NatPipeline::to_kernel(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Counter no_tap)
+{
+    if (!cfg_.exception.enabled()) {
+        drop(m, no_tap);
+        return;
+    }
+    if ((meta.flags & kPmVlan) != 0) {  // the TAP stands for the VLAN's interface: untagged
+        std::uint8_t* frame = mbuf_frame(m);
+        std::memmove(frame + 4, frame, 12);
+        rte_pktmbuf_adj(m, 4);
+    }
+    m->port = b.port;  // the TAP's index, for the service worker
+    exc_stage_[exc_n_++] = m;
+}
+
+void NatPipeline::flush_to_kernel()
+{
+    if (exc_n_ == 0) return;
+    const unsigned queued = rte_ring_sp_enqueue_burst(cfg_.exception.to_kernel[info_.index],
+                                                      reinterpret_cast<void* const*>(exc_stage_.data()), exc_n_, nullptr);
+    counters_.add(Counter::exception_to_kernel, queued);
+    if (queued < exc_n_) {
+        rte_pktmbuf_free_bulk(exc_stage_.data() + queued, exc_n_ - queued);
+        counters_.add(Counter::exception_ring_full, exc_n_ - queued);
+    }
+    exc_n_ = 0;
+}
+
+// The service worker, once per loop: at most kExceptionBurst frames from
+// each worker's ring to the TAPs, and from each TAP to its port, so the
+// kernel's traffic moves on every loop however loaded the data plane is.
+void NatPipeline::service_exception(TxStage& out)
+{
+    const ExceptionPath& ex = cfg_.exception;
+    rte_mbuf* pkts[kExceptionBurst];
+    for (rte_ring* r : ex.to_kernel) {
+        const unsigned n = rte_ring_sc_dequeue_burst(r, reinterpret_cast<void**>(pkts), kExceptionBurst, nullptr);
+        // Runs of frames for the same TAP in one TX burst each.
+        for (unsigned i = 0; i < n;) {
+            const std::uint16_t port = pkts[i]->port;
+            unsigned j = i + 1;
+            while (j < n && pkts[j]->port == port) ++j;
+            const auto run = static_cast<std::uint16_t>(j - i);
+            const std::uint16_t sent =
+                port < ex.tap_port_ids.size() ? rte_eth_tx_burst(ex.tap_port_ids[port], 0, pkts + i, run) : 0;
+            counters_.add(Counter::exception_tap_sent, sent);
+            if (sent < run) {
+                rte_pktmbuf_free_bulk(pkts + i + sent, run - sent);
+                counters_.add(Counter::exception_tap_full, run - sent);
+            }
+            i = j;
+        }
+    }
+    // The kernel did routing and ARP itself: its frames go out as they are,
+    // tagged for the port's VLAN and padded to the Ethernet minimum.
+    const auto taps = static_cast<std::uint16_t>(std::min<std::size_t>(ex.tap_port_ids.size(), out.port_count()));
+    for (std::uint16_t p = 0; p < taps; ++p) {
+        const std::uint16_t n = rte_eth_rx_burst(ex.tap_port_ids[p], 0, pkts, kExceptionBurst);
+        if (n == 0) continue;
+        const std::uint16_t vid = cfg_.ports[p].vlan;
+        std::uint16_t k = 0;
+        for (std::uint16_t i = 0; i < n; ++i) {
+            rte_mbuf* m = pkts[i];
+            if (vid != 0) {
+                auto* f = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, 4));
+                if (f == nullptr || m->nb_segs != 1) {
+                    drop(m, Counter::exception_from_kernel_drop);
+                    continue;
+                }
+                std::memmove(f, f + 4, 12);
+                store16(f + 12, be16_from_host(kEtherTypeVlan));
+                store16(f + 14, be16_from_host(vid));
+            }
+            if (m->pkt_len < kEthMin && m->nb_segs == 1 && rte_pktmbuf_tailroom(m) >= kEthMin - m->data_len) {
+                const std::uint16_t pad = static_cast<std::uint16_t>(kEthMin - m->data_len);
+                std::memset(rte_pktmbuf_append(m, pad), 0, pad);
+            }
+            pkts[k++] = m;
+        }
+        const std::uint16_t sent = out.send_now(p, pkts, k);
+        std::uint64_t bytes = 0;
+        for (std::uint16_t i = 0; i < sent; ++i) bytes += rte_pktmbuf_pkt_len(pkts[i]);
+        counters_.add(Counter::exception_from_kernel, sent);
+        counters_.add(Counter::tx_packets, sent);
+        counters_.add(Counter::tx_bytes, bytes);
+        if (sent < k) {
+            rte_pktmbuf_free_bulk(pkts + sent, k - sent);
+            counters_.add(Counter::exception_from_kernel_drop, k - sent);
         }
     }
 }
@@ -295,6 +412,13 @@ void NatPipeline::handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta
     }
     if (v == ArpRx::request_answered) {
         transmit(*b.out, b.port, m);
+    } else if (cfg_.exception.enabled() &&
+               (v == ArpRx::gratuitous || (v == ArpRx::reply && is_local(b, meta.arp_tpa)))) {
+        // The kernel resolves its own next hops (its requests go out through
+        // the TAP): it gets the replies to us, and gratuitous ARPs. Requests
+        // for our addresses are answered here only (no second reply).
+        counters_.inc(Counter::exception_arp_to_kernel);
+        to_kernel(b, m, meta, Counter::not_for_us);
     } else {
         rte_pktmbuf_free(m);
     }
@@ -302,9 +426,15 @@ void NatPipeline::handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta
 
 void NatPipeline::handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
 {
-    const bool ours = (b.routes != nullptr && b.routes->is_local(meta.daddr)) ||
-                      (b.snap != nullptr && b.snap->serves_vip4(meta.daddr));
+    const bool local = is_local(b, meta.daddr);
+    const bool ours = local || (b.snap != nullptr && b.snap->serves_vip4(meta.daddr));
     if (!ours || meta.icmp_type != kIcmpEchoRequest) {
+        // The kernel's: echo replies to its pings, errors about its own
+        // connections (port unreachable, time exceeded for traceroute...).
+        if (local) {
+            to_kernel(b, m, meta, icmp_is_error(meta.icmp_type) ? Counter::icmp_error_no_conn : Counter::not_for_us);
+            return;
+        }
         // ICMP errors about NAT connections are not translated yet.
         drop(m, icmp_is_error(meta.icmp_type) ? Counter::icmp_error_no_conn : Counter::not_for_us);
         return;
@@ -385,6 +515,9 @@ void NatPipeline::handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta,
         new_conn(b, m, meta, *plan.svc, plan.dest);
     } else if (plan.vip_released) {
         drop(m, Counter::vip_not_owned);
+    } else if (cfg_.exception.enabled() && is_local(b, meta.daddr)) {
+        // The appliance's own sockets: ssh, a health checker's SYN-ACK.
+        to_kernel(b, m, meta, Counter::not_for_us);
     } else if (b.snap->serves_vip4(meta.daddr)) {
         no_service(b, m, meta);
     } else if (b.snap->from_real_server4(meta.saddr, meta.sport, meta.l3_proto)) {
@@ -728,6 +861,7 @@ void NatPipeline::report_alarms()
 
 void NatPipeline::end_of_loop(TxStage& out)
 {
+    if (exc_service_) service_exception(out);
     now_ = now_ms();
     // Timers run once per tick of the ms clock, not once per loop: a busy
     // worker loops ~100 times a millisecond.

@@ -22,6 +22,20 @@
 //   sent back to the sender's MAC on the port it came in on, like the echo
 //   reply. Never in answer to an RST or to a broadcast/multicast/zero source.
 // * ICMP errors are not translated for NAT yet (icmp_error_no_conn).
+// * Exception path (with cfg.exception enabled; docs/dataplane.md): what is
+//   for the appliance itself and not handled here goes to the kernel
+//   through the port's TAP -- TCP/UDP to a port address without a
+//   connection or service (a port address serving a VIP keeps its
+//   services; its other ports go to the kernel), ICMP to a port address
+//   other than echo requests (answered here), later fragments to a port
+//   address, other IP protocols to a port address or to link-local
+//   multicast 224.0.0.0/24 (VRRP, OSPF, IGMP), ARP replies and gratuitous
+//   ARPs (learned here by our own policy as well; requests for our
+//   addresses are answered here only), IPv6 and other ethertypes. Without
+//   an exception port they are dropped with the counters they had before.
+//   The frames go untagged onto the worker's ring (exception_path.h); the
+//   service worker writes them to the TAPs, and bridges the kernel's frames
+//   (tagged for the port's VLAN) onto the wire with a TX burst of their own.
 //
 // Threading: one NatPipeline per worker; the tables it points at (connection
 // table, neighbour table) are shared lock-free; the snapshot is acquired once
@@ -34,6 +48,7 @@
 
 #include "dataplane/conn_table.h"
 #include "dataplane/counters.h"
+#include "dataplane/exception_path.h"
 #include "dataplane/neigh_table.h"
 #include "dataplane/packet_parse.h"
 #include "dataplane/pipeline.h"
@@ -67,6 +82,8 @@ struct NatPipelineConfig {
     std::uint32_t neigh_sweep_budget = 16;    // neighbour slots scanned per ms tick
     // One channel per worker, indexed by WorkerInfo::index (null: none).
     WorkerChannel* channels = nullptr;
+    // The kernel's TAPs; disabled (empty) when kadp runs without them.
+    ExceptionPath exception;
     // The coarse clock in ms; null: the TSC. A seam for tests.
     std::uint32_t (*clock_ms)() = nullptr;
 };
@@ -117,6 +134,16 @@ private:
     void drop(rte_mbuf* m, Counter c);
     void run_commands(TxStage& out);
     void report_alarms();
+    // Exception path: stage `m` for the kernel (or drop it as `no_tap`
+    // when there is no exception port), flush the burst's frames onto the
+    // worker's ring, and (service worker) move frames to and from the TAPs.
+    void to_kernel(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Counter no_tap);
+    void flush_to_kernel();
+    void service_exception(TxStage& out);
+    bool is_local(const Burst& b, std::uint32_t daddr) const
+    {
+        return b.routes != nullptr && b.routes->is_local(daddr);
+    }
     DestCounters* dest_counters(const Conn4& conn) const;
     static void on_expire(void* self, const Conn4& conn, ConnState last);
 
@@ -132,6 +159,12 @@ private:
     };
     static constexpr std::uint32_t kHopMemoSize = 16;  // indexed by the top 4 bits of a 32-bit hash
     std::array<HopMemo, kHopMemoSize> hop_memo_{};
+
+    // Frames for the kernel in this burst (at most one per packet received).
+    static constexpr std::uint16_t kStageMax = 64;
+    std::array<rte_mbuf*, kStageMax> exc_stage_{};
+    std::uint16_t exc_n_ = 0;
+    bool exc_service_ = false;  // this worker services the TAPs
 
     WorkerInfo info_;
     NatPipelineConfig cfg_;

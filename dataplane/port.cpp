@@ -173,7 +173,7 @@ std::vector<PortQueues> PortSet::queues() const
     return q;
 }
 
-void PortSet::start(const LcorePlan& plan, unsigned lcores)
+void PortSet::start(const LcorePlan& plan, unsigned lcores, unsigned extra_mbufs)
 {
     for (std::size_t i = 0; i < ports_.size(); ++i) {
         if (!plan.ports[i].tx_ring) continue;
@@ -187,11 +187,11 @@ void PortSet::start(const LcorePlan& plan, unsigned lcores)
         rings_.emplace_back(r);
         ports_[i].tx_ring = r;
     }
-    create_pools(plan, lcores);
+    create_pools(plan, lcores, extra_mbufs);
     for (std::size_t i = 0; i < ports_.size(); ++i) start_port(i);
 }
 
-void PortSet::create_pools(const LcorePlan& plan, unsigned lcores)
+void PortSet::create_pools(const LcorePlan& plan, unsigned lcores, unsigned extra_mbufs)
 {
     for (std::size_t i = 0; i < ports_.size(); ++i) {
         if (std::find(pool_sockets_.begin(), pool_sockets_.end(), ports_[i].socket_id) != pool_sockets_.end()) {
@@ -199,7 +199,8 @@ void PortSet::create_pools(const LcorePlan& plan, unsigned lcores)
         }
         const int socket = ports_[i].socket_id;
         std::uint64_t need = std::uint64_t{lcores} * (kPoolCache * 3 / 2 + kRxBurst +
-                                                      ports_.size() * TxStage::kDepth) + kPoolSlack;
+                                                      ports_.size() * TxStage::kDepth) + kPoolSlack +
+                             extra_mbufs;
         int max_mtu = 0;
         for (std::size_t j = 0; j < ports_.size(); ++j) {
             const PortState& p = ports_[j];

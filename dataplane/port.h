@@ -12,7 +12,7 @@
 //   n = sum over its ports of (rx_queues * rx_desc + tx_queues * tx_desc
 //                              + (tx ring ? kTxRingSize : 0))
 //     + lcores * (1.5 * kPoolCache + kRxBurst + ports * TxStage::kDepth)
-//     + kPoolSlack
+//     + kPoolSlack + extra_mbufs (the exception rings, start())
 // rounded up to 2^k - 1 (rte_mempool's best size). Each mbuf holds an MTU
 // plus Ethernet, VLAN and CRC (at least RTE_MBUF_DEFAULT_DATAROOM) plus
 // headroom, about 2.4 KiB at MTU 1500. A pool that does not fit in EAL's
@@ -78,8 +78,9 @@ public:
     std::vector<PortQueues> queues() const;
 
     // Creates the TX rings the plan asks for and the mbuf pools, sets up the
-    // queues and starts every port. Throws StartupError.
-    void start(const LcorePlan& plan, unsigned lcores);
+    // queues and starts every port. `extra_mbufs`: what else may hold mbufs
+    // of the pools at once (the exception path's rings). Throws StartupError.
+    void start(const LcorePlan& plan, unsigned lcores, unsigned extra_mbufs = 0);
 
     const std::vector<PortState>& ports() const { return ports_; }
 
@@ -93,7 +94,7 @@ private:
     class OpenPort;  // stops and closes one port
 
     void open(const PortSpec& spec, std::uint32_t workers);
-    void create_pools(const LcorePlan& plan, unsigned lcores);
+    void create_pools(const LcorePlan& plan, unsigned lcores, unsigned extra_mbufs);
     void start_port(std::size_t index);
 
     LogFn log_;

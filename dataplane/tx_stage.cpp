@@ -13,6 +13,20 @@ TxStage::TxStage(std::vector<Target> targets, WorkerLoopStats& stats) : stats_(&
     for (std::size_t i = 0; i < targets.size(); ++i) ports_[i].target = targets[i];
 }
 
+std::uint16_t TxStage::send_now(std::uint16_t port, rte_mbuf** pkts, std::uint16_t n)
+{
+    assert(port < ports_.size());
+    const Target& t = ports_[port].target;
+    if (t.ring == nullptr) {
+        const std::uint16_t sent = rte_eth_tx_burst(t.port_id, t.queue, pkts, n);
+        stats_->tx_packets += sent;
+        return sent;
+    }
+    const unsigned queued = rte_ring_mp_enqueue_burst(t.ring, reinterpret_cast<void* const*>(pkts), n, nullptr);
+    stats_->tx_ring_enqueued += queued;
+    return static_cast<std::uint16_t>(queued);
+}
+
 void TxStage::flush_port(PortOut& out)
 {
     const std::uint16_t n = out.count;

@@ -41,6 +41,12 @@ public:
         out.pkts[out.count++] = m;
     }
 
+    // Transmits pkts[0..n) on port index `port` at once, ahead of what is
+    // staged there: on the worker's own TX queue or the port's ring, as
+    // send() would. Returns how many were taken; the caller still owns the
+    // rest. For traffic with its own counters (the kernel's frames).
+    std::uint16_t send_now(std::uint16_t port, rte_mbuf** pkts, std::uint16_t n);
+
     // Sends everything staged; what the queue or ring refuses is freed and counted.
     void flush()
     {

@@ -247,7 +247,10 @@ class Run:
         conf = self.prepare()
         # Its own control socket: the default /run/kadp/kadp.sock is one per host.
         cmd = [str(self.kadp), *EAL, "--file-prefix", self.prefix, "--", "-f", str(conf),
-               "--control-socket", str(self.log.parent / "kadp.sock")]
+               "--control-socket", str(self.log.parent / "kadp.sock"),
+               # No kernel TAPs: the fixtures run in the host's namespace, and
+               # they pin the data plane's own verdicts.
+               "--no-exception-path"]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + START_TIMEOUT

@@ -15,6 +15,12 @@
 # itself is tested against a real IPVS by kernel_ipvs_vm.sh); (h) two workers: a two-queue port spread over
 # them, and a single-queue port whose TX ring the other worker uses.
 #
+# The cases that start kadp pass --no-exception-path: (a) and (h) run in the
+# host's namespace, where kadp must not create TAPs (tests never touch the
+# host's interfaces), and in (b) a TAP holding 198.18.0.1 would make the
+# peer's datagrams local to its own namespace. exception_netns.sh tests the
+# exception path.
+#
 # EAL options: --no-huge -m 512 --no-pci --file-prefix <unique> --no-telemetry.
 # Not --in-memory: DPDK 22.11 refuses --no-huge together with --in-memory
 # ("Option --legacy-mem is not compatible with --in-memory"), so each case
@@ -107,7 +113,7 @@ case_a() {
   local c=a_net_null_start_stop log=$tmp/a.log
   write_conf "$tmp/a.conf" "lan net_null0 address 198.18.0.1/24"
   # shellcheck disable=SC2046
-  "$KADP" $(eal a) -- -f "$tmp/a.conf" --control-socket "$tmp/a.sock" >"$log" 2>&1 &
+  "$KADP" $(eal a) -- -f "$tmp/a.conf" --control-socket "$tmp/a.sock" --no-exception-path >"$log" 2>&1 &
   pid=$!; pids+=("$pid")
   if ! wait_for "$pid" "$log" "kadp: running with"; then fail $c "did not start" "$log"; return; fi
   grep -q "^kadp: port lan (net_null0) up, 1 rx/1 tx queue, mac [0-9a-f:]\{17\}$" "$log" ||
@@ -143,7 +149,7 @@ case_b() {
   ip -n "$ns" link set lo up
   write_conf "$tmp/b.conf" "lan net_af_packet0,iface=$va address 198.18.0.1/24"
   # shellcheck disable=SC2046
-  ip netns exec "$ns" "$KADP" $(eal b) -- -f "$tmp/b.conf" --control-socket "$tmp/b.sock" >"$log" 2>&1 &
+  ip netns exec "$ns" "$KADP" $(eal b) -- -f "$tmp/b.conf" --control-socket "$tmp/b.sock" --no-exception-path >"$log" 2>&1 &
   pid=$!; pids+=("$pid")
   if ! wait_for "$pid" "$log" "kadp: running with"; then fail $c "did not start" "$log"; return; fi
   grep -q "^kadp: port lan (net_af_packet0,iface=$va) up, 1 rx/1 tx queue, mac " "$log" ||
@@ -241,7 +247,7 @@ case_h() {
   write_conf "$tmp/h.conf" "wan net_null0" "lan net_null1 rx_queues 1; tx_queues 1"
   # Three lcores on two CPUs: lcore 2 shares CPU 1 with lcore 1.
   # shellcheck disable=SC2046
-  "$KADP" $(eal h 512 0,1 | sed 's/ -l 0,1$//') --lcores 0@0,1@1,2@1 -- -f "$tmp/h.conf" --control-socket "$tmp/h.sock" >"$log" 2>&1 &
+  "$KADP" $(eal h 512 0,1 | sed 's/ -l 0,1$//') --lcores 0@0,1@1,2@1 -- -f "$tmp/h.conf" --control-socket "$tmp/h.sock" --no-exception-path >"$log" 2>&1 &
   pid=$!; pids+=("$pid")
   if ! wait_for "$pid" "$log" "kadp: running with 2 workers"; then fail $c "did not start" "$log"; return; fi
   grep -q "^kadp: port wan (net_null0) up, 2 rx/2 tx queues" "$log" || { fail $c "wan: not 2 queues" "$log"; return; }

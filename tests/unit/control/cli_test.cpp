@@ -40,6 +40,17 @@ TEST(Cli, UnknownWordAfterSeparatorIsAnError)
     EXPECT_FALSE(r.options);
 }
 
+TEST(Cli, ExceptionPathOnByDefaultOffWithOption)
+{
+    auto r = parse_cli({"-f", "x.conf"});
+    ASSERT_TRUE(r.options) << r.error;
+    EXPECT_TRUE(r.options->exception_path);
+    r = parse_cli({"--no-huge", "--", "-f", "x.conf", "--no-exception-path"});
+    ASSERT_TRUE(r.options) << r.error;
+    EXPECT_FALSE(r.options->exception_path);
+    EXPECT_THAT(r.options->eal_args, ElementsAre("--no-huge"));  // not handed to EAL
+}
+
 TEST(Cli, ControlSocketDefaultAndOption)
 {
     auto d = parse_cli({"-f", "x.conf"});

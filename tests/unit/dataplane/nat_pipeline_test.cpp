@@ -37,6 +37,12 @@ struct TestPort {
     rte_ring* tx = nullptr;
 };
 TestPort g_ports[2];
+// The exception TAPs of ports 0 and 1, as net_ring ports (the service worker
+// transmits to and receives from them like from net_tap), and worker 0's
+// to-kernel ring (small, so a test can fill it).
+TestPort g_taps[2];
+rte_ring* g_to_kernel = nullptr;
+constexpr unsigned kToKernelRing = 8;  // 7 usable slots
 std::uint32_t g_now = 1000000;
 std::uint32_t test_clock() { return g_now; }
 
@@ -212,7 +218,7 @@ protected:
         drain_all();
     }
     // The pipeline, with the lan port on VLAN `lan_vlan` (0: untagged).
-    void make_pipeline(std::uint16_t lan_vlan)
+    void make_pipeline(std::uint16_t lan_vlan, bool exception = false)
     {
         NatPipelineConfig c;
         c.ports = {NatPort{kLanMac, wire(kLanIp), lan_vlan}, NatPort{kSrvMac, wire(kSrvIp), 0}};
@@ -223,6 +229,11 @@ protected:
         c.pool = g_pool;
         c.clock_ms = &test_clock;
         c.channels = channel_.get();
+        if (exception) {
+            c.exception.to_kernel = {g_to_kernel};
+            c.exception.tap_port_ids = {g_taps[0].port_id, g_taps[1].port_id};
+            c.exception.service_worker = 0;
+        }
         pipeline_ = std::make_unique<NatPipeline>(WorkerInfo{}, c);
     }
     ~NatPipelineTest() override
@@ -348,6 +359,41 @@ protected:
     {
         sent(0);
         sent(1);
+        to_tap(0);
+        to_tap(1);
+        rte_mbuf* m;
+        while (rte_ring_dequeue(g_to_kernel, reinterpret_cast<void**>(&m)) == 0) rte_pktmbuf_free(m);
+    }
+    // What the service worker wrote to TAP `i` since the last call.
+    std::vector<Bytes> to_tap(int i) { return read_ring(g_taps[i].tx); }
+    static std::vector<Bytes> read_ring(rte_ring* r)
+    {
+        std::vector<Bytes> out;
+        void* objs[64];
+        unsigned n;
+        while ((n = rte_ring_dequeue_burst(r, objs, 64, nullptr)) != 0) {
+            for (unsigned i = 0; i < n; ++i) {
+                auto* m = static_cast<rte_mbuf*>(objs[i]);
+                const auto* p = rte_pktmbuf_mtod(m, const std::uint8_t*);
+                out.emplace_back(p, p + rte_pktmbuf_data_len(m));
+                rte_pktmbuf_free(m);
+            }
+        }
+        return out;
+    }
+    // The kernel sends `frame` on TAP `i`.
+    void from_kernel(int i, const Bytes& frame)
+    {
+        rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+        ASSERT_NE(m, nullptr);
+        std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size())), frame.data(), frame.size());
+        ASSERT_EQ(rte_ring_enqueue(g_taps[i].rx, m), 0);
+    }
+    // One worker loop's end: the service worker moves the exception frames.
+    void loop_end()
+    {
+        pipeline_->end_of_loop(*tx_);
+        tx_->flush();
     }
     std::uint64_t count(Counter c) const { return pipeline_->counters().get(c); }
     Conn4* find(std::uint32_t s, std::uint32_t d, std::uint16_t sport, std::uint16_t dport, std::uint8_t proto,
@@ -813,6 +859,234 @@ TEST_F(NatPipelineTest, AGarpCommandSendsAGratuitousArpForTheVip)
     EXPECT_TRUE(sent(1).empty());
 }
 
+// --- exception path ---------------------------------------------------------------
+class ExceptionPathTest : public NatPipelineTest {
+protected:
+    ExceptionPathTest() { make_pipeline(0, true); }
+};
+
+Bytes ipv6_frame(const MacAddr& dst, const MacAddr& src)
+{
+    Bytes ip6(40, 0);
+    ip6[0] = 0x60;
+    ip6[6] = 59;  // no next header
+    ip6[7] = 64;
+    ip6[8] = 0x20, ip6[9] = 0x01, ip6[10] = 0x0d, ip6[11] = 0xb8, ip6[23] = 1;
+    ip6[24] = 0x20, ip6[25] = 0x01, ip6[26] = 0x0d, ip6[27] = 0xb8, ip6[39] = 0xfe;
+    return eth(dst, src, 0x86dd, ip6);
+}
+
+TEST_F(ExceptionPathTest, TcpToAPortAddressGoesToTheKernelUnchanged)
+{
+    all_neighbours();
+    const Bytes syn = tcp_frame(kLanMac, kClientMac, kClient, kLanIp, 40000, 22, 1, 0, kSyn);
+    rx(0, syn);
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_TRUE(sent(1).empty());
+    EXPECT_EQ(count(Counter::exception_to_kernel), 1U);
+    EXPECT_TRUE(to_tap(0).empty()) << "written by the service worker at the end of its loop";
+    loop_end();
+    const auto out = to_tap(0);
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0], syn);
+    EXPECT_TRUE(to_tap(1).empty());
+    EXPECT_EQ(count(Counter::exception_tap_sent), 1U);
+    EXPECT_EQ(count(Counter::not_for_us), 0U);
+}
+
+TEST_F(ExceptionPathTest, AHealthCheckSynAckFromARealServerGoesToTheKernel)
+{
+    all_neighbours();
+    // The kernel opened 198.19.0.254:45000 -> 198.19.0.1:80; the real
+    // server's answer is not a NAT reply.
+    const Bytes synack = tcp_frame(kSrvMac, kSrv1Mac, kSrv1, kSrvIp, 80, 45000, 7, 2, kSyn | kAck);
+    rx(1, synack);
+    loop_end();
+    const auto out = to_tap(1);
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0], synack);
+    EXPECT_EQ(count(Counter::nat_reply_no_conn), 0U);
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_TRUE(sent(1).empty());
+}
+
+TEST_F(ExceptionPathTest, VipTrafficStaysInTheDataPlane)
+{
+    all_neighbours();
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1, 0, kSyn));  // a service
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40001, 81, 1, 0, kSyn));  // a VIP port without one
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, 0xc6120063, 40002, 80, 1, 0, kSyn));  // not ours
+    loop_end();
+    EXPECT_TRUE(to_tap(0).empty());
+    EXPECT_TRUE(to_tap(1).empty());
+    EXPECT_EQ(sent(1).size(), 1U);
+    EXPECT_EQ(sent(0).size(), 1U);  // the RST
+    EXPECT_EQ(count(Counter::nat_in), 1U);
+    EXPECT_EQ(count(Counter::no_service_rst), 1U);
+    EXPECT_EQ(count(Counter::not_for_us), 1U);
+    EXPECT_EQ(count(Counter::exception_to_kernel), 0U);
+}
+
+TEST_F(ExceptionPathTest, EchoRequestsAreAnsweredHereOtherIcmpToAPortAddressGoesToTheKernel)
+{
+    all_neighbours();
+    const Bytes echo = eth(kLanMac, kClientMac, 0x0800, ipv4(kClient, kLanIp, 1, icmp_msg(8, 0, 0x00010001, kHello)));
+    const Bytes reply = eth(kSrvMac, kSrv1Mac, 0x0800, ipv4(kSrv1, kSrvIp, 1, icmp_msg(0, 0, 0x00070001, kHello)));
+    const Bytes unreach = eth(kSrvMac, kSrv1Mac, 0x0800,
+                              ipv4(kSrv1, kSrvIp, 1, icmp_msg(3, 3, 0, ipv4(kSrvIp, kSrv1, 17, udp_dgram(kSrvIp, kSrv1, 5000, 53, {})))));
+    const Bytes elsewhere = eth(kLanMac, kClientMac, 0x0800, ipv4(kClient, 0xc6120063, 1, icmp_msg(0, 0, 1, kHello)));
+    rx(0, echo);
+    rx(1, reply);
+    rx(1, unreach);
+    rx(0, elsewhere);
+    loop_end();
+    EXPECT_EQ(sent(0).size(), 1U);
+    EXPECT_EQ(count(Counter::icmp_echo_answered), 1U);
+    EXPECT_TRUE(to_tap(0).empty());
+    const auto out = to_tap(1);
+    ASSERT_EQ(out.size(), 2U);
+    EXPECT_EQ(out[0], reply);
+    EXPECT_EQ(out[1], unreach);
+    EXPECT_EQ(count(Counter::icmp_error_no_conn), 0U);
+    EXPECT_EQ(count(Counter::not_for_us), 1U);
+}
+
+TEST_F(ExceptionPathTest, ArpRequestsAreAnsweredHereRepliesToUsAreCopiedToTheKernel)
+{
+    const MacAddr other = {0x02, 0, 0, 0, 0, 0x77};
+    rx(0, eth(kBroadcastMac, kClientMac, 0x0806, arp(1, kClientMac, kClient, MacAddr{}, kLanIp)));
+    EXPECT_EQ(sent(0).size(), 1U);
+    // The answer to the kernel's own request (it went out through the TAP).
+    const Bytes reply = eth(kSrvMac, kSrv2Mac, 0x0806, arp(2, kSrv2Mac, kSrv2, kSrvMac, kSrvIp));
+    rx(1, reply);
+    // A gratuitous ARP, and a request for someone else.
+    const Bytes garp = eth(kBroadcastMac, other, 0x0806, arp(1, other, kSrv3, kBroadcastMac, kSrv3));
+    rx(1, garp);
+    rx(1, eth(kBroadcastMac, kSrv1Mac, 0x0806, arp(1, kSrv1Mac, kSrv1, MacAddr{}, kSrv2)));
+    loop_end();
+    EXPECT_TRUE(to_tap(0).empty());
+    const auto out = to_tap(1);
+    ASSERT_EQ(out.size(), 2U);
+    EXPECT_EQ(out[0], reply);
+    EXPECT_EQ(out[1], garp);
+    EXPECT_EQ(count(Counter::exception_arp_to_kernel), 2U);
+    EXPECT_EQ(count(Counter::arp_request_answered), 1U);
+    // The data plane keeps its own learning policy: it asked about neither.
+    EXPECT_EQ(count(Counter::arp_reply_unsolicited), 2U);
+    EXPECT_TRUE(sent(1).empty());
+}
+
+TEST_F(ExceptionPathTest, VrrpOtherProtocolsIpv6AndOtherEthertypes)
+{
+    const MacAddr vrrp_mac = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x12};
+    const Bytes vrrp = eth(vrrp_mac, kClientMac, 0x0800, ipv4(kClient, 0xe0000012, 112, Bytes(20, 0x21), {.ttl = 255}));
+    const Bytes gre_local = eth(kLanMac, kClientMac, 0x0800, ipv4(kClient, kLanIp, 47, Bytes(8, 0)));
+    const Bytes gre_other = eth(kLanMac, kClientMac, 0x0800, ipv4(kClient, 0xc6120063, 47, Bytes(8, 0)));
+    const Bytes v6 = ipv6_frame(kLanMac, kClientMac);
+    const Bytes lldp = eth({0x01, 0x80, 0xc2, 0, 0, 0x0e}, kClientMac, 0x88cc, Bytes(30, 0));
+    rx_burst(0, {vrrp, gre_local, gre_other, v6, lldp});
+    loop_end();
+    const auto out = to_tap(0);
+    ASSERT_EQ(out.size(), 4U);
+    EXPECT_EQ(out[0], vrrp);
+    EXPECT_EQ(out[1], gre_local);
+    EXPECT_EQ(out[2], v6);
+    EXPECT_EQ(out[3], lldp);
+    EXPECT_EQ(count(Counter::exception_vrrp_to_kernel), 1U);
+    EXPECT_EQ(count(Counter::exception_to_kernel), 4U);
+    EXPECT_EQ(count(Counter::not_for_us), 1U);
+    EXPECT_EQ(count(Counter::drop_ipv6), 0U);
+    EXPECT_EQ(count(Counter::drop_not_ip), 0U);
+}
+
+TEST_F(ExceptionPathTest, KernelFramesGoOutOnTheirPortPadded)
+{
+    // The kernel's ARP request (42 bytes: it does not pad) and a TCP segment.
+    const Bytes req = eth(kBroadcastMac, kSrvMac, 0x0806, arp(1, kSrvMac, kSrvIp, MacAddr{}, kSrv1), false);
+    ASSERT_EQ(req.size(), 42U);
+    const Bytes seg = tcp_frame(kClientMac, kLanMac, kLanIp, kClient, 22, 40000, 9, 2, kSyn | kAck);
+    from_kernel(1, req);
+    from_kernel(0, seg);
+    loop_end();
+    const auto wire1 = sent(1);
+    ASSERT_EQ(wire1.size(), 1U);
+    Bytes padded = req;
+    padded.resize(60, 0);
+    EXPECT_EQ(wire1[0], padded);
+    const auto wire0 = sent(0);
+    ASSERT_EQ(wire0.size(), 1U);
+    EXPECT_EQ(wire0[0], seg);
+    EXPECT_EQ(count(Counter::exception_from_kernel), 2U);
+    EXPECT_EQ(count(Counter::arp_request_sent), 0U);
+}
+
+TEST_F(ExceptionPathTest, KernelFramesUseThePortsRingWhenTheWorkerHasNoQueueThere)
+{
+    // The service worker has no TX queue of its own on port 1: the kernel's
+    // frames for it go through the port's multi-producer ring.
+    rte_ring* ring = rte_ring_create("exc_tx_ring", 64, 0, RING_F_SC_DEQ);
+    ASSERT_NE(ring, nullptr);
+    tx_ = std::make_unique<TxStage>(
+        std::vector<TxStage::Target>{{g_ports[0].port_id, 0, nullptr}, {g_ports[1].port_id, 0, ring}}, loop_);
+    const Bytes seg = tcp_frame(kSrv1Mac, kSrvMac, kSrvIp, kSrv1, 45000, 80, 1, 0, kSyn);
+    from_kernel(1, seg);
+    loop_end();
+    EXPECT_TRUE(sent(1).empty());
+    const auto queued = read_ring(ring);
+    ASSERT_EQ(queued.size(), 1U);
+    EXPECT_EQ(queued[0], seg);
+    EXPECT_EQ(count(Counter::exception_from_kernel), 1U);
+    EXPECT_EQ(loop_.tx_ring_enqueued, 1U);
+    rte_ring_free(ring);
+}
+
+TEST_F(ExceptionPathTest, VlanTagRemovedTowardsTheKernelAddedTowardsTheWire)
+{
+    make_pipeline(100, true);
+    const Bytes syn = tcp_frame(kLanMac, kClientMac, kClient, kLanIp, 40000, 22, 1, 0, kSyn);
+    rx(0, tagged(syn, 0x2064));
+    loop_end();
+    const auto out = to_tap(0);
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0], syn);
+    const Bytes synack = tcp_frame(kClientMac, kLanMac, kLanIp, kClient, 22, 40000, 9, 2, kSyn | kAck);
+    from_kernel(0, synack);
+    loop_end();
+    const auto wire = sent(0);
+    ASSERT_EQ(wire.size(), 1U);
+    EXPECT_EQ(wire[0], tagged(synack, 100));
+}
+
+TEST_F(ExceptionPathTest, AFullRingDropsAndCounts)
+{
+    std::vector<Bytes> burst;
+    for (std::uint16_t i = 0; i < 10; ++i) {
+        burst.push_back(tcp_frame(kLanMac, kClientMac, kClient, kLanIp, static_cast<std::uint16_t>(40000 + i), 22, 1, 0, kSyn));
+    }
+    rx_burst(0, burst);
+    EXPECT_EQ(count(Counter::exception_to_kernel), kToKernelRing - 1);
+    EXPECT_EQ(count(Counter::exception_ring_full), 10 - (kToKernelRing - 1));
+    loop_end();
+    EXPECT_EQ(to_tap(0).size(), kToKernelRing - 1);
+}
+
+TEST_F(NatPipelineTest, WithoutAnExceptionPortTheNodesOwnTrafficIsDropped)
+{
+    all_neighbours();
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kLanIp, 40000, 22, 1, 0, kSyn));
+    rx(1, tcp_frame(kSrvMac, kSrv1Mac, kSrv1, kSrvIp, 80, 45000, 7, 2, kSyn | kAck));
+    rx(0, ipv6_frame(kLanMac, kClientMac));
+    pipeline_->end_of_loop(*tx_);
+    tx_->flush();
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_TRUE(sent(1).empty());
+    EXPECT_EQ(count(Counter::not_for_us), 1U);
+    EXPECT_EQ(count(Counter::nat_reply_no_conn), 1U);
+    EXPECT_EQ(count(Counter::drop_ipv6), 1U);
+    EXPECT_EQ(count(Counter::exception_to_kernel), 0U);
+    EXPECT_EQ(rte_ring_count(g_to_kernel), 0U);
+}
+
 }  // namespace
 }  // namespace kadp::dp
 
@@ -850,7 +1124,30 @@ int main(int argc, char** argv)
             return 1;
         }
     }
+    for (int i = 0; i < 2; ++i) {
+        const std::string n = std::to_string(i);
+        g_taps[i].rx = rte_ring_create(("tap_rx" + n).c_str(), 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        g_taps[i].tx = rte_ring_create(("tap_tx" + n).c_str(), 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        const int id = rte_eth_from_rings(("tap_ring" + n).c_str(), &g_taps[i].rx, 1, &g_taps[i].tx, 1, 0);
+        if (id < 0) return 1;
+        g_taps[i].port_id = static_cast<std::uint16_t>(id);
+        rte_eth_conf conf{};
+        if (rte_eth_dev_configure(g_taps[i].port_id, 1, 1, &conf) != 0 ||
+            rte_eth_rx_queue_setup(g_taps[i].port_id, 0, 64, 0, nullptr, g_pool) != 0 ||
+            rte_eth_tx_queue_setup(g_taps[i].port_id, 0, 64, 0, nullptr) != 0 ||
+            rte_eth_dev_start(g_taps[i].port_id) != 0) {
+            std::fprintf(stderr, "net_ring tap port setup failed\n");
+            return 1;
+        }
+    }
+    g_to_kernel = rte_ring_create("to_kernel0", kToKernelRing, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (g_to_kernel == nullptr) return 1;
     const int rc = RUN_ALL_TESTS();
+    for (auto& p : g_taps) {
+        rte_eth_dev_stop(p.port_id);
+        rte_eth_dev_close(p.port_id);
+    }
+    rte_ring_free(g_to_kernel);
     for (auto& p : g_ports) {
         rte_eth_dev_stop(p.port_id);
         rte_eth_dev_close(p.port_id);
