@@ -97,6 +97,34 @@ nat_topo_setup() {
   return 0
 }
 
+# nat_topo_dataplane [PMD [CONN_TABLE [SRV_LINES [MORE_LINES]]]]: prints the
+# dataplane block for kadp on the topology's two veths (PMD af_packet or
+# af_xdp, default af_packet); SRV_LINES go inside the srv interface,
+# MORE_LINES at the end of the block.
+nat_topo_dataplane() {
+  local pmd=${1:-af_packet} table=${2:-65536}
+  printf 'dataplane {\n    interface lan {\n        device "net_%s0,iface=lan"\n        address 198.18.0.254/24\n    }\n' "$pmd"
+  printf '    interface srv {\n        device "net_%s1,iface=srv"\n        address 198.19.0.254/24\n' "$pmd"
+  [ -n "${3:-}" ] && printf '%s\n' "$3"
+  printf '    }\n'
+  [ -n "${4:-}" ] && printf '%s\n' "$4"
+  printf '    conn_table_size %s\n}\n' "$table"
+}
+
+# nat_topo_service ALGO W1 W2 W3: prints the virtual server 198.18.0.100:80
+# (TCP, NAT) over the three nginx with those weights; "-" leaves one out.
+nat_topo_service() {
+  local algo=$1 i w
+  shift
+  printf 'virtual_server 198.18.0.100 80 {\n    lb_algo %s\n    lb_kind NAT\n    protocol TCP\n' "$algo"
+  for i in 1 2 3; do
+    w=${!i}
+    [ "$w" = - ] && continue
+    printf '    real_server 198.19.0.%s 80 {\n        weight %s\n    }\n' "$i" "$w"
+  done
+  printf '}\n'
+}
+
 # nat_topo_publish FILE: copies FILE into every server's document root.
 nat_topo_publish() {
   local i

@@ -59,35 +59,10 @@ lb sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 \
   net.ipv4.conf.lan.rp_filter=1 net.ipv4.conf.srv.rp_filter=1 \
   net.ipv4.conf.lan.arp_ignore=8 net.ipv4.conf.srv.arp_ignore=8 || { echo "FAIL: sysctl"; echo "COUNT 0 1 0"; exit 1; }
 
-cat >"$tmp/exc.conf" <<EOF
-dataplane {
-    interface lan {
-        device "net_af_packet0,iface=lan"
-        address 198.18.0.254/24
-    }
-    interface srv {
-        device "net_af_packet1,iface=srv"
-        address 198.19.0.254/24
-        exception_interface kexc-srv
-    }
-    route 198.20.0.0/24 via 198.19.0.3
-    conn_table_size 65536
-}
-virtual_server 198.18.0.100 80 {
-    lb_algo rr
-    lb_kind NAT
-    protocol TCP
-    real_server 198.19.0.1 80 {
-        weight 1
-    }
-    real_server 198.19.0.2 80 {
-        weight 1
-    }
-    real_server 198.19.0.3 80 {
-        weight 1
-    }
-}
-EOF
+{
+  nat_topo_dataplane af_packet 65536 "        exception_interface kexc-srv" "    route 198.20.0.0/24 via 198.19.0.3"
+  nat_topo_service rr 1 1 1
+} >"$tmp/exc.conf"
 
 # A listener that reads one line, answers "echo: LINE" and 300 kB of data.
 cat >"$tmp/listener.py" <<'EOF'

@@ -27,34 +27,7 @@ head -c 5000000 /dev/urandom >"$tmp/big.bin"
 nat_topo_publish "$tmp/big.bin" || { echo "FAIL: topology setup (big.bin)"; echo "COUNT 0 1 0"; exit 1; }
 
 write_conf() {
-  local file=$1 algo=$2 w1=$3 w2=$4 w3=$5
-  cat >"$file" <<EOF
-dataplane {
-    interface lan {
-        device "net_af_packet0,iface=lan"
-        address 198.18.0.254/24
-    }
-    interface srv {
-        device "net_af_packet1,iface=srv"
-        address 198.19.0.254/24
-    }
-    conn_table_size 65536
-}
-virtual_server 198.18.0.100 80 {
-    lb_algo $algo
-    lb_kind NAT
-    protocol TCP
-    real_server 198.19.0.1 80 {
-        weight $w1
-    }
-    real_server 198.19.0.2 80 {
-        weight $w2
-    }
-    real_server 198.19.0.3 80 {
-        weight $w3
-    }
-}
-EOF
+  { nat_topo_dataplane af_packet; nat_topo_service "$2" "$3" "$4" "$5"; } >"$1"
 }
 
 get() { nat_topo_client curl -s --max-time 5 "$@"; }

@@ -36,33 +36,7 @@ nat_topo_publish "$tmp/1m.bin" || { echo "FAIL: topology setup (1m.bin)"; echo "
 # No XDP program left on kadp's veths (the PMD attaches its own).
 for dev in lan srv; do nat_topo_in_ns "$NT_NS_LB" ip link set dev "$dev" xdp off 2>/dev/null; done
 
-cat >"$tmp/xdp.conf" <<EOF
-dataplane {
-    interface lan {
-        device "net_af_xdp0,iface=lan"
-        address 198.18.0.254/24
-    }
-    interface srv {
-        device "net_af_xdp1,iface=srv"
-        address 198.19.0.254/24
-    }
-    conn_table_size 65536
-}
-virtual_server 198.18.0.100 80 {
-    lb_algo rr
-    lb_kind NAT
-    protocol TCP
-    real_server 198.19.0.1 80 {
-        weight 1
-    }
-    real_server 198.19.0.2 80 {
-        weight 1
-    }
-    real_server 198.19.0.3 80 {
-        weight 1
-    }
-}
-EOF
+{ nat_topo_dataplane af_xdp; nat_topo_service rr 1 1 1; } >"$tmp/xdp.conf"
 
 get() { nat_topo_client curl -s --max-time 5 "$@"; }
 # What the af_xdp PMD, libbpf and libxdp said, for a SKIP reason.

@@ -39,31 +39,9 @@ log=$tmp/kadp.log
 # write_conf W1 W2 W3 [extra]: weights ("-" leaves the server out); `extra`
 # is appended as is. CONN_TABLE may change the table size.
 write_conf() {
-  local i w
   {
-    cat <<EOC
-dataplane {
-    interface lan {
-        device "net_af_packet0,iface=lan"
-        address 198.18.0.254/24
-    }
-    interface srv {
-        device "net_af_packet1,iface=srv"
-        address 198.19.0.254/24
-    }
-    conn_table_size ${CONN_TABLE:-65536}
-}
-virtual_server 198.18.0.100 80 {
-    lb_algo wrr
-    lb_kind NAT
-    protocol TCP
-EOC
-    for i in 1 2 3; do
-      w=${!i}
-      [ "$w" = - ] && continue
-      printf '    real_server 198.19.0.%s 80 {\n        weight %s\n    }\n' "$i" "$w"
-    done
-    echo "}"
+    nat_topo_dataplane af_packet "${CONN_TABLE:-65536}"
+    nat_topo_service wrr "$1" "$2" "$3"
     [ $# -ge 4 ] && printf '%s\n' "$4"
   } >"$conf"
 }
