@@ -102,7 +102,11 @@ struct IpvsService {
 
 // One connection, as `ipvsadm -Lnc` prints it.
 struct IpvsConn {
-    conf::Protocol protocol = conf::Protocol::tcp;
+    conf::Protocol protocol = conf::Protocol::tcp;  // unused for a template
+    // A persistence template (Linux IPVS: protocol "IP", state NONE): which
+    // real server a client of a persistent service sticks to, shown by
+    // ipvsadm -Lnc as protocol IP. The DPDK backend has none.
+    bool persistence_template = false;
     std::uint32_t expires_seconds = 0;
     std::string state;  // ESTABLISHED, SYN_RECV, FIN_WAIT, NONE (UDP) ...
     conf::IpAddr client;
