@@ -14,7 +14,8 @@
 
 namespace kadp::ctl {
 
-// Persistence templates (protocol IP) are kept, as ipvsadm shows them;
+// Persistence templates (protocol IP for fwmark services) are kept, as
+// ipvsadm shows them;
 // lines that do not parse (a protocol kadp does not configure, a future
 // format) are skipped.
 std::vector<IpvsConn> parse_ip_vs_conn(std::string_view text);

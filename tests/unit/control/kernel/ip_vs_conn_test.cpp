@@ -43,8 +43,8 @@ TEST(IpVsConn, ParsesIpv4AndIpv6LinesAndSkipsTheHeader) {
     EXPECT_FALSE(c[0].persistence_template);
 }
 
-// A persistent service's templates are protocol IP, state NONE: ipvsadm -Lnc
-// lists them, so kadpctl conns does too (text and JSON).
+// A persistent fwmark service's templates are protocol IP, state NONE:
+// ipvsadm -Lnc lists them, so kadpctl conns does too (text and JSON).
 TEST(IpVsConn, KeepsPersistenceTemplates) {
     const auto c = parse_ip_vs_conn("IP  C6120002 0000 C612000A 1F90 C612010B 1F90 NONE             28\n");
     ASSERT_EQ(c.size(), 1u);
