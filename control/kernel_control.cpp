@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <ctime>
+#include <exception>
 #include <utility>
 
 #include "control/kernel/ipvs_netlink.h"
@@ -48,7 +49,12 @@ StatusReply KernelControl::status() {
     r.services = daemon_->services().size();
     for (const IpvsService& s : daemon_->services()) r.real_servers += s.dests.size();
     r.conn_capacity = daemon_->info().conn_table_size;  // IPVS's hash buckets: it has no fixed capacity
-    r.conn_in_use = daemon_->conns().size();
+    // What IPVS counts on its real servers (ActiveConn + InActConn): one
+    // netlink dump, where reading /proc/net/ip_vs_conn would parse every
+    // connection. Connections of real servers already removed are not in it.
+    for (const IpvsService& s : daemon_->list()) {
+        for (const IpvsDest& d : s.dests) r.conn_in_use += std::uint64_t{d.active_conns} + d.inactive_conns;
+    }
     r.last_reload = last_reload_;
     return r;
 }
@@ -86,7 +92,7 @@ void KernelControl::tick() {
     if (version == failed_version_) return;  // logged once; the next change tries again
     try {
         daemon_->apply();
-    } catch (const IpvsError& e) {
+    } catch (const std::exception& e) {  // IpvsError: IPVS cannot even be read
         failed_version_ = version;
         log_("cannot apply the desired state: " + std::string(e.what()) + "; IPVS keeps what it has");
     }

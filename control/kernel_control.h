@@ -8,7 +8,8 @@
 // * conns: /proc/net/ip_vs_conn, as `ipvsadm -Lnc` reads it;
 // * status: backend "kernel", configuration file, generation (1 at start,
 //   one more per accepted reload), last reload, services and real servers
-//   kadp manages, connections IPVS has; no workers or ports;
+//   kadp manages, connections IPVS counts on its real servers; no workers
+//   or ports;
 // * reload: KernelDaemon::reload, reported like the DPDK backend's (accepted
 //   or rejected, diagnostics with file:line, one line per change).
 // tick() applies checker verdicts nobody applied yet (DesiredState).

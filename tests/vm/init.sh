@@ -224,6 +224,11 @@ else
     bad "kadpctl-conns: exit $krc"
     diff /tmp/iconns.txt /tmp/kconns.txt | sed 's/^/KADP-VM:   /'
 fi
+# status counts the connections IPVS counts on its real servers.
+want=$(ipvsadm -Ln | awk '$1 == "->" && NR > 3 { n += $5 + $6 } END { print n + 0 }')
+got=$(kadpctl status | sed -n 's/^services .*, connections \([0-9]*\) (IPVS.*/\1/p')
+[ -n "$got" ] && [ "$got" = "$want" ] && [ "$got" -gt 0 ] && ok "kadpctl-status-connections: $got" \
+    || bad "kadpctl-status-connections: kadpctl $got, ipvsadm $want"
 # Parsed and compared on the host (kernel_ipvs_vm.sh): the VM has no JSON parser.
 echo "KADP-JSON: $(kadpctl --json list)"
 ipvsadm -Ln | sed 's/^/KADP-IPVSADM: /'
