@@ -219,7 +219,7 @@ for _ in 1 2 3; do
     sleep 0.3
 done
 if [ $krc -eq 0 ] && [ -s /tmp/iconns.key ] && cmp -s /tmp/kconns.key /tmp/iconns.key; then
-    ok "kadpctl-conns: $(wc -l < /tmp/iconns.key) connections as ipvsadm -Lnc ($(grep -c ' NONE ' /tmp/iconns.txt) persistence templates)"
+    ok "kadpctl-conns: $(wc -l < /tmp/iconns.key) connections as ipvsadm -Lnc ($(awk '$4 ~ /:0$/' /tmp/iconns.txt | wc -l) persistence templates)"
 else
     bad "kadpctl-conns: exit $krc"
     diff /tmp/iconns.txt /tmp/kconns.txt | sed 's/^/KADP-VM:   /'
