@@ -85,7 +85,7 @@ std::string usage_text()
 {
     return "Usage: kadp [EAL options] [--] [options]\n"
            "\n"
-           "A keepalived-compatible load balancer with a DPDK data plane.\n"
+           "A keepalived-compatible load balancer: a DPDK data plane, or Linux IPVS.\n"
            "\n"
            "Options:\n"
            "  -f, --use-file FILE   configuration file (default /etc/kadp/keepalived.conf)\n"
@@ -103,7 +103,9 @@ std::string usage_text()
            "  -h, --help            print this help and exit\n"
            "\n"
            "EAL options (--lcores, -l, --vdev, -a, --no-huge, -m, --in-memory, --file-prefix, ...)\n"
-           "go to DPDK unchanged. Diagnostics are printed as FILE:LINE: error|warning: message.\n"
+           "go to DPDK unchanged (dpdk backend only). Diagnostics are printed as\n"
+           "FILE:LINE: error|warning: message. `kadpctl` (list, conns, status, reload) works\n"
+           "the same with either backend.\n"
            "SIGTERM / SIGINT stop kadp cleanly; SIGHUP (or `kadpctl reload`) reloads the configuration.\n";
 }
 

@@ -230,7 +230,8 @@ std::string to_json(const ConnsReply& r) {
     w.key("conns").begin_array();
     for (const auto& c : r.conns) {
         w.begin_object();
-        w.member("protocol", ipvs_protocol_name(c.protocol)).member("expires", c.expires_seconds);
+        w.member("protocol", c.persistence_template ? "IP" : ipvs_protocol_name(c.protocol));
+        w.member("expires", c.expires_seconds);
         w.member("state", c.state);
         w.member("client", c.client.to_string()).member("client_port", c.client_port);
         w.member("virtual", c.virtual_address.to_string()).member("virtual_port", c.virtual_port);
@@ -307,11 +308,14 @@ std::optional<ConnsReply> conns_from_json(const JsonValue& v, std::string& error
     for (const auto& cv : v.get("conns")->items()) {
         IpvsConn c;
         const auto proto = protocol_of(cv.str("protocol"));
-        if (!proto) {
+        if (cv.str("protocol") == "IP") {
+            c.persistence_template = true;
+        } else if (!proto) {
             error = "connection: unknown protocol '" + cv.str("protocol") + "'";
             return std::nullopt;
+        } else {
+            c.protocol = *proto;
         }
-        c.protocol = *proto;
         c.expires_seconds = static_cast<std::uint32_t>(cv.u64("expires"));
         c.state = cv.str("state");
         auto ca = addr_of(cv, "client", error);

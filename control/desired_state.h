@@ -4,15 +4,17 @@
 // (issue 6) set weights; VRRP (issue 7) owns and releases VIPs. Every
 // change bumps version(); a backend applies the state whenever the version
 // moved since it last did (DpdkControl::apply: one snapshot for a whole
-// batch of changes). Control thread only: no locking.
+// batch of changes; KernelDaemon::apply: one reconcile pass over IPVS).
+// Both backends keep their state here. Control thread only: no locking.
 #pragma once
 
 #include <cstdint>
 #include <set>
+#include <utility>
 
 #include "conf/inet.h"
 #include "conf/model.h"
-#include "control/snapshot_builder.h"
+#include "control/vs_expand.h"
 
 namespace kadp::ctl {
 

@@ -102,7 +102,12 @@ struct IpvsService {
 
 // One connection, as `ipvsadm -Lnc` prints it.
 struct IpvsConn {
-    conf::Protocol protocol = conf::Protocol::tcp;
+    conf::Protocol protocol = conf::Protocol::tcp;  // unused for a template
+    // A persistence template of a persistent firewall-mark service (Linux
+    // IPVS: protocol "IP"), which ipvsadm -Lnc shows as protocol IP.
+    // (Templates of persistent address:port services carry their protocol
+    // and client port 0: ordinary entries here.) The DPDK backend has none.
+    bool persistence_template = false;
     std::uint32_t expires_seconds = 0;
     std::string state;  // ESTABLISHED, SYN_RECV, FIN_WAIT, NONE (UDP) ...
     conf::IpAddr client;

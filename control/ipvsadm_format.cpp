@@ -188,7 +188,8 @@ std::string render_conns(const ConnsReply& reply) {
     for (const auto& c : reply.conns) {
         char expire[16];
         std::snprintf(expire, sizeof expire, "%02u:%02u", c.expires_seconds / 60, c.expires_seconds % 60);
-        appendf(out, "%-3s %-6s %-11s %-18s %-18s %s\n", ipvs_protocol_name(c.protocol), expire, c.state.c_str(),
+        appendf(out, "%-3s %-6s %-11s %-18s %-18s %s\n",
+                c.persistence_template ? "IP" : ipvs_protocol_name(c.protocol), expire, c.state.c_str(),
                 ipvs_addrport(c.client, c.client_port).c_str(),
                 ipvs_addrport(c.virtual_address, c.virtual_port).c_str(),
                 ipvs_addrport(c.dest, c.dest_port).c_str());

@@ -92,7 +92,7 @@ std::string kadpctl_usage() {
            "Commands:\n"
            "  list [--stats|--rate] [--exact]  services and real servers, as ipvsadm -Ln [--stats|--rate]\n"
            "  conns [--limit N]                connections, as ipvsadm -Lnc (default at most 100000)\n"
-           "  status                           backend, workers, ports, counters, last reload\n"
+           "  status                           backend, workers, ports, counters (dpdk), last reload\n"
            "  reload                           reload the configuration file (like SIGHUP)\n"
            "\n"
            "Options:\n"
@@ -116,22 +116,30 @@ std::string render_status(const StatusReply& s) {
     out += "backend " + s.backend + ", kadp " + s.version + ", pid " + std::to_string(s.pid) + ", up " +
            std::to_string(s.uptime_seconds) + " s\n";
     out += "config " + s.config_file + ", generation " + std::to_string(s.generation) + "\n";
-    std::string lcores;
-    for (unsigned l : s.worker_lcores) lcores += (lcores.empty() ? "" : ",") + std::to_string(l);
-    out += "workers " + std::to_string(s.worker_lcores.size()) + (lcores.empty() ? "" : " (lcores " + lcores + ")") + "\n";
-    out += "services " + std::to_string(s.services) + ", real servers " + std::to_string(s.real_servers) +
-           ", connections " + std::to_string(s.conn_in_use) + " of " + std::to_string(s.conn_capacity) + "\n";
-    for (const auto& p : s.ports) {
-        out += "port " + p.name + " (" + p.device + ") mac " + p.mac + ": rx " + std::to_string(p.rx_packets) +
-               " packets " + std::to_string(p.rx_bytes) + " bytes, tx " + std::to_string(p.tx_packets) + " packets " +
-               std::to_string(p.tx_bytes) + " bytes, dropped: rx missed " + std::to_string(p.rx_missed) +
-               ", rx errors " + std::to_string(p.rx_errors) + ", rx no mbuf " + std::to_string(p.rx_nombuf) +
-               ", tx errors " + std::to_string(p.tx_errors) + "\n";
+    if (s.backend == "kernel") {
+        // Linux IPVS: no workers, ports or worker counters; its connection
+        // table is a hash of that many buckets, not a capacity.
+        out += "services " + std::to_string(s.services) + ", real servers " + std::to_string(s.real_servers) +
+               ", connections " + std::to_string(s.conn_in_use) + " (IPVS connection table size " +
+               std::to_string(s.conn_capacity) + ")\n";
+    } else {
+        std::string lcores;
+        for (unsigned l : s.worker_lcores) lcores += (lcores.empty() ? "" : ",") + std::to_string(l);
+        out += "workers " + std::to_string(s.worker_lcores.size()) + (lcores.empty() ? "" : " (lcores " + lcores + ")") + "\n";
+        out += "services " + std::to_string(s.services) + ", real servers " + std::to_string(s.real_servers) +
+               ", connections " + std::to_string(s.conn_in_use) + " of " + std::to_string(s.conn_capacity) + "\n";
+        for (const auto& p : s.ports) {
+            out += "port " + p.name + " (" + p.device + ") mac " + p.mac + ": rx " + std::to_string(p.rx_packets) +
+                   " packets " + std::to_string(p.rx_bytes) + " bytes, tx " + std::to_string(p.tx_packets) + " packets " +
+                   std::to_string(p.tx_bytes) + " bytes, dropped: rx missed " + std::to_string(p.rx_missed) +
+                   ", rx errors " + std::to_string(p.rx_errors) + ", rx no mbuf " + std::to_string(p.rx_nombuf) +
+                   ", tx errors " + std::to_string(p.tx_errors) + "\n";
+        }
+        std::string counters;
+        for (const auto& [name, value] : s.counters)
+            if (value != 0) counters += "  " + name + " " + std::to_string(value) + "\n";
+        out += "counters (all workers, non-zero):\n" + (counters.empty() ? std::string("  none\n") : counters);
     }
-    std::string counters;
-    for (const auto& [name, value] : s.counters)
-        if (value != 0) counters += "  " + name + " " + std::to_string(value) + "\n";
-    out += "counters (all workers, non-zero):\n" + (counters.empty() ? std::string("  none\n") : counters);
     if (s.last_reload) {
         out += "last reload " + when(s.last_reload->time) + " (" + s.last_reload->trigger + "): " +
                render_reload(*s.last_reload).substr(7);

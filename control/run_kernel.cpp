@@ -7,8 +7,10 @@
 
 #include "conf/load.h"
 #include "control/config_check.h"
+#include "control/control_socket.h"
 #include "control/desired_services.h"
 #include "control/event_loop.h"
+#include "control/kernel_control.h"
 #include "control/run_dataplane.h"
 
 namespace kadp::ctl {
@@ -23,23 +25,21 @@ std::string plural(std::size_t n, const char* word) {
 }  // namespace
 
 KernelDaemon::KernelDaemon(CliOptions options, KernelBackend::Log log)
-    : options_(std::move(options)), log_(std::move(log)), backend_(log_) {}
+    : options_(std::move(options)), log_(std::move(log)), backend_(log_), desired_(conf::Config{}) {}
 
 bool KernelDaemon::build(const conf::Config& config, std::vector<IpvsService>& services, LvsGlobals& globals,
-                         std::vector<std::string>& messages) {
-    conf::Diagnostics diags;
-    services = desired_services(config, overrides_, diags);
+                         conf::Diagnostics& diags) {
+    services = desired_services(config, desired_.weights(), diags);
     globals = lvs_globals(config.global_defs, diags);
-    for (const auto& d : diags.all()) messages.push_back(conf::Diagnostics::format(d));
     return !diags.has_errors();
 }
 
 bool KernelDaemon::start(conf::Config config) {
     std::vector<IpvsService> services;
     LvsGlobals globals;
-    std::vector<std::string> messages;
-    const bool ok = build(config, services, globals, messages);
-    for (const auto& m : messages) std::cerr << m << '\n';
+    conf::Diagnostics diags;
+    const bool ok = build(config, services, globals, diags);
+    for (const auto& d : diags.all()) std::cerr << conf::Diagnostics::format(d) << '\n';
     if (!ok) return false;
     try {
         const auto r = backend_.apply(config, services, globals);
@@ -49,29 +49,40 @@ bool KernelDaemon::start(conf::Config config) {
         log_(e.what());
         return false;
     }
-    config_ = std::move(config);
+    desired_.set_config(std::move(config));
+    applied_version_ = desired_.version();
+    services_ = std::move(services);
+    generation_ = 1;
     return true;
 }
 
 KernelDaemon::ReloadResult KernelDaemon::reload() {
     ReloadResult out;
+    const std::string& file = options_.config_file;
     conf::LoadOptions load;
     load.config_id = options_.config_id;
     conf::Diagnostics diags;
-    auto config = conf::load_file(options_.config_file, load, diags);
-    for (const auto& d : diags.all()) out.messages.push_back(conf::Diagnostics::format(d));
+    auto config = conf::load_file(file, load, diags);
     std::vector<IpvsService> services;
     LvsGlobals globals;
     if (!config) {
-        out.messages.push_back(options_.config_file + ": cannot be read");
-    } else if (!diags.has_errors() && build(*config, services, globals, out.messages)) {
+        out.reason = file + " cannot be read";
+    } else if (diags.has_errors()) {
+        out.reason = file + ": " + std::to_string(diags.error_count()) + " error(s)";
+    } else if (!build(*config, services, globals, diags)) {
+        out.reason = file + ": " + std::to_string(diags.error_count()) + " error(s) in the services";
+    } else {
         out.accepted = true;
     }
+    out.diagnostics = diags.all();
+    for (const auto& d : out.diagnostics) out.messages.push_back(conf::Diagnostics::format(d));
+    if (!config) out.messages.push_back(out.reason);
     for (const auto& m : out.messages) std::cerr << m << '\n';
     if (!out.accepted) {
-        log_("reload rejected: " + options_.config_file + " has errors; the running configuration stays");
+        log_("reload rejected: " + out.reason + "; the running configuration stays");
         return out;
     }
+    out.changes = diff_services(services_, services);
     try {
         const auto r = backend_.apply(*config, services, globals);
         out.applied = r.applied;
@@ -80,37 +91,71 @@ KernelDaemon::ReloadResult KernelDaemon::reload() {
         log_(e.what());
         out.failed = 1;
     }
-    log_("reloaded " + options_.config_file + ": " + plural(services.size(), "virtual service") + ", " +
-         plural(out.applied, "change") + (out.failed ? ", " + plural(out.failed, "refused operation") : std::string()));
-    config_ = std::move(*config);
+    log_("reloaded " + file + ": " + plural(services.size(), "virtual service") + ", " + plural(out.applied, "change") +
+         (out.failed ? ", " + plural(out.failed, "refused operation") : std::string()));
+    for (const auto& line : out.changes.lines) log_("  " + line);
+    // The checkers' verdicts for real servers the new file keeps stay.
+    desired_.set_config(std::move(*config));
+    applied_version_ = desired_.version();
+    services_ = std::move(services);
+    ++generation_;
     return out;
 }
 
-KernelBackend::Result KernelDaemon::set_weight_overrides(WeightOverrides overrides) {
-    overrides_ = std::move(overrides);
+KernelBackend::Result KernelDaemon::apply() {
+    if (desired_.version() == applied_version_) return {};
     std::vector<IpvsService> services;
     LvsGlobals globals;
-    std::vector<std::string> messages;
-    build(config_, services, globals, messages);  // the running configuration built before: no new errors
-    return backend_.apply(config_, services, globals);
+    conf::Diagnostics diags;
+    build(desired_.config(), services, globals, diags);  // the running configuration built before: no new errors
+    const auto r = backend_.apply(desired_.config(), services, globals);
+    applied_version_ = desired_.version();
+    log_("desired state applied: " + plural(desired_.weights().size(), "weight verdict") + ", " +
+         plural(r.applied, "change") + (r.failed ? ", " + plural(r.failed, "refused operation") : std::string()));
+    services_ = std::move(services);
+    return r;
+}
+
+KernelBackend::Result KernelDaemon::set_weight_overrides(const WeightOverrides& overrides) {
+    std::vector<RsIdentity> gone;
+    for (const auto& [rs, weight] : desired_.weights()) {
+        if (!overrides.contains(rs)) gone.push_back(rs);
+    }
+    for (const RsIdentity& rs : gone) desired_.clear_weight(rs);
+    for (const auto& [rs, weight] : overrides) desired_.set_weight(rs, weight);
+    return apply();
 }
 
 int run_kernel(const CliOptions& options, const conf::Config& config) {
     try {
         block_control_signals();
         EventLoop loop;
+        // Before IPVS is touched: a kadp already serving the socket stops
+        // us here, before we change its services. Removed last.
+        ControlServer control(loop, options.control_socket, log_line);
         KernelDaemon daemon(options, log_line);
         if (!daemon.start(config)) {
             daemon.stop();
             return kExitRunFailed;
         }
+        KernelControl ctl(daemon, log_line);
+        control.set_handler(&ctl);
         log_line("running with the kernel (IPVS) backend");
+        log_line("control socket " + control.path());
         LoopHandlers handlers;
-        handlers.on_reload = [&daemon] {
-            log_line("SIGHUP: reloading");
-            daemon.reload();
+        handlers.on_reload = [&ctl] {
+            try {
+                ctl.reload("SIGHUP");
+            } catch (const std::exception& e) {  // a reload that cannot even run must not stop the daemon
+                log_line(std::string("reload (SIGHUP) failed: ") + e.what());
+            }
+        };
+        handlers.on_tick = [&ctl, &control] {
+            ctl.tick();
+            control.tick();
         };
         const int sig = loop.run(handlers);
+        control.set_handler(nullptr);
         log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         daemon.stop();
     } catch (const IpvsError& e) {

@@ -40,6 +40,7 @@ std::optional<IpvsConn> parse_line(const std::string& line) {
     if (proto == "TCP") c.protocol = conf::Protocol::tcp;
     else if (proto == "UDP") c.protocol = conf::Protocol::udp;
     else if (proto == "SCTP") c.protocol = conf::Protocol::sctp;
+    else if (proto == "IP") c.persistence_template = true;  // IPPROTO_IP: a persistence template
     else return std::nullopt;
     const auto ca = parse_addr(caddr), va = parse_addr(vaddr), da = parse_addr(daddr);
     const auto cp = parse_port(cport), vp = parse_port(vport), dp = parse_port(dport);

@@ -14,7 +14,9 @@
 
 namespace kadp::ctl {
 
-// Lines that do not parse (a protocol kadp does not configure, a future
+// Persistence templates (protocol IP for fwmark services) are kept, as
+// ipvsadm shows them;
+// lines that do not parse (a protocol kadp does not configure, a future
 // format) are skipped.
 std::vector<IpvsConn> parse_ip_vs_conn(std::string_view text);
 

@@ -429,6 +429,23 @@ void IpvsNetlink::apply(const IpvsOp& op) {
                     r.error);
 }
 
+IpvsInfo IpvsNetlink::info() {
+    IpvsInfo info;
+    Request r{new_request(family_, IPVS_CMD_GET_INFO, false), {}, 0, 0, false};
+    r.on_reply = [&info](Attrs& a) {
+        // ipvsadm's NVERSION: major.minor.patch, a byte each.
+        const std::uint32_t v = u32_or(a[IPVS_INFO_ATTR_VERSION]);
+        info.version = std::to_string((v >> 16) & 0xff) + "." + std::to_string((v >> 8) & 0xff) + "." +
+                       std::to_string(v & 0xff);
+        info.conn_table_size = u32_or(a[IPVS_INFO_ATTR_CONN_TAB_SIZE]);
+    };
+    transact(r);
+    if (r.error != 0 || r.nl_error != 0) {
+        throw IpvsError("cannot read the IPVS version: " + reason(r.error, r.nl_error), r.error);
+    }
+    return info;
+}
+
 IpvsTimeouts IpvsNetlink::timeouts() {
     IpvsTimeouts t;
     Request r{new_request(family_, IPVS_CMD_GET_CONFIG, false), {}, 0, 0, false};

@@ -6,6 +6,7 @@
 // so the control loop does not wait on anything remote.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -37,6 +38,13 @@ public:
     using IpvsError::IpvsError;
 };
 
+// IPVS_CMD_GET_INFO: what ipvsadm's header line shows,
+// "IP Virtual Server version 1.2.1 (size=4096)".
+struct IpvsInfo {
+    std::string version;                  // "1.2.1"
+    std::uint32_t conn_table_size = 0;    // the connection hash table's buckets
+};
+
 class IpvsNetlink {
 public:
     // Connects and resolves the family. Throws IpvsMissing when the kernel
@@ -56,6 +64,7 @@ public:
     // cause ("is ip_vs_foo loaded?").
     void apply(const IpvsOp& op);
 
+    IpvsInfo info();
     IpvsTimeouts timeouts();
     // Only the non-zero fields change.
     void set_timeouts(const IpvsTimeouts& t);

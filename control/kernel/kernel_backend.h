@@ -47,6 +47,8 @@ public:
     // does not manage: it is what ipvsadm -Ln would show).
     std::vector<IpvsService> list();
     std::vector<IpvsConn> conns();
+    // IPVS's version and connection table size (ipvsadm's header line).
+    IpvsInfo info() { return ipvs_.info(); }
 
     // Removes what kadp added; safe to call twice.
     void stop();

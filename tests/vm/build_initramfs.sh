@@ -2,14 +2,16 @@
 # Builds the initramfs of the kernel-IPVS VM test: busybox (static), the
 # IPVS and veth modules of Debian's cloud kernel (with their dependencies,
 # depmod'ed so the kernel can autoload schedulers), iproute2's ip (busybox's
-# has no netns), ipvsadm, kadp (stripped), each with the libraries ldd
-# lists, and tests/vm/init.sh as /init with the configs of tests/vm/conf.
-#   tests/vm/build_initramfs.sh KERNEL_VERSION KADP_BINARY OUT.cpio.gz [UNIT_KERNEL_IPVS]
+# has no netns), ipvsadm, kadp and kadpctl (stripped), each with the
+# libraries ldd lists, and tests/vm/init.sh as /init with the configs of
+# tests/vm/conf.
+#   tests/vm/build_initramfs.sh KERNEL_VERSION KADP_BINARY OUT.cpio.gz [UNIT_KERNEL_IPVS [KADPCTL_BINARY]]
 # The optional gtest binary (IpvsNetlink against the real kernel) becomes
-# /usr/bin/unit_kernel_ipvs.
+# /usr/bin/unit_kernel_ipvs; KADPCTL_BINARY defaults to kadpctl next to kadp.
 set -euo pipefail
 
 kver=$1 kadp=$2 out=$3 unit=${4:-}
+kadpctl=${5:-$(dirname "$kadp")/kadpctl}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d /tmp/kadp-vm-root.XXXXXX)
 trap 'rm -rf "$root"' EXIT
@@ -37,6 +39,8 @@ copy_binary /sbin/ip sbin/ip
 copy_binary /usr/sbin/ipvsadm usr/sbin/ipvsadm
 copy_binary "$kadp" usr/sbin/kadp
 strip "$root/usr/sbin/kadp"
+copy_binary "$kadpctl" usr/sbin/kadpctl
+strip "$root/usr/sbin/kadpctl"
 if [ -n "$unit" ]; then
   copy_binary "$unit" usr/bin/unit_kernel_ipvs
   strip "$root/usr/bin/unit_kernel_ipvs"

@@ -3,7 +3,10 @@
 # (Debian's kernel, busybox userland). kadp drives the VM's real IPVS:
 #   client ns "cl" -- d-cl [director = root ns, IPVS, kadp] d-rs1 -- ns "rs1"
 #                                                          d-rs2 -- ns "rs2"
-# Real servers are busybox httpd answering "rs1" / "rs2". Each check prints
+# Real servers are busybox httpd answering "rs1" / "rs2". kadpctl talks to
+# kadp over /run/kadp/kadp.sock and must print what ipvsadm prints for the
+# same IPVS state (the configs' services sort the same under kadpctl's
+# numeric order and libipvs's: docs/kadpctl.md). Each check prints
 # "KADP-VM: PASS name" or "KADP-VM: FAIL name: why"; the end prints
 # "KADP-VM: DONE pass N fail N" and powers off.
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
@@ -36,6 +39,37 @@ expect_listing() {
         sed 's/^/KADP-GOT: /; s/$/|/' /tmp/got.txt
     fi
 }
+# expect_settings NAME FILE: `ipvsadm -Ln` is FILE but for the connection
+# counts (columns 49 on), which traffic and expiry move.
+expect_settings() {
+    listing | cut -c1-48 > /tmp/got.txt
+    cut -c1-48 "$2" > /tmp/want.txt
+    if cmp -s /tmp/got.txt /tmp/want.txt; then
+        ok "$1"
+    else
+        bad "$1: ipvsadm -Ln differs from $2 (connection counts aside)"
+        diff /tmp/want.txt /tmp/got.txt | sed 's/^/KADP-VM:   /'
+    fi
+}
+# same_output NAME "KADPCTL ARGS" "IPVSADM ARGS": the two outputs byte for
+# byte (three tries: a counter or a connection may move between the reads).
+same_output() {
+    for _ in 1 2 3; do
+        kadpctl $2 > /tmp/kadpctl.txt 2> /tmp/kadpctl.err
+        krc=$?
+        ipvsadm $3 > /tmp/ipvsadm.txt
+        if [ $krc -eq 0 ] && [ -s /tmp/ipvsadm.txt ] && cmp -s /tmp/kadpctl.txt /tmp/ipvsadm.txt; then
+            ok "$1"
+            return
+        fi
+        sleep 0.3
+    done
+    bad "$1: kadpctl $2 (exit $krc) differs from ipvsadm $3"
+    diff /tmp/ipvsadm.txt /tmp/kadpctl.txt | sed 's/^/KADP-VM:   /'
+    sed 's/^/KADP-VM:   stderr: /' /tmp/kadpctl.err
+}
+# The connections of a -Lnc listing without their expiry (it ticks), sorted.
+conns_key() { sed 1,2d | awk '{ $2 = ""; print }' | sort; }
 # The kadp log from line $1 on.
 log_since() { sed -n "$1,\$p" /tmp/kadp.log; }
 log_lines() { wc -l < /tmp/kadp.log; }
@@ -109,7 +143,7 @@ sleep 1
 # -- IpvsNetlink on its own (gtest): every setting reads back as programmed.
 unit_kernel_ipvs --gtest_color=no > /tmp/unit.log 2>&1
 rc=$?
-if [ $rc -eq 0 ] && grep -q "^\[  PASSED  \] 5 tests" /tmp/unit.log; then
+if [ $rc -eq 0 ] && grep -q "^\[  PASSED  \] 6 tests" /tmp/unit.log; then
     ok "unit_kernel_ipvs: $(grep '^\[  PASSED' /tmp/unit.log)"
 else
     bad "unit_kernel_ipvs: exit $rc"
@@ -126,6 +160,13 @@ kadp -f /tmp/kadp.conf > /tmp/kadp.log 2>&1 &
 kadp_pid=$!
 if wait_log "running with the kernel (IPVS) backend"; then ok "start"; else bad "start"; cat /tmp/kadp.log; finish; fi
 expect_listing "v1-listing" /conf/v1.txt
+same_output "kadpctl-list-v1" "list" "-Ln"
+status=$(kadpctl status 2>&1)
+case "$status" in
+"backend kernel, kadp "*"config /tmp/kadp.conf, generation 1"*"services 5, real servers 8, connections "*" (IPVS connection table size "*"last reload: none"*)
+    ok "kadpctl-status-kernel" ;;
+*) bad "kadpctl-status-kernel: $status" ;;
+esac
 timeouts=$(ipvsadm -L --timeout)
 [ "$timeouts" = "Timeout (tcp tcpfin udp): 7200 60 200" ] && ok "lvs-timeouts" || bad "lvs-timeouts: $timeouts"
 $IP addr show dev d-cl | grep -q "inet 198.18.0.10/32" && ok "static-ipaddress-v4" || bad "static-ipaddress-v4"
@@ -162,12 +203,43 @@ stats_8080=$(conns_of 198.18.0.10:8080)
 stats_80=$(conns_of 198.18.0.10:80)
 conns_8080=$(ipvsadm -Lnc | grep -c "198.18.0.10:8080")
 
+# -- kadpctl on the state that traffic left: counters, rates, connections.
+same_output "kadpctl-list-after-traffic" "list" "-Ln"
+same_output "kadpctl-list-stats" "list --stats" "-Ln --stats"
+same_output "kadpctl-list-stats-exact" "list --stats --exact" "-Ln --stats --exact"
+same_output "kadpctl-list-rate" "list --rate" "-Ln --rate"
+for _ in 1 2 3; do
+    kadpctl conns > /tmp/kconns.txt 2> /tmp/kadpctl.err
+    krc=$?
+    ipvsadm -Lnc > /tmp/iconns.txt
+    conns_key < /tmp/kconns.txt > /tmp/kconns.key
+    conns_key < /tmp/iconns.txt > /tmp/iconns.key
+    [ $krc -eq 0 ] && [ -s /tmp/iconns.key ] && cmp -s /tmp/kconns.key /tmp/iconns.key \
+        && [ "$(sed -n 1,2p /tmp/kconns.txt)" = "$(sed -n 1,2p /tmp/iconns.txt)" ] && break
+    sleep 0.3
+done
+if [ $krc -eq 0 ] && [ -s /tmp/iconns.key ] && cmp -s /tmp/kconns.key /tmp/iconns.key; then
+    ok "kadpctl-conns: $(wc -l < /tmp/iconns.key) connections as ipvsadm -Lnc ($(awk '$4 ~ /:0$/' /tmp/iconns.txt | wc -l) persistence templates)"
+else
+    bad "kadpctl-conns: exit $krc"
+    diff /tmp/iconns.txt /tmp/kconns.txt | sed 's/^/KADP-VM:   /'
+fi
+# status counts the connections IPVS counts on its real servers.
+want=$(ipvsadm -Ln | awk '$1 == "->" && NR > 3 { n += $5 + $6 } END { print n + 0 }')
+got=$(kadpctl status | sed -n 's/^services .*, connections \([0-9]*\) (IPVS.*/\1/p')
+[ -n "$got" ] && [ "$got" = "$want" ] && [ "$got" -gt 0 ] && ok "kadpctl-status-connections: $got" \
+    || bad "kadpctl-status-connections: kadpctl $got, ipvsadm $want"
+# Parsed and compared on the host (kernel_ipvs_vm.sh): the VM has no JSON parser.
+echo "KADP-JSON: $(kadpctl --json list)"
+ipvsadm -Ln | sed 's/^/KADP-IPVSADM: /'
+
 # -- Reload (SIGHUP) with v2.
 mark=$(( $(log_lines) + 1 ))
 cp /conf/v2.conf /tmp/kadp.conf
 kill -HUP $kadp_pid
 if wait_log "reloaded /tmp/kadp.conf"; then ok "reload-v2"; else bad "reload-v2"; finish; fi
 expect_listing "v2-listing" /conf/v2.txt
+same_output "kadpctl-list-v2" "list" "-Ln"
 # Exactly these operations: nothing else touched.
 log_since $mark | sed -n 's/^kadp: \(\(add\|edit\|delete\|cannot\|added\|removed\) .*\)/\1/p' > /tmp/ops.txt
 if cmp -s /tmp/ops.txt /conf/v2-ops.txt; then ok "reload-v2-operations"; else
@@ -203,11 +275,39 @@ log_since $mark | grep -q "/tmp/kadp.conf:7: error: real_server: '198.18.999.11'
 expect_listing "bad-config-keeps-state" /tmp/before-bad.txt
 kill -0 $kadp_pid 2>/dev/null && ok "still-running" || bad "still-running"
 
+# -- kadpctl reload does what SIGHUP does: the broken file is rejected
+# (exit 1, its file:line on stderr), then a fixed one is applied.
+kadpctl reload > /tmp/reload.out 2> /tmp/reload.err
+rc=$?
+[ $rc -eq 1 ] && grep -q "^reload rejected: /tmp/kadp.conf: [0-9]* error(s); the running configuration stays (generation 2)$" /tmp/reload.err \
+    && grep -q "^  /tmp/kadp.conf:7: error: real_server: '198.18.999.11' is not an IP address$" /tmp/reload.err \
+    && ok "kadpctl-reload-rejected: exit 1" \
+    || { bad "kadpctl-reload-rejected: exit $rc"; sed 's/^/KADP-VM:   /' /tmp/reload.out /tmp/reload.err; }
+expect_listing "kadpctl-reload-rejected-keeps-state" /tmp/before-bad.txt
+# v2 with rs1 of 198.18.0.10:80 back at weight 1 (the lblcr service is
+# still refused by the kernel, and said so).
+sed 's/weight 0/weight 1/' /conf/v2.conf > /tmp/kadp.conf
+kadpctl reload > /tmp/reload.out 2> /tmp/reload.err
+rc=$?
+printf '%s\n' "reload accepted: generation 3: 1 real server changed; the kernel refused 1 operation(s) (see kadp's log)" \
+    "  real server 198.18.1.11:80 of TCP 198.18.0.10:80: weight 0 -> 1" > /tmp/reload.want
+[ $rc -eq 0 ] && cmp -s /tmp/reload.out /tmp/reload.want && ok "kadpctl-reload-applies" \
+    || { bad "kadpctl-reload-applies: exit $rc"; sed 's/^/KADP-VM:   /' /tmp/reload.out /tmp/reload.err; }
+sed 's/^\(  -> 198.18.1.11:80  *Masq    \)0/\11/' /tmp/before-bad.txt > /tmp/v3.txt
+expect_settings "kadpctl-reload-listing" /tmp/v3.txt
+same_output "kadpctl-list-v3" "list" "-Ln"
+status=$(kadpctl status 2>&1)
+case "$status" in
+*"generation 3"*"last reload "*" (kadpctl): accepted: generation 3: 1 real server changed"*) ok "kadpctl-status-last-reload" ;;
+*) bad "kadpctl-status-last-reload: $status" ;;
+esac
+
 # -- Clean stop: what kadp added goes, the rest stays.
 kill $kadp_pid
 wait $kadp_pid
 rc=$?
 [ $rc -eq 0 ] && ok "stop-exit-0" || bad "stop-exit-0: exit $rc"
+[ ! -e /run/kadp/kadp.sock ] && ok "stop-removes-control-socket" || bad "stop-removes-control-socket"
 expect_listing "stop-removes-what-kadp-added" /conf/stopped.txt
 $IP addr show dev d-cl | grep -q "198.18.0.1[01]/32" && bad "stop-removes-static-ipaddress" \
     || ok "stop-removes-static-ipaddress"

@@ -120,5 +120,28 @@ TEST(Kadpctl, StatusShowsNonZeroCounters)
     EXPECT_THAT(text, HasSubstr("last reload: none"));
 }
 
+// The kernel backend has no workers, ports or worker counters: status says
+// so by leaving them out, and names IPVS's table for what it is.
+TEST(Kadpctl, KernelStatusHasNoWorkersOrPorts)
+{
+    StatusReply s;
+    s.backend = "kernel";
+    s.version = "0.1.0";
+    s.pid = 9;
+    s.config_file = "/etc/kadp/keepalived.conf";
+    s.generation = 3;
+    s.services = 5;
+    s.real_servers = 8;
+    s.conn_in_use = 12;
+    s.conn_capacity = 4096;
+    const std::string text = render_status(s);
+    EXPECT_THAT(text, HasSubstr("backend kernel, kadp 0.1.0, pid 9"));
+    EXPECT_THAT(text, HasSubstr("config /etc/kadp/keepalived.conf, generation 3\n"));
+    EXPECT_THAT(text, HasSubstr("services 5, real servers 8, connections 12 (IPVS connection table size 4096)\n"));
+    EXPECT_THAT(text, ::testing::Not(HasSubstr("workers")));
+    EXPECT_THAT(text, ::testing::Not(HasSubstr("counters")));
+    EXPECT_THAT(text, HasSubstr("last reload: none"));
+}
+
 }  // namespace
 }  // namespace kadp::ctl

@@ -2,6 +2,9 @@
 // (ip_vs_conn_seq_show's formats) into IpvsConn.
 #include <gtest/gtest.h>
 
+#include "control/ctl_messages.h"
+#include "control/ipvsadm_format.h"
+#include "control/json_value.h"
 #include "control/kernel/ip_vs_conn.h"
 
 namespace kadp::ctl {
@@ -37,6 +40,32 @@ TEST(IpVsConn, ParsesIpv4AndIpv6LinesAndSkipsTheHeader) {
     EXPECT_EQ(c[2].state, "TIME_WAIT");
     EXPECT_EQ(c[2].expires_seconds, 59u);
     EXPECT_EQ(c[3].virtual_port, 8080);  // persistence engine columns after it are ignored
+    EXPECT_FALSE(c[0].persistence_template);
+}
+
+// A persistent fwmark service's templates are protocol IP, state NONE:
+// ipvsadm -Lnc lists them, so kadpctl conns does too (text and JSON).
+TEST(IpVsConn, KeepsPersistenceTemplates) {
+    const auto c = parse_ip_vs_conn("IP  C6120002 0000 C612000A 1F90 C612010B 1F90 NONE             28\n");
+    ASSERT_EQ(c.size(), 1u);
+    EXPECT_TRUE(c[0].persistence_template);
+    EXPECT_EQ(c[0].client_port, 0);
+    EXPECT_EQ(c[0].virtual_port, 8080);
+    EXPECT_EQ(c[0].state, "NONE");
+    ConnsReply r;
+    r.conns = c;
+    r.total = 1;
+    EXPECT_EQ(render_conns(r),
+              "IPVS connection entries\n"
+              "pro expire state       source             virtual            destination\n"
+              "IP  00:28  NONE        198.18.0.2:0       198.18.0.10:8080   198.18.1.11:8080\n");
+    std::string error;
+    const auto json = JsonValue::parse(to_json(r), error);
+    ASSERT_TRUE(json) << error;
+    const auto back = conns_from_json(*json, error);
+    ASSERT_TRUE(back) << error;
+    ASSERT_EQ(back->conns.size(), 1u);
+    EXPECT_TRUE(back->conns[0].persistence_template);
 }
 
 TEST(IpVsConn, SkipsWhatItCannotRead) {

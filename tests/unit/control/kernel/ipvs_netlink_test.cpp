@@ -24,6 +24,7 @@
 #include "control/kernel/ip_vs_conn.h"
 #include "control/kernel/ipvs_netlink.h"
 #include "control/kernel/rtnl.h"
+#include "control/kernel_control.h"
 #include "control/reconcile.h"
 #include "control/run_kernel.h"
 
@@ -343,6 +344,89 @@ TEST_F(IpvsNetlinkTest, KernelDaemonStartsReloadsListsAndStops) {
 
     daemon.stop();
     EXPECT_TRUE(find().address.empty());
+    std::remove(path);
+}
+
+// kadpctl's daemon side on the kernel backend: IPVS's header figures, the
+// status, a reload reply with its change lines, and a checker verdict put
+// into the shared DesiredState reaching IPVS on the next tick.
+TEST_F(IpvsNetlinkTest, KernelControlListsStatusReloadsAndAppliesVerdicts) {
+    char path[] = "/tmp/kadp-control-test-XXXXXX";
+    const int fd = mkstemp(path);
+    ASSERT_GE(fd, 0);
+    close(fd);
+    auto write = [&](const std::string& text) { std::ofstream(path) << text; };
+    const std::string head = "virtual_server 198.18.206.1 80 {\n    protocol TCP\n    lb_kind NAT\n    lb_algo rr\n";
+    write(head + "    real_server 198.18.207.1 80 {\n    }\n}\n");
+    CliOptions options;
+    options.config_file = path;
+    std::vector<std::string> log;
+    KernelDaemon daemon(options, [&log](const std::string& line) { log.push_back(line); });
+    conf::Diagnostics diags;
+    conf::LoadOptions load;
+    load.check_host = false;
+    auto config = conf::load_file(path, load, diags);
+    ASSERT_TRUE(config.has_value());
+    ASSERT_TRUE(daemon.start(*config));
+    KernelControl ctl(daemon, [&log](const std::string& line) { log.push_back(line); });
+
+    const ListReply list = ctl.list();
+    EXPECT_EQ(list.backend, "kernel");
+    EXPECT_THAT(list.ipvs_version, ::testing::MatchesRegex("[0-9]+\\.[0-9]+\\.[0-9]+"));
+    EXPECT_GT(list.conn_table_size, 0u);
+    const auto mine = [](const std::vector<IpvsService>& services) {
+        for (const auto& s : services) {
+            if (s.address == ip("198.18.206.1")) return s;
+        }
+        return IpvsService{};
+    };
+    EXPECT_EQ(mine(list.services).dests.size(), 1u);
+
+    StatusReply st = ctl.status();
+    EXPECT_EQ(st.backend, "kernel");
+    EXPECT_EQ(st.config_file, path);
+    EXPECT_EQ(st.generation, 1u);
+    EXPECT_EQ(st.services, 1u);
+    EXPECT_EQ(st.real_servers, 1u);
+    EXPECT_TRUE(st.worker_lcores.empty());
+    EXPECT_TRUE(st.ports.empty());
+    EXPECT_FALSE(st.last_reload.has_value());
+
+    write(head + "    real_server 198.18.207.1 80 {\n        weight 3\n    }\n"
+                 "    real_server 198.18.207.2 80 {\n    }\n}\n");
+    const ReloadReply ok = ctl.reload("kadpctl");
+    EXPECT_TRUE(ok.accepted) << ok.message;
+    EXPECT_EQ(ok.generation, 2u);
+    EXPECT_EQ(ok.message, "generation 2: 1 real server added, 1 real server changed");
+    EXPECT_THAT(ok.changes, ::testing::UnorderedElementsAre(
+                                "real server 198.18.207.1:80 of TCP 198.18.206.1:80: weight 1 -> 3",
+                                HasSubstr("real server 198.18.207.2:80 of TCP 198.18.206.1:80 added")));
+    EXPECT_EQ(mine(ctl.list().services).dests.size(), 2u);
+
+    // A verdict in the desired state: nothing happens until tick() applies it.
+    const VsIdentity id = vs_identity(daemon.config().virtual_servers.at(0));
+    EXPECT_TRUE(daemon.desired().set_weight(RsIdentity{id, ip("198.18.207.1"), 80}, 0));
+    EXPECT_EQ(mine(ctl.list().services).dests.size(), 2u);
+    ctl.tick();
+    const IpvsService after = mine(ctl.list().services);
+    ASSERT_EQ(after.dests.size(), 1u);  // weight 0 without inhibit_on_failure: removed
+    EXPECT_EQ(after.dests[0].address, ip("198.18.207.2"));
+
+    write(head + "    real_server 198.18.999.1 80 {\n    }\n}\n");
+    const ReloadReply bad = ctl.reload("kadpctl");
+    EXPECT_FALSE(bad.accepted);
+    EXPECT_EQ(bad.generation, 2u);
+    ASSERT_FALSE(bad.diagnostics.empty());
+    EXPECT_EQ(bad.diagnostics[0].loc.line, 5);
+    EXPECT_EQ(bad.diagnostics[0].loc.file, path);
+    st = ctl.status();
+    ASSERT_TRUE(st.last_reload.has_value());
+    EXPECT_FALSE(st.last_reload->accepted);
+    EXPECT_EQ(st.generation, 2u);
+    EXPECT_EQ(st.real_servers, 1u);  // the verdict still holds
+
+    daemon.stop();
+    EXPECT_TRUE(mine(ctl.list().services).address.empty());
     std::remove(path);
 }
 

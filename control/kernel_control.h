@@ -1,0 +1,58 @@
+// Runs on: control thread. The kernel backend's side of kadpctl and reload
+// (ControlHandler), over a KernelDaemon:
+// * list: what Linux IPVS has now (generic netlink: every service, also
+//   those kadp does not manage, as `ipvsadm -Ln` shows them), with IPVS's
+//   version and connection table size for the header line, its counters and
+//   the kernel's own rate estimates (IPVS_STATS_ATTR_CPS ... OUTBPS, what
+//   `ipvsadm -Ln --rate` prints): no RateEstimator here;
+// * conns: /proc/net/ip_vs_conn, as `ipvsadm -Lnc` reads it;
+// * status: backend "kernel", configuration file, generation (1 at start,
+//   one more per accepted reload), last reload, services and real servers
+//   kadp manages, connections IPVS counts on its real servers; no workers
+//   or ports;
+// * reload: KernelDaemon::reload, reported like the DPDK backend's (accepted
+//   or rejected, diagnostics with file:line, one line per change).
+// tick() applies checker verdicts nobody applied yet (DesiredState).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "control/control_handler.h"
+#include "control/run_kernel.h"
+
+namespace kadp::ctl {
+
+class KernelControl final : public ControlHandler {
+public:
+    using LogFn = std::function<void(const std::string&)>;
+
+    // `daemon` is started and outlives this.
+    KernelControl(KernelDaemon& daemon, LogFn log);
+
+    ListReply list() override;
+    ConnsReply conns(std::size_t limit) override;
+    StatusReply status() override;
+    ReloadReply reload(const std::string& trigger) override;
+
+    // Every second from the loop's timer: KernelDaemon::apply() for
+    // desired-state changes not applied yet (a failure is logged, the next
+    // tick does not retry until the state moves again).
+    void tick();
+
+    // The reply for a reload result (pure: tested without a kernel).
+    static ReloadReply reload_reply(const KernelDaemon::ReloadResult& result, std::uint64_t generation,
+                                    const std::string& trigger, std::int64_t time);
+
+private:
+    KernelDaemon* daemon_;
+    LogFn log_;
+    std::chrono::steady_clock::time_point started_;
+    std::optional<ReloadReply> last_reload_;
+    std::uint64_t failed_version_ = 0;  // a desired-state version IPVS could not be read for
+};
+
+}  // namespace kadp::ctl
