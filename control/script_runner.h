@@ -109,7 +109,7 @@ public:
         Handle& operator=(const Handle&) = delete;
         ~Handle() { reset(); }
         void reset();
-        // Started and the callback has not run yet.
+        // Its callback is still to come (started, or a refusal not yet delivered).
         [[nodiscard]] bool running() const;
         [[nodiscard]] pid_t pid() const;
 
