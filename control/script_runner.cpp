@@ -98,13 +98,6 @@ int pidfd_send_signal(int pidfd, int sig, siginfo_t* info, unsigned int flags)
 
 [[noreturn]] void throw_errno(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
 
-struct Identity {
-    uid_t uid;
-    gid_t gid;
-    std::string name;
-    std::string home;
-};
-
 std::size_t nss_buffer_size()
 {
     const long n = sysconf(_SC_GETPW_R_SIZE_MAX);
@@ -112,13 +105,13 @@ std::size_t nss_buffer_size()
     return static_cast<std::size_t>(std::max({n, g, 16384L}));
 }
 
-std::optional<Identity> lookup_user(const std::string& name)
+std::optional<ScriptRunner::Identity> lookup_user(const std::string& name)
 {
     std::vector<char> buf(nss_buffer_size());
     passwd pw{};
     passwd* found = nullptr;
     if (getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) return std::nullopt;
-    return Identity{pw.pw_uid, pw.pw_gid, pw.pw_name, pw.pw_dir != nullptr ? pw.pw_dir : "/"};
+    return ScriptRunner::Identity{pw.pw_uid, pw.pw_gid, pw.pw_name, pw.pw_dir != nullptr ? pw.pw_dir : "/"};
 }
 
 std::optional<gid_t> lookup_group(const std::string& name)
@@ -130,9 +123,9 @@ std::optional<gid_t> lookup_group(const std::string& name)
     return gr.gr_gid;
 }
 
-Identity own_identity()
+ScriptRunner::Identity own_identity()
 {
-    Identity id{geteuid(), getegid(), "root", "/"};
+    ScriptRunner::Identity id{geteuid(), getegid(), "root", "/"};
     std::vector<char> buf(nss_buffer_size());
     passwd pw{};
     passwd* found = nullptr;
@@ -277,6 +270,28 @@ ScriptRunner::~ScriptRunner()
     if (stack_ != nullptr) munmap(stack_, kStackSize);
 }
 
+void ScriptRunner::set_settings(ScriptSettings settings)
+{
+    settings_ = std::move(settings);
+    users_.clear();
+    groups_.clear();
+    own_.reset();
+}
+
+std::optional<ScriptRunner::Identity> ScriptRunner::cached_user(const std::string& name)
+{
+    auto it = users_.find(name);
+    if (it == users_.end()) it = users_.emplace(name, lookup_user(name)).first;
+    return it->second;
+}
+
+std::optional<gid_t> ScriptRunner::cached_group(const std::string& name)
+{
+    auto it = groups_.find(name);
+    if (it == groups_.end()) it = groups_.emplace(name, lookup_group(name)).first;
+    return it->second;
+}
+
 void ScriptRunner::log(const std::string& line) const
 {
     if (settings_.log) settings_.log(line);
@@ -319,17 +334,18 @@ ScriptRunner::Handle ScriptRunner::run(const ScriptSpec& spec, std::chrono::mill
         const std::string group = spec.user.empty() ? settings_.script_group : spec.group;
         std::optional<Identity> id_found;
         if (!user.empty()) {
-            id_found = lookup_user(user);
+            id_found = cached_user(user);
             if (!id_found) refused = refuse(spec, "script user '" + user + "' does not exist - script " + name + " not run", false);
-        } else if ((id_found = lookup_user(kDefaultScriptUser))) {
+        } else if ((id_found = cached_user(kDefaultScriptUser))) {
         } else if (settings_.enable_script_security) {
             refused = refuse(spec, "SECURITY VIOLATION - script " + name + " not run: no script_user set and no user " +
                                        kDefaultScriptUser + " (it would run as root)", true);
         } else {
-            id_found = own_identity();
+            if (!own_) own_ = own_identity();
+            id_found = own_;
         }
         if (id_found && !group.empty()) {
-            if (auto gid = lookup_group(group)) {
+            if (auto gid = cached_group(group)) {
                 id_found->gid = *gid;
             } else {
                 refused = refuse(spec, "script group '" + group + "' does not exist - script " + name + " not run", false);

@@ -32,6 +32,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -140,12 +141,26 @@ public:
     // not_started with security_violation set.
     Handle run(const ScriptSpec& spec, std::chrono::milliseconds timeout, Callback callback);
 
-    void set_settings(ScriptSettings settings) { settings_ = std::move(settings); }
+    // A new configuration (reload): also forgets the users and groups
+    // looked up so far. Like keepalived, kadp resolves them once per
+    // configuration, not on every run (NSS lookups cost more than the
+    // spawn).
+    void set_settings(ScriptSettings settings);
     // Children not reaped yet (running, or killed and not yet gone).
     [[nodiscard]] std::size_t children() const { return children_.size(); }
 
+    // A user as resolved for runs (cached until set_settings()).
+    struct Identity {
+        uid_t uid;
+        gid_t gid;
+        std::string name;
+        std::string home;
+    };
+
 private:
     struct Child;
+    std::optional<Identity> cached_user(const std::string& name);
+    std::optional<gid_t> cached_group(const std::string& name);
     void finish(Child& child);  // unwatches, forgets, then calls back
     void on_exit(std::uint64_t id);
     void on_timer(std::uint64_t id);
@@ -158,6 +173,9 @@ private:
     Fd devnull_;
     void* stack_ = nullptr;  // the clone child's stack (one child starts at a time)
     std::map<std::uint64_t, std::unique_ptr<Child>> children_;
+    std::map<std::string, std::optional<Identity>> users_;  // by name, until set_settings()
+    std::map<std::string, std::optional<gid_t>> groups_;
+    std::optional<Identity> own_;
     std::uint64_t next_id_ = 1;
 };
 
