@@ -139,6 +139,8 @@ public:
     // and the program's path must pass conf::insecure_path_component: else
     // "SECURITY VIOLATION - script ... not run" is logged and the result is
     // not_started with security_violation set.
+    // Throws std::system_error only when kadp itself runs out of
+    // descriptors for the run's timerfd or its epoll registration.
     Handle run(const ScriptSpec& spec, std::chrono::milliseconds timeout, Callback callback);
 
     // A new configuration (reload): also forgets the users and groups

@@ -487,6 +487,31 @@ TEST_F(ScriptRunnerTest, ScriptSecurityWithoutAnyScriptUserRefuses)
     EXPECT_TRUE(logged("SECURITY VIOLATION - script /bin/sh not run: no script_user set"));
 }
 
+TEST_F(ScriptRunnerTest, ConfiguredUserAndSettingsComeFromTheModel)
+{
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    conf::GlobalDefs globals;
+    globals.script_user = "kadp-no-such-user";
+    auto& r = runner(ScriptSettings::from(globals));
+    conf::Script script;
+    script.command = "/bin/sh -c 'id -u > " + (tmp_ / "uid").string() + "'";
+    script.argv = conf::split_command(script.command);
+    auto h1 = r.run(ScriptSpec::from(script, "notify_up"), 5s, collect());
+    run_loop();
+    ASSERT_EQ(results_.size(), 1u);
+    EXPECT_EQ(results_[0].status, ScriptResult::Status::not_started);
+    // A reload brings a user that exists: looked up afresh.
+    globals.script_user = "nobody";
+    auto settings = ScriptSettings::from(globals);
+    settings.log = [this](const std::string& line) { logged_.push_back(line); };
+    r.set_settings(settings);
+    auto h2 = r.run(ScriptSpec::from(script, "notify_up"), 5s, collect(2));
+    run_loop();
+    ASSERT_EQ(results_.size(), 2u);
+    EXPECT_TRUE(results_[1].succeeded()) << results_[1].describe();
+    EXPECT_EQ(slurp(tmp_ / "uid"), "65534\n");
+}
+
 TEST_F(ScriptRunnerTest, DestroyingTheRunnerKillsAndReaps)
 {
     auto& r = runner();
