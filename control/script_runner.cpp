@@ -307,6 +307,48 @@ ScriptResult ScriptRunner::refuse(const ScriptSpec& spec, std::string error, boo
     return r;
 }
 
+std::optional<ScriptResult> ScriptRunner::check(const ScriptSpec& spec, std::string& path, Identity& who)
+{
+    if (spec.argv.empty()) return refuse(spec, "empty command", false);
+    const std::string& name = spec.argv.front();
+    path = conf::resolve_script_path(name);
+    if (path.empty()) return refuse(spec, "script '" + name + "' not found or not executable", false);
+
+    const std::string user = spec.user.empty() ? settings_.script_user : spec.user;
+    const std::string group = spec.user.empty() ? settings_.script_group : spec.group;
+    std::optional<Identity> found;
+    if (!user.empty()) {
+        found = cached_user(user);
+        if (!found) return refuse(spec, "script user '" + user + "' does not exist - script " + name + " not run", false);
+    } else {
+        found = cached_user(kDefaultScriptUser);
+        if (!found && settings_.enable_script_security)
+            return refuse(spec, "SECURITY VIOLATION - script " + name + " not run: no script_user set and no user " +
+                                    kDefaultScriptUser + " (it would run as root)", true);
+        if (!found) {
+            if (!own_) own_ = own_identity();
+            found = own_;
+        }
+    }
+    if (!group.empty()) {
+        const auto gid = cached_group(group);
+        if (!gid) return refuse(spec, "script group '" + group + "' does not exist - script " + name + " not run", false);
+        found->gid = *gid;
+    }
+    who = *found;
+
+    if (settings_.enable_script_security) {
+        if (auto bad = conf::insecure_path_component(path))
+            return refuse(spec, "SECURITY VIOLATION - script " + path + " not run: " + *bad +
+                                    " is writable by a user other than root (or not owned by root)", true);
+    }
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0 || !conf::executable_by(st, who.uid, who.gid))
+        return refuse(spec, "script '" + path + "' is not executable for uid:gid " + std::to_string(who.uid) + ":" +
+                                std::to_string(who.gid) + " - not run", false);
+    return std::nullopt;
+}
+
 ScriptRunner::Handle ScriptRunner::run(const ScriptSpec& spec, std::chrono::milliseconds timeout, Callback callback)
 {
     auto child = std::make_unique<Child>();
@@ -320,52 +362,9 @@ ScriptRunner::Handle ScriptRunner::run(const ScriptSpec& spec, std::chrono::mill
 
     // Everything that can refuse comes first; a refusal is delivered from
     // the loop like any result.
-    std::optional<ScriptResult> refused;
-    const std::string name = spec.argv.empty() ? std::string() : spec.argv.front();
     std::string path;
     Identity who{};
-    bool switch_user = false;
-    if (spec.argv.empty()) {
-        refused = refuse(spec, "empty command", false);
-    } else if ((path = conf::resolve_script_path(name)).empty()) {
-        refused = refuse(spec, "script '" + name + "' not found or not executable", false);
-    } else {
-        const std::string user = spec.user.empty() ? settings_.script_user : spec.user;
-        const std::string group = spec.user.empty() ? settings_.script_group : spec.group;
-        std::optional<Identity> id_found;
-        if (!user.empty()) {
-            id_found = cached_user(user);
-            if (!id_found) refused = refuse(spec, "script user '" + user + "' does not exist - script " + name + " not run", false);
-        } else if ((id_found = cached_user(kDefaultScriptUser))) {
-        } else if (settings_.enable_script_security) {
-            refused = refuse(spec, "SECURITY VIOLATION - script " + name + " not run: no script_user set and no user " +
-                                       kDefaultScriptUser + " (it would run as root)", true);
-        } else {
-            if (!own_) own_ = own_identity();
-            id_found = own_;
-        }
-        if (id_found && !group.empty()) {
-            if (auto gid = cached_group(group)) {
-                id_found->gid = *gid;
-            } else {
-                refused = refuse(spec, "script group '" + group + "' does not exist - script " + name + " not run", false);
-            }
-        }
-        if (!refused) {
-            who = *id_found;
-            switch_user = who.uid != geteuid() || who.gid != getegid();
-            struct stat st {};
-            if (settings_.enable_script_security) {
-                if (auto bad = conf::insecure_path_component(path))
-                    refused = refuse(spec, "SECURITY VIOLATION - script " + path + " not run: " + *bad +
-                                               " is writable by a user other than root (or not owned by root)", true);
-            }
-            if (!refused && (stat(path.c_str(), &st) != 0 || !conf::executable_by(st, who.uid, who.gid))) {
-                refused = refuse(spec, "script '" + path + "' is not executable for uid:gid " + std::to_string(who.uid) +
-                                           ":" + std::to_string(who.gid) + " - not run", false);
-            }
-        }
-    }
+    std::optional<ScriptResult> refused = check(spec, path, who);
     if (refused) {
         c.result = std::move(*refused);
         arm(c.timer.get(), std::chrono::nanoseconds(1));
@@ -385,6 +384,7 @@ ScriptRunner::Handle ScriptRunner::run(const ScriptSpec& spec, std::chrono::mill
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
 
+    const bool switch_user = who.uid != geteuid() || who.gid != getegid();
     ChildArgs a{path.c_str(), argv.data(), envp.data(), devnull_.get(), switch_user, who.uid, who.gid, getpid(),
                 nullptr, 0};
     // Blocked across clone: a handler must not run in the child on our

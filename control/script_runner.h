@@ -163,6 +163,9 @@ private:
     struct Child;
     std::optional<Identity> cached_user(const std::string& name);
     std::optional<gid_t> cached_group(const std::string& name);
+    // The checks before a start: a refusal (logged), or the program's path
+    // and the identity it runs as.
+    std::optional<ScriptResult> check(const ScriptSpec& spec, std::string& path, Identity& who);
     void finish(Child& child);  // unwatches, forgets, then calls back
     void on_exit(std::uint64_t id);
     void on_timer(std::uint64_t id);
