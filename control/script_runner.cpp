@@ -39,6 +39,7 @@ struct ChildArgs {
     char* const* argv;
     char* const* envp;
     int devnull;
+    int output;  // stdout and stderr: a pipe's write end, or devnull
     bool switch_user;
     uid_t uid;
     gid_t gid;
@@ -67,8 +68,7 @@ int child_main(void* arg)
         if (sig != SIGKILL && sig != SIGSTOP) sigaction(sig, &dfl, nullptr);
     // A group of its own, so a timeout kills what the script started too.
     if (setsid() < 0) child_fail(a, "setsid");
-    for (int fd = 0; fd <= 2; ++fd)
-        if (dup2(a->devnull, fd) < 0) child_fail(a, "dup2");
+    if (dup2(a->devnull, 0) < 0 || dup2(a->output, 1) < 0 || dup2(a->output, 2) < 0) child_fail(a, "dup2");
     // Belt and braces: our descriptors are close-on-exec, a library's may
     // not be. Failure (kernel < 5.9) leaves just those.
     close_range(3, ~0U, 0);
@@ -138,6 +138,16 @@ ScriptRunner::Identity own_identity()
     return id;
 }
 
+// Moves a new descriptor above 2 (kadp may run with stdio closed): dup2()
+// onto itself in the child would keep close-on-exec set.
+int above_stdio(int fd)
+{
+    if (fd < 0 || fd > 2) return fd;
+    const int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    close(fd);
+    return high;
+}
+
 bool arm(int timerfd, std::chrono::nanoseconds after)
 {
     itimerspec its{};
@@ -164,6 +174,9 @@ struct ScriptRunner::Child {
     Fd timer;
     EventLoop::WatchId pid_watch = 0;
     EventLoop::WatchId timer_watch = 0;
+    Fd output;  // the capture pipe's read end
+    EventLoop::WatchId output_watch = 0;
+    std::size_t output_limit = 0;
     Phase phase = Phase::running;
     bool cancelled = false;
     ScriptResult result;
@@ -235,16 +248,8 @@ pid_t ScriptRunner::Handle::pid() const
 
 ScriptRunner::ScriptRunner(EventLoop& loop, ScriptSettings settings) : loop_(loop), settings_(std::move(settings))
 {
-    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (fd < 0) throw_errno("open /dev/null");
-    // Above 2: dup2() onto itself would keep close-on-exec set.
-    if (fd <= 2) {
-        const int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        close(fd);
-        if (high < 0) throw_errno("fcntl(F_DUPFD_CLOEXEC)");
-        fd = high;
-    }
-    devnull_ = Fd(fd);
+    devnull_ = Fd(above_stdio(open("/dev/null", O_RDWR | O_CLOEXEC)));
+    if (devnull_.get() < 0) throw_errno("open /dev/null");
     stack_ = mmap(nullptr, kStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack_ == MAP_FAILED) {
         stack_ = nullptr;
@@ -258,6 +263,7 @@ ScriptRunner::~ScriptRunner()
     for (auto& [id, c] : children_) {
         if (c->timer_watch != 0) loop_.unwatch(c->timer_watch);
         if (c->pid_watch != 0) loop_.unwatch(c->pid_watch);
+        if (c->output_watch != 0) loop_.unwatch(c->output_watch);
         if (c->pid == 0) continue;
         if (kill(-c->pid, SIGKILL) != 0) pidfd_send_signal(c->pidfd.get(), SIGKILL, nullptr, 0);
         // Shutdown: a SIGKILLed child goes at once; waiting here is what
@@ -384,9 +390,21 @@ ScriptRunner::Handle ScriptRunner::run(const ScriptSpec& spec, std::chrono::mill
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
 
+    Fd output_write;
+    if (spec.capture_output > 0) {
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) != 0) throw_errno("pipe2");
+        c.output = Fd(above_stdio(fds[0]));
+        output_write = Fd(above_stdio(fds[1]));
+        if (c.output.get() < 0 || output_write.get() < 0) throw_errno("fcntl(F_DUPFD_CLOEXEC)");
+        // Our end only: the script's stdout stays blocking, as scripts expect.
+        if (fcntl(c.output.get(), F_SETFL, O_NONBLOCK) != 0) throw_errno("fcntl(O_NONBLOCK)");
+        c.output_limit = spec.capture_output;
+    }
     const bool switch_user = who.uid != geteuid() || who.gid != getegid();
-    ChildArgs a{path.c_str(), argv.data(), envp.data(), devnull_.get(), switch_user, who.uid, who.gid, getpid(),
-                nullptr, 0};
+    ChildArgs a{path.c_str(), argv.data(), envp.data(), devnull_.get(),
+                output_write.get() >= 0 ? output_write.get() : devnull_.get(),
+                switch_user, who.uid, who.gid, getpid(), nullptr, 0};
     // Blocked across clone: a handler must not run in the child on our
     // memory before it has reset the dispositions.
     sigset_t all;
@@ -398,6 +416,7 @@ ScriptRunner::Handle ScriptRunner::run(const ScriptSpec& spec, std::chrono::mill
                             CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &a, &pidfd);
     const int clone_errno = errno;
     pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    output_write = Fd();  // the child's copy is the only writer left
     if (pid < 0) {
         c.result = refuse(spec, std::string("cannot start ") + path + ": clone: " + std::strerror(clone_errno), false);
         arm(c.timer.get(), std::chrono::nanoseconds(1));
@@ -419,8 +438,11 @@ ScriptRunner::Handle ScriptRunner::run(const ScriptSpec& spec, std::chrono::mill
     try {
         c.pid_watch = loop_.watch(c.pidfd.get(), EPOLLIN, [this, id](std::uint32_t) { on_exit(id); });
         c.timer_watch = loop_.watch(c.timer.get(), EPOLLIN, [this, id](std::uint32_t) { on_timer(id); });
+        if (c.output.get() >= 0)
+            c.output_watch = loop_.watch(c.output.get(), EPOLLIN, [this, id](std::uint32_t) { on_output(id); });
     } catch (...) {
         if (c.pid_watch != 0) loop_.unwatch(c.pid_watch);
+        if (c.timer_watch != 0) loop_.unwatch(c.timer_watch);
         kill(-pid, SIGKILL);
         pidfd_send_signal(c.pidfd.get(), SIGKILL, nullptr, 0);
         siginfo_t info{};
@@ -457,10 +479,40 @@ void ScriptRunner::on_timer(std::uint64_t id)
     if (kill(-c.pid, sig) != 0) pidfd_send_signal(c.pidfd.get(), sig, nullptr, 0);
 }
 
+void ScriptRunner::on_output(std::uint64_t id)
+{
+    const auto it = children_.find(id);
+    if (it == children_.end()) return;
+    read_output(*it->second);
+}
+
+bool ScriptRunner::read_output(Child& c)
+{
+    char buf[4096];
+    for (;;) {
+        const ssize_t n = read(c.output.get(), buf, sizeof buf);
+        if (n > 0) {
+            // Past the limit the pipe is still drained: a chatty script
+            // must not block on a full pipe.
+            const std::size_t room = c.output_limit - std::min(c.output_limit, c.result.output.size());
+            c.result.output.append(buf, std::min(room, static_cast<std::size_t>(n)));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        const bool eof = n == 0;
+        if (eof && c.output_watch != 0) {
+            loop_.unwatch(c.output_watch);  // EOF stays readable: stop watching
+            c.output_watch = 0;
+        }
+        return eof;
+    }
+}
+
 void ScriptRunner::finish(Child& c)
 {
     auto node = children_.extract(c.id);
     if (c.timer_watch != 0) loop_.unwatch(c.timer_watch);
+    if (c.output_watch != 0) loop_.unwatch(c.output_watch);
     Callback cb = std::move(c.callback);
     ScriptResult result = std::move(c.result);
     result.elapsed = std::chrono::steady_clock::now() - c.start;
@@ -495,6 +547,9 @@ void ScriptRunner::on_exit(std::uint64_t id)
             c.result.signal = info.si_status;
         }
     }
+    // What the script wrote before it ended; what its leftovers write
+    // later is lost with the pipe (they get EPIPE).
+    if (c.output.get() >= 0) read_output(c);
     loop_.unwatch(c.pid_watch);
     c.pid_watch = 0;
     finish(c);

@@ -8,7 +8,8 @@
 //   exec is reported in the result, not lost in the child. The child gets
 //   default signal dispositions and an empty signal mask (the control
 //   thread blocks SIGTERM/SIGINT/SIGHUP for its signalfd), its own session
-//   and process group, stdin/stdout/stderr on /dev/null (as keepalived),
+//   and process group, stdin/stdout/stderr on /dev/null (as keepalived;
+//   stdout/stderr may be captured instead, see ScriptSpec::capture_output),
 //   no other descriptor, "/" as working directory, parent-death signal
 //   SIGTERM, and the environment described at ScriptSpec.
 // * Watch: the pidfd is watched in the event loop; the child is reaped
@@ -54,6 +55,11 @@ struct ScriptSpec {
     std::string group;              // empty: ScriptSettings::script_group, else the user's own
     std::vector<std::string> env;   // extra "NAME=value" entries
     std::string what;               // for log lines: "MISC_CHECK of 198.18.0.10:80"
+    // 0: stdout and stderr go to /dev/null (keepalived). N: both go to a
+    // pipe the loop drains; the first N bytes reach ScriptResult::output.
+    // The pipe closes when the script ends: a background process it left
+    // writing there gets EPIPE (SIGPIPE) - redirect those in the script.
+    std::size_t capture_output = 0;
 
     // From a configured command (argv already split as keepalived splits it;
     // the `user`/`group` words after it).
@@ -85,6 +91,7 @@ struct ScriptResult {
     // The refusal was a security violation (enable_script_security).
     bool security_violation = false;
     std::string error;
+    std::string output;  // ScriptSpec::capture_output: stdout and stderr, bounded
     std::chrono::steady_clock::duration elapsed{};
     pid_t pid = 0;
 
@@ -169,6 +176,8 @@ private:
     void finish(Child& child);  // unwatches, forgets, then calls back
     void on_exit(std::uint64_t id);
     void on_timer(std::uint64_t id);
+    void on_output(std::uint64_t id);
+    bool read_output(Child& child);  // drains the pipe; true at EOF
     void cancel(std::uint64_t id);
     void log(const std::string& line) const;
     ScriptResult refuse(const ScriptSpec& spec, std::string error, bool violation) const;

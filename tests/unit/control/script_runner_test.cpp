@@ -334,6 +334,31 @@ TEST_F(ScriptRunnerTest, ChildGetsDevNullNoOtherDescriptorsDefaultSignalsAndAMin
     EXPECT_TRUE(results_[0].timed_out);
 }
 
+TEST_F(ScriptRunnerTest, OutputIsCapturedUpToItsBoundAndDrainedBeyond)
+{
+    auto& r = runner();
+    // 1 MiB after the two lines: far more than a pipe holds, so the script
+    // finishes only if the runner keeps reading past the bound.
+    ScriptSpec chatty = sh("echo out; echo err >&2; head -c 1048576 /dev/zero | tr '\\0' x; exit 4");
+    chatty.capture_output = 16;
+    ScriptSpec quiet = sh("echo hidden");  // not captured: /dev/null
+    auto cb = collect(2);
+    auto h1 = r.run(chatty, 5s, cb);
+    const pid_t chatty_pid = h1.pid();
+    auto h2 = r.run(quiet, 5s, cb);
+    run_loop();
+    ASSERT_EQ(results_.size(), 2u);
+    for (const auto& res : results_) {
+        ASSERT_EQ(res.status, ScriptResult::Status::exited) << res.describe();
+        if (res.pid == chatty_pid) {
+            EXPECT_EQ(res.exit_code, 4);
+            EXPECT_EQ(res.output, "out\nerr\nxxxxxxxx");
+        } else {
+            EXPECT_EQ(res.output, "");
+        }
+    }
+}
+
 TEST_F(ScriptRunnerTest, MissingAndNonExecutableScriptsAreNotStarted)
 {
     auto& r = runner();
