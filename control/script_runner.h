@@ -16,7 +16,7 @@
 //   (waitid(P_PIDFD, WNOHANG)) only once the pidfd is readable.
 // * Timeout: each running child has its own timerfd. On expiry its process
 //   group gets SIGTERM, kill_grace later SIGKILL (keepalived's MISC_CHECK:
-//   2 s); a leader that died of our SIGTERM has its group SIGKILLed before
+//   2 s); a leader that ends after our SIGTERM has its group SIGKILLed before
 //   it is reaped (the zombie keeps the group id from being reused), so
 //   nothing the script started is left behind.
 // * Security: see ScriptRunner::run.
@@ -52,7 +52,8 @@ namespace kadp::ctl {
 struct ScriptSpec {
     std::vector<std::string> argv;  // argv[0]: a path, or a name searched in conf::kScriptPath
     std::string user;               // empty: ScriptSettings::script_user
-    std::string group;              // empty: ScriptSettings::script_group, else the user's own
+    std::string group;              // with `user`: empty = that user's own; without: ScriptSettings'
+                                    // script_group (empty = the user's own)
     std::vector<std::string> env;   // extra "NAME=value" entries
     std::string what;               // for log lines: "MISC_CHECK of 198.18.0.10:80"
     // 0: stdout and stderr go to /dev/null (keepalived). N: both go to a
