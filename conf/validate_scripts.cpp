@@ -4,13 +4,10 @@
 // as and must not be replaceable by anyone but root; without it, running
 // scripts at all is a "SECURITY VIOLATION" keepalived -t reports.
 #include <pwd.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <string_view>
 
+#include "conf/script_security.h"
 #include "conf/sections.h"
 
 namespace kadp::conf {
@@ -62,36 +59,6 @@ std::vector<UsedScript> used_scripts(Config& config)
     return used;
 }
 
-// argv[0] as execvp would find it; empty when it is not an executable file.
-std::string resolve_path(const std::string& name)
-{
-    auto executable = [](const std::string& p) {
-        struct stat st {};
-        return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
-    };
-    if (name.find('/') != std::string::npos) return executable(name) ? name : std::string();
-    for (std::string_view dir : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
-        std::string p = std::string(dir) + "/" + name;
-        if (executable(p)) return p;
-    }
-    return {};
-}
-
-// keepalived's rule: the file and every directory above it must be owned by
-// root and not writable by group or others (a sticky directory such as /tmp
-// still lets others replace what they own, so it counts as insecure too).
-bool path_is_secure(const std::string& path)
-{
-    std::filesystem::path p = std::filesystem::weakly_canonical(path);
-    for (;;) {
-        struct stat st {};
-        if (stat(p.c_str(), &st) != 0) return false;
-        if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) return false;
-        if (!p.has_parent_path() || p == p.parent_path()) return true;
-        p = p.parent_path();
-    }
-}
-
 }  // namespace
 
 void validate_scripts(Config& config, ParseContext& ctx)
@@ -100,7 +67,7 @@ void validate_scripts(Config& config, ParseContext& ctx)
     auto used = used_scripts(config);
     const GlobalDefs& g = config.global_defs;
     for (auto& u : used) {
-        u.script->path = resolve_path(u.script->argv.front());
+        u.script->path = resolve_script_path(u.script->argv.front());
         if (u.script->path.empty()) {
             // keepalived -t names only missing track scripts; the others are
             // dropped silently (the dump shows them disabled).

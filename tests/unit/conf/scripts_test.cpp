@@ -85,6 +85,15 @@ TEST_F(Scripts, ScriptUnderWorldWritableTmpIsInsecure)
     EXPECT_TRUE(c.vrrp_scripts[0].script.disabled);
 }
 
+TEST_F(Scripts, LinkInAnInsecurePlaceToASecureScriptIsInsecure)
+{
+    // /bin/true is secure, but anyone could replace the link under /tmp.
+    std::filesystem::create_symlink("/bin/true", dir_ / "link");
+    auto c = load("  enable_script_security\n  script_user root\n", (dir_ / "link").string());
+    EXPECT_TRUE(has("due to insecure path"));
+    EXPECT_TRUE(c.vrrp_scripts[0].script.disabled);
+}
+
 TEST_F(Scripts, SecureScriptWithRootUserIsClean)
 {
     auto c = load("  enable_script_security\n  script_user root\n", "/bin/true");
