@@ -13,6 +13,7 @@
 #   198.18.0.100:443   198.19.0.3:443, an HTTPS nginx (certificate made now by
 #                      openssl req -x509), by SSL_GET with enable_sni;
 #   198.18.0.100:8080  198.19.0.1:80 by HTTP_GET with a wrong digest;
+#   198.18.0.100:8443  198.19.0.1:80 by SSL_GET: plain HTTP, a TLS error;
 #   198.18.0.100:8081  198.19.0.2:8081, a listener that accepts and never
 #                      answers, by HTTP_GET (read timeout).
 #
@@ -26,7 +27,8 @@
 # three again; (d) the digest mismatch removes 198.19.0.1 from :8080 ("MD5
 # digest error to server", "Removing service") and the client is refused
 # nothing on :80 meanwhile; (e) the silent server is removed from :8081 after
-# "Timeout HTTP read server [198.19.0.2]:tcp:8081."; (g) SIGHUP with the
+# "Timeout HTTP read server [198.19.0.2]:tcp:8081.", and the SSL_GET on plain
+# HTTP from :8443 after "SSL handshake/communication error"; (g) SIGHUP with the
 # same file: no checker restarts, the :8080 verdict stays; (f) kadp stops
 # cleanly.
 #
@@ -176,6 +178,20 @@ $timers
         }
     }
 }
+virtual_server 198.18.0.100 8443 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 198.19.0.1 80 {
+        SSL_GET {
+            url {
+                path /index.html
+            }
+$timers
+        }
+    }
+}
 virtual_server 198.18.0.100 8081 {
     delay_loop 1
     lb_algo rr
@@ -288,6 +304,13 @@ if wait_log 10 "Removing service [198.19.0.2]:tcp:8081 from VS [198.18.0.100]:tc
   pass e_silent_server_times_out
 else
   fail e_silent_server_times_out "no read timeout / removal from :8081" "$log"
+fi
+
+if wait_log 10 "Removing service [198.19.0.1]:tcp:80 from VS [198.18.0.100]:tcp:8443" &&
+   grep -q "^kadp: SSL handshake/communication error (.*) connecting to server \[198.19.0.1\]:tcp:80\.$" "$log"; then
+  pass e_tls_error_removes
+else
+  fail e_tls_error_removes "no handshake error / removal from :8443" "$log"
 fi
 
 # --- (g) a reload of the same file keeps the checkers and their verdicts ---------------------------

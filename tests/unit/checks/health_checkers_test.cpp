@@ -3,7 +3,8 @@
 // takes a server down when its port closes and back up when it reopens,
 // with keepalived's log lines; alpha starts a server down; a reload with
 // the same checkers keeps them; an HTTP_GET on a server that accepts and
-// never answers fails on its read timeout.
+// never answers fails on its read timeout, an SSL_GET on one that never
+// answers the ClientHello on its handshake timeout.
 #include "checks/health_checkers.h"
 
 #include <arpa/inet.h>
@@ -202,6 +203,25 @@ TEST(HealthCheckers, HttpGetOnAServerThatNeverAnswersTimesOut)
     ASSERT_TRUE(run_until(loop, [&] { return !sink.events.empty(); }));
     const std::string chk = "[127.0.0.1]:tcp:" + std::to_string(silent.port);
     EXPECT_TRUE(logged(log, "Timeout HTTP read server " + chk + "."));
+    EXPECT_TRUE(logged(log, "HTTP_CHECK on service " + chk + " failed."));
+}
+
+TEST(HealthCheckers, SslGetHandshakeThatNeverCompletesTimesOut)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    Listener silent;  // takes the ClientHello, never answers it
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    conf::Checker c = checker(conf::CheckerType::ssl_get, silent.port, 0);
+    c.url.push_back(conf::HttpUrl{{}, "/", {}, {{200, 299}}, {}});
+    c.enable_sni = true;
+    c.virtualhost = "www.kadp.test";
+    checkers.configure(config_with(silent.port, c));
+    ASSERT_TRUE(run_until(loop, [&] { return !sink.events.empty(); }));
+    const std::string chk = "[127.0.0.1]:tcp:" + std::to_string(silent.port);
+    EXPECT_TRUE(logged(log, "Timeout connecting server " + chk + "."));
     EXPECT_TRUE(logged(log, "HTTP_CHECK on service " + chk + " failed."));
 }
 
