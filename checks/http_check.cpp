@@ -144,7 +144,11 @@ private:
     void receive()
     {
         char buf[16384];
-        for (;;) {
+        // A plain socket yields the loop after 16 reads (level-triggered:
+        // it comes straight back) so a fast sender cannot hold the control
+        // thread. TLS reads on until WANT_READ: data OpenSSL already holds
+        // would not wake epoll.
+        for (int reads = 0;; ++reads) {
             std::uint32_t want = EPOLLIN;
             if (tls_) {
                 ERR_clear_error();
@@ -161,6 +165,13 @@ private:
                     return fail("SSL read error" + (detail.empty() ? std::string() : " (" + detail + ")") + " from");
                 }
             } else {
+                if (reads == 16) {
+                    conn_.wait(EPOLLIN, connect_timeout(), [this](bool timed_out) {
+                        if (timed_out) return fail("Timeout HTTP read");
+                        receive();
+                    });
+                    return;
+                }
                 const ssize_t n = ::recv(conn_.fd(), buf, sizeof buf, 0);
                 if (n > 0) {
                     response_->feed(std::string_view(buf, static_cast<std::size_t>(n)));

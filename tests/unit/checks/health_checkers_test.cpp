@@ -2,7 +2,8 @@
 // checkers on a real event loop against loopback listeners: a TCP_CHECK
 // takes a server down when its port closes and back up when it reopens,
 // with keepalived's log lines; alpha starts a server down; a reload with
-// the same checkers keeps them; an HTTP_GET on a server that accepts and
+// the same checkers keeps them; an HTTP_GET judges a response that arrives
+// in pieces (digest match and mismatch); an HTTP_GET on a server that accepts and
 // never answers fails on its read timeout, an SSL_GET on one that never
 // answers the ClientHello on its handshake timeout.
 #include "checks/health_checkers.h"
@@ -16,6 +17,7 @@
 #include <csignal>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -204,6 +206,61 @@ TEST(HealthCheckers, HttpGetOnAServerThatNeverAnswersTimesOut)
     const std::string chk = "[127.0.0.1]:tcp:" + std::to_string(silent.port);
     EXPECT_TRUE(logged(log, "Timeout HTTP read server " + chk + "."));
     EXPECT_TRUE(logged(log, "HTTP_CHECK on service " + chk + " failed."));
+}
+
+// Answers every connection with `response`, written in pieces 20 ms apart
+// (the checker sees partial reads), then closes.
+struct SlowHttpServer {
+    explicit SlowHttpServer(std::string response) : body(std::move(response))
+    {
+        worker = std::thread([this] {
+            for (;;) {
+                const int c = accept(listener.fd.get(), nullptr, nullptr);
+                if (c < 0) return;  // shut down
+                char req[1024];
+                (void)!recv(c, req, sizeof req, 0);
+                for (std::size_t i = 0; i < body.size(); i += 7) {
+                    (void)!send(c, body.data() + i, std::min<std::size_t>(7, body.size() - i), MSG_NOSIGNAL);
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
+                close(c);
+            }
+        });
+    }
+    ~SlowHttpServer()
+    {
+        shutdown(listener.fd.get(), SHUT_RDWR);
+        worker.join();
+    }
+    Listener listener;
+    std::string body;
+    std::thread worker;
+};
+
+TEST(HealthCheckers, HttpGetJudgesAResponseArrivingInPieces)
+{
+    ctl::block_control_signals();
+    const std::string ok = "HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n";
+    for (const char* digest : {"b1946ac92492d2347c6235b4d2611184", "00000000000000000000000000000000"}) {
+        ctl::EventLoop loop;
+        SlowHttpServer server(ok);
+        Recorder sink;
+        std::vector<std::string> log;
+        HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+        conf::Checker c = checker(conf::CheckerType::http_get, server.listener.port, 0);
+        c.url.push_back(conf::HttpUrl{{}, "/", digest, {{200, 299}}, {}});
+        checkers.configure(config_with(server.listener.port, c));
+        const std::string chk = "[127.0.0.1]:tcp:" + std::to_string(server.listener.port);
+        const bool good = digest[0] == 'b';
+        ASSERT_TRUE(run_until(loop, [&] {
+            return good ? logged(log, "Remote Web server " + chk + " succeed on service.") : !sink.events.empty();
+        })) << digest;
+        if (good) {
+            EXPECT_TRUE(sink.events.empty());
+        } else {
+            EXPECT_TRUE(logged(log, "MD5 digest error to server " + chk + "."));
+        }
+    }
 }
 
 TEST(HealthCheckers, SslGetHandshakeThatNeverCompletesTimesOut)
