@@ -22,14 +22,14 @@
 # 30 client requests reach all three servers; (b) nginx 2 stopped: it is
 # removed ("Removing service [198.19.0.2]:tcp:80 from VS
 # [198.18.0.100]:tcp:80") within delay_loop*(retry+1) plus generous slack,
-# and 30 new requests all succeed and reach only servers 1 and 3; (c) nginx
-# 2 restarted: "Adding service ... to VS ..." and the requests reach all
-# three again; (d) the digest mismatch removes 198.19.0.1 from :8080 ("MD5
+# `kadpctl list` shows it at weight 0, and 30 new requests all succeed and
+# reach only servers 1 and 3; (c) nginx 2 restarted: "Adding service ... to
+# VS ...", weight 1 again, and the requests reach all three again; (d) the digest mismatch removes 198.19.0.1 from :8080 ("MD5
 # digest error to server", "Removing service") and the client is refused
 # nothing on :80 meanwhile; (e) the silent server is removed from :8081 after
 # "Timeout HTTP read server [198.19.0.2]:tcp:8081.", and the SSL_GET on plain
-# HTTP from :8443 after "SSL handshake/communication error"; (g) SIGHUP with the
-# same file: no checker restarts, the :8080 verdict stays; (f) kadp stops
+# HTTP from :8443 after "SSL handshake/communication error"; (f) SIGHUP with the
+# same file: no checker restarts, the :8080 verdict stays; (g) kadp stops
 # cleanly.
 #
 # Needs root, nginx, curl, ethtool, openssl, python3, genhash (keepalived).
@@ -38,6 +38,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 KADP=${KADP:-build/kadp}
+KADPCTL=${KADPCTL:-build/kadpctl}
 PY=/usr/bin/python3
 
 . tests/lib/nat_topology.sh
@@ -235,6 +236,19 @@ tally() {
 }
 count_of() { echo "$1" | tr ';' '\n' | grep " $2\$" | cut -d' ' -f1; }
 
+# weight_of DEST: the weight `kadpctl --json list` shows for DEST (ADDR:PORT)
+# in the service 198.18.0.100:80.
+weight_of() {
+  "$KADPCTL" -s "$NT_KADP_SOCK" --json list 2>/dev/null | "$PY" -c '
+import json, sys
+r = json.load(sys.stdin)
+for s in r["result"]["services"]:
+    if s["address"] == "198.18.0.100" and s["port"] == 80:
+        for d in s["dests"]:
+            if "%s:%d" % (d["address"], d["port"]) == sys.argv[1]: print(d["weight"])
+' "$1"
+}
+
 # --- (a) -------------------------------------------------------------------------------
 a_ok=1
 for line in "TCP connection to [198.19.0.2]:tcp:80 success." "TCP connection to [198.19.0.3]:tcp:80 success." \
@@ -260,6 +274,8 @@ if wait_log 23 "Removing service [198.19.0.2]:tcp:80 from VS [198.18.0.100]:tcp:
   logged "TCP_CHECK on service [198.19.0.2]:tcp:80 failed after 1 retries." &&
     pass "b_stopped_server_removed (${took} s)" ||
     fail b_stopped_server_removed "no 'failed after 1 retries' line" "$log"
+  w=$(weight_of 198.19.0.2:80)
+  [ "$w" = 0 ] && pass b_kadpctl_shows_weight_0 || fail b_kadpctl_shows_weight_0 "weight '$w'" "$log"
   t=$(tally 30)
   if [ -z "$(count_of "$t" "server 2")" ] && [ -z "$(count_of "$t" failed)" ] &&
      [ "$(count_of "$t" "server 1")" = 15 ] && [ "$(count_of "$t" "server 3")" = 15 ]; then
@@ -276,6 +292,8 @@ ip netns exec "${NT_NS_S[1]}" nginx -c "$tmp/srv2/nginx.conf" -e "$tmp/srv2/erro
 NT_PIDS+=($!)
 if wait_log 23 "Adding service [198.19.0.2]:tcp:80 to VS [198.18.0.100]:tcp:80"; then
   pass c_restarted_server_added
+  w=$(weight_of 198.19.0.2:80)
+  [ "$w" = 1 ] && pass c_kadpctl_shows_weight_1 || fail c_kadpctl_shows_weight_1 "weight '$w'" "$log"
   t=$(tally 30)
   if [ "$(count_of "$t" "server 1")" = 10 ] && [ "$(count_of "$t" "server 2")" = 10 ] &&
      [ "$(count_of "$t" "server 3")" = 10 ]; then
@@ -313,7 +331,7 @@ else
   fail e_tls_error_removes "no handshake error / removal from :8443" "$log"
 fi
 
-# --- (g) a reload of the same file keeps the checkers and their verdicts ---------------------------
+# --- (f) a reload of the same file keeps the checkers and their verdicts ---------------------------
 activations=$(grep -c "^kadp: Activating healthchecker" "$log")
 kill -HUP "$NT_KADP_PID"
 for _ in $(seq 100); do grep -q "^kadp: reload (SIGHUP): generation" "$log" && break; sleep 0.1; done
@@ -322,16 +340,16 @@ if grep -q "^kadp: reload (SIGHUP): generation" "$log"; then
   if [ "$(grep -c "^kadp: Activating healthchecker" "$log")" = "$activations" ] &&
      [ "$(grep -c "^kadp: Removing service \[198.19.0.1\]:tcp:80 from VS \[198.18.0.100\]:tcp:8080$" "$log")" = 1 ] &&
      ! grep -q "^kadp: Adding service \[198.19.0.1\]:tcp:80 to VS \[198.18.0.100\]:tcp:8080$" "$log"; then
-    pass g_reload_keeps_checkers_and_verdicts
+    pass f_reload_keeps_checkers_and_verdicts
   else
-    fail g_reload_keeps_checkers_and_verdicts "checkers restarted or a verdict lost" "$log"
+    fail f_reload_keeps_checkers_and_verdicts "checkers restarted or a verdict lost" "$log"
   fi
 else
-  fail g_reload_keeps_checkers_and_verdicts "no reload line" "$log"
+  fail f_reload_keeps_checkers_and_verdicts "no reload line" "$log"
 fi
 
-# --- (f) --------------------------------------------------------------------------------------
-if nat_topo_kadp_stop; then pass f_stop; else fail f_stop "kadp did not stop cleanly" "$log"; fi
+# --- (g) --------------------------------------------------------------------------------------
+if nat_topo_kadp_stop; then pass g_stop; else fail g_stop "kadp did not stop cleanly" "$log"; fi
 
 echo "COUNT $passed $failed $skipped"
 [ "$failed" = 0 ]
