@@ -306,6 +306,10 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         chk::DesiredStateSink verdicts(ctl.desired(), [&ctl] { ctl.apply(); });
         chk::HealthCheckers checkers(loop, verdicts, log_line);
         checkers.configure(config);
+        if (!options.exception_path && checkers.checkers() > 0) {
+            log_line("health checks leave through the kernel's own routes: with --no-exception-path they reach "
+                     "real servers only where the host routes to them, else every checked server goes down");
+        }
         ctl.on_reloaded([&checkers](const conf::Config& next) { checkers.configure(next); });
         control.set_handler(&ctl);
         log_line("running with " + plural(workers, "worker") + " (NAT pipeline)");
