@@ -30,7 +30,8 @@
 # "Timeout HTTP read server [198.19.0.2]:tcp:8081.", and the SSL_GET on plain
 # HTTP from :8443 after "SSL handshake/communication error"; (f) SIGHUP with the
 # same file: no checker restarts, the :8080 verdict stays; (g) kadp stops
-# cleanly.
+# cleanly; (h) `kadp genhash` prints what keepalived's genhash prints, over
+# HTTP and HTTPS, for a small page and a 1 MB file.
 #
 # Needs root, nginx, curl, ethtool, openssl, python3, genhash (keepalived).
 # Exit 0 pass, 77 skip, else fail; the last line is "COUNT passed failed
@@ -111,6 +112,9 @@ for _ in $(seq 50); do
 done
 srv 3 ss -ltn | grep -q "198.19.0.3:443" || setup_fail "https nginx does not listen" "$d/error.log"
 srv 2 ss -ltn | grep -q "198.19.0.2:8081" || setup_fail "silent listener does not listen" "$tmp/silent.log"
+
+head -c 1000000 /dev/urandom >"$tmp/big.bin"
+nat_topo_publish "$tmp/big.bin" || setup_fail "big.bin"
 
 # keepalived's own genhash gives the digest HTTP_GET expects.
 digest=$(srv 1 genhash -s 198.19.0.1 -p 80 -u /index.html 2>"$tmp/genhash.log" | tr -d '[:space:]')
@@ -330,6 +334,22 @@ if wait_log 10 "Removing service [198.19.0.1]:tcp:80 from VS [198.18.0.100]:tcp:
 else
   fail e_tls_error_removes "no handshake error / removal from :8443" "$log"
 fi
+
+# --- (h) kadp genhash prints what keepalived's genhash prints -------------------------------------
+h_ok=1
+for args in "1 -s 198.19.0.1 -p 80 -u /index.html" "1 -s 198.19.0.1 -p 80 -u /big.bin" \
+            "3 -S -s 198.19.0.3 -p 443 -u /index.html -V www.kadp.test" "3 -S -s 198.19.0.3 -p 443 -u /big.bin"; do
+  read -r ns rest <<<"$args"
+  # shellcheck disable=SC2086
+  want=$(srv "$ns" genhash $rest 2>&1 | tr -d '[:space:]')
+  # shellcheck disable=SC2086
+  got=$(srv "$ns" "$KADP" genhash $rest 2>&1 | tr -d '[:space:]')
+  if ! [[ "$want" =~ ^[0-9a-f]{32}$ ]] || [ "$got" != "$want" ]; then
+    h_ok=
+    fail h_genhash_matches_keepalived "genhash $rest: keepalived '$want', kadp '$got'"
+  fi
+done
+[ -n "$h_ok" ] && pass h_genhash_matches_keepalived
 
 # --- (f) a reload of the same file keeps the checkers and their verdicts ---------------------------
 activations=$(grep -c "^kadp: Activating healthchecker" "$log")
