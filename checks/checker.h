@@ -76,7 +76,7 @@ private:
     bool running_ = false;  // an attempt is in flight
 };
 
-// The checker for `config` (TCP_CHECK, HTTP_GET, SSL_GET), or nullptr for a
+// The checker for `config` (TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK), or nullptr for a
 // kind kadp does not run yet (the caller says so in the log).
 std::unique_ptr<Checker> make_checker(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
 

@@ -31,9 +31,12 @@
 # HTTP from :8443 after "SSL handshake/communication error"; (f) SIGHUP with the
 # same file: no checker restarts, the :8080 verdict stays; (g) kadp stops
 # cleanly; (h) `kadp genhash` prints what keepalived's genhash prints, over
-# HTTP and HTTPS, for a small page and a 1 MB file.
+# HTTP and HTTPS, for a small page and a 1 MB file; (i) SMTP_CHECK passes
+# on Python's smtpd (220, HELO, 250, QUIT) on 198.19.0.3:25 and fails
+# ("SMTP_CHECK Read timeout from server") on nginx, which sends no greeting.
 #
-# Needs root, nginx, curl, ethtool, openssl, python3, genhash (keepalived).
+# Needs root, nginx, curl, ethtool, openssl, python3 (with smtpd), genhash
+# (keepalived).
 # Exit 0 pass, 77 skip, else fail; the last line is "COUNT passed failed
 # skipped". Environment: KADP.
 set -uo pipefail
@@ -106,12 +109,18 @@ PY
 srv 2 "$PY" "$tmp/silent.py" >"$tmp/silent.log" 2>&1 &
 NT_PIDS+=($!)
 
+# An SMTP server on 198.19.0.3:25 (Python's smtpd, from Debian's python3).
+srv 3 "$PY" -W ignore -m smtpd -n -c DebuggingServer 198.19.0.3:25 >"$tmp/smtpd.log" 2>&1 &
+NT_PIDS+=($!)
+
 for _ in $(seq 50); do
+  srv 3 ss -ltn 2>/dev/null | grep -q "198.19.0.3:25 " &&
   srv 3 ss -ltn 2>/dev/null | grep -q "198.19.0.3:443" && srv 2 ss -ltn 2>/dev/null | grep -q "198.19.0.2:8081" && break
   sleep 0.1
 done
 srv 3 ss -ltn | grep -q "198.19.0.3:443" || setup_fail "https nginx does not listen" "$d/error.log"
 srv 2 ss -ltn | grep -q "198.19.0.2:8081" || setup_fail "silent listener does not listen" "$tmp/silent.log"
+srv 3 ss -ltn | grep -q "198.19.0.3:25 " || setup_fail "smtpd does not listen" "$tmp/smtpd.log"
 
 head -c 1000000 /dev/urandom >"$tmp/big.bin"
 nat_topo_publish "$tmp/big.bin" || setup_fail "big.bin"
@@ -193,6 +202,29 @@ virtual_server 198.18.0.100 8443 {
             url {
                 path /index.html
             }
+$timers
+        }
+    }
+}
+virtual_server 198.18.0.100 25 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 198.19.0.3 25 {
+        SMTP_CHECK {
+            helo_name lb1.kadp.test
+$timers
+        }
+    }
+}
+virtual_server 198.18.0.100 2525 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 198.19.0.1 80 {
+        SMTP_CHECK {
 $timers
         }
     }
@@ -333,6 +365,20 @@ if wait_log 10 "Removing service [198.19.0.1]:tcp:80 from VS [198.18.0.100]:tcp:
   pass e_tls_error_removes
 else
   fail e_tls_error_removes "no handshake error / removal from :8443" "$log"
+fi
+
+# --- (i) SMTP_CHECK -------------------------------------------------------------------------------
+if wait_log 10 "Remote SMTP server [198.19.0.3]:tcp:25 succeed on service." &&
+   ! grep -q "^kadp: Removing service \[198.19.0.3\]:tcp:25 " "$log"; then
+  pass i_smtp_check_passes
+else
+  fail i_smtp_check_passes "no SMTP success for 198.19.0.3:25" "$log"
+fi
+if wait_log 10 "Removing service [198.19.0.1]:tcp:80 from VS [198.18.0.100]:tcp:2525" &&
+   logged "SMTP_CHECK Read timeout from server [198.19.0.1]:tcp:80"; then
+  pass i_smtp_check_on_http_fails
+else
+  fail i_smtp_check_on_http_fails "no read timeout / removal from :2525" "$log"
 fi
 
 # --- (h) kadp genhash prints what keepalived's genhash prints -------------------------------------

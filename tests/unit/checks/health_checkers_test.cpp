@@ -5,8 +5,11 @@
 // the same checkers keeps them; an HTTP_GET judges a response that arrives
 // in pieces (digest match and mismatch); an HTTP_GET on a server that accepts and
 // never answers fails on its read timeout, an SSL_GET on one that never
-// answers the ClientHello on its handshake timeout.
+// answers the ClientHello on its handshake timeout; SMTP_CHECK conversations
+// (good, bad greeting, bad HELO answer) with a scripted server.
 #include "checks/health_checkers.h"
+
+#include "checks/checks_internal.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,6 +20,7 @@
 #include <csignal>
 #include <functional>
 #include <string>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -259,6 +263,96 @@ TEST(HealthCheckers, HttpGetJudgesAResponseArrivingInPieces)
             EXPECT_TRUE(sink.events.empty());
         } else {
             EXPECT_TRUE(logged(log, "MD5 digest error to server " + chk + "."));
+        }
+    }
+}
+
+// Plays one scripted SMTP conversation per connection: sends `lines[0]`,
+// then for each client line received sends the next one; records what the
+// client said.
+struct FakeSmtpServer {
+    explicit FakeSmtpServer(std::vector<std::string> script) : lines(std::move(script))
+    {
+        worker = std::thread([this] {
+            for (;;) {
+                const int c = accept(listener.fd.get(), nullptr, nullptr);
+                if (c < 0) return;
+                for (std::size_t i = 0; i < lines.size(); ++i) {
+                    (void)!send(c, lines[i].data(), lines[i].size(), MSG_NOSIGNAL);
+                    if (i + 1 == lines.size()) break;
+                    char buf[512];
+                    const ssize_t n = recv(c, buf, sizeof buf, 0);
+                    if (n <= 0) break;
+                    const std::lock_guard<std::mutex> lock(mu);
+                    heard.emplace_back(buf, static_cast<std::size_t>(n));
+                }
+                close(c);
+            }
+        });
+    }
+    ~FakeSmtpServer()
+    {
+        shutdown(listener.fd.get(), SHUT_RDWR);
+        worker.join();
+    }
+    std::vector<std::string> said()
+    {
+        const std::lock_guard<std::mutex> lock(mu);
+        return heard;
+    }
+    Listener listener;
+    std::vector<std::string> lines;
+    std::mutex mu;
+    std::vector<std::string> heard;
+    std::thread worker;
+};
+
+TEST(SmtpReplyCode, KeepalivedsRule)
+{
+    EXPECT_EQ(smtp_reply_code("220 mail.example ESMTP\r"), 220);
+    EXPECT_EQ(smtp_reply_code("250"), 250);
+    EXPECT_EQ(smtp_reply_code("250\r"), 250);
+    EXPECT_EQ(smtp_reply_code("220-mail.example ESMTP"), -1);  // multi-line: keepalived fails it too
+    EXPECT_EQ(smtp_reply_code("22 short"), -1);
+    EXPECT_EQ(smtp_reply_code("HTTP/1.1 400 Bad Request"), -1);
+    EXPECT_EQ(smtp_reply_code(""), -1);
+}
+
+TEST(HealthCheckers, SmtpCheckConversation)
+{
+    ctl::block_control_signals();
+    struct Case {
+        std::vector<std::string> script;
+        bool up;
+        const char* reason;
+    };
+    const Case cases[] = {
+        {{"220 mail.kadp.test ESMTP\r\n", "250 mail.kadp.test\r\n", "221 Bye\r\n"}, true, nullptr},
+        {{"554 go away\r\n"}, false, "Bad greeting banner from"},
+        {{"220 ok\r\n", "502 no HELO here\r\n"}, false, "Bad HELO response from"},
+    };
+    for (const Case& k : cases) {
+        ctl::EventLoop loop;
+        FakeSmtpServer server(k.script);
+        Recorder sink;
+        std::vector<std::string> log;
+        HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+        conf::Checker c = checker(conf::CheckerType::smtp_check, server.listener.port, 0);
+        c.helo_name = "lb1.kadp.test";
+        checkers.configure(config_with(server.listener.port, c));
+        const std::string chk = "[127.0.0.1]:tcp:" + std::to_string(server.listener.port);
+        ASSERT_TRUE(run_until(loop, [&] {
+            return k.up ? logged(log, "Remote SMTP server " + chk + " succeed on service.") : !sink.events.empty();
+        })) << k.script[0];
+        if (k.up) {
+            EXPECT_TRUE(sink.events.empty());
+            const auto said = server.said();
+            ASSERT_GE(said.size(), 2u);
+            EXPECT_EQ(said[0], "HELO lb1.kadp.test\r\n");
+            EXPECT_EQ(said[1], "QUIT\r\n");
+        } else {
+            EXPECT_TRUE(logged(log, std::string("SMTP_CHECK ") + k.reason + " server " + chk)) << k.reason;
+            EXPECT_TRUE(logged(log, "SMTP_CHECK on service " + chk + " failed."));
         }
     }
 }
