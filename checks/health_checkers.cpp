@@ -28,6 +28,18 @@ std::string fingerprint(const conf::RealServer& rs)
     return o.str();
 }
 
+// global_defs `checker_log_all_failures [BOOL]` (kept by the parser in
+// `other`): the default of every checker's log_all_failures.
+bool global_log_all_failures(const conf::Config& config)
+{
+    bool on = false;
+    for (const conf::OtherKeyword& k : config.global_defs.other) {
+        if (k.keyword != "checker_log_all_failures") continue;
+        on = !(k.value == "false" || k.value == "no" || k.value == "off" || k.value == "0");
+    }
+    return on;
+}
+
 }  // namespace
 
 std::string format_vs(const conf::VirtualServer& vs)
@@ -67,16 +79,17 @@ std::optional<bool> HealthCheckers::alive(const ctl::RsIdentity& rs) const
 }
 
 std::unique_ptr<HealthCheckers::Server> HealthCheckers::make_server(const conf::VirtualServer& vs,
-                                                                    const conf::RealServer& rs)
+                                                                    const conf::RealServer& rs, bool log_all)
 {
     auto s = std::make_unique<Server>();
     s->id = ctl::RsIdentity{ctl::vs_identity(vs), rs.address, rs.port};
     s->rs_name = format_trio(rs.address, vs.protocol, rs.port);
     s->vs_name = format_vs(vs);
     s->inhibit = rs.inhibit_on_failure.value;
-    s->fingerprint = fingerprint(rs);
+    s->fingerprint = fingerprint(rs) + (log_all ? "log_all" : "");
     std::size_t failed = 0;
-    for (const conf::Checker& c : rs.checkers) {
+    for (conf::Checker c : rs.checkers) {
+        if (!c.log_all_failures) c.log_all_failures = log_all;
         auto checker = make_checker(*loop_, c, log_);
         if (!checker) {
             log_(std::string(conf::to_string(c.type)) + " of real server " + s->rs_name + " for VS " + s->vs_name + " (" +
@@ -123,9 +136,10 @@ void HealthCheckers::configure(const conf::Config& config)
     std::map<ctl::RsIdentity, std::unique_ptr<Server>> next;
     std::vector<Server*> fresh;
     std::map<const Server*, bool> was_alive;  // fresh servers replacing one with other checkers
+    const bool log_all = global_log_all_failures(config);
     for (const conf::VirtualServer& vs : config.virtual_servers) {
         for (const conf::RealServer& rs : vs.real_servers) {
-            auto s = make_server(vs, rs);
+            auto s = make_server(vs, rs, log_all);
             if (next.contains(s->id)) continue;  // a duplicate: keepalived drops it too
             const auto old = servers_.find(s->id);
             if (old != servers_.end() && old->second->fingerprint == s->fingerprint) {

@@ -121,7 +121,8 @@ private:
         std::vector<std::unique_ptr<Checker>> checkers;
     };
 
-    std::unique_ptr<Server> make_server(const conf::VirtualServer& vs, const conf::RealServer& rs);
+    // `log_all`: global_defs checker_log_all_failures.
+    std::unique_ptr<Server> make_server(const conf::VirtualServer& vs, const conf::RealServer& rs, bool log_all);
     void start(Server& s);
     void changed(Server& s, bool checker_up);
     void announce(const Server& s, bool alive);

@@ -195,6 +195,41 @@ TEST(HealthCheckers, ReloadKeepsUnchangedCheckersAndStopsRemovedOnes)
     EXPECT_EQ(checkers.checkers(), 0u);
 }
 
+TEST(HealthCheckers, FailuresOfADownCheckerAreLoggedOnlyWithLogAllFailures)
+{
+    ctl::block_control_signals();
+    const std::uint16_t port = Listener().port;  // closed again: refused
+    for (const bool global : {false, true}) {
+        ctl::EventLoop loop;
+        Recorder sink;
+        std::vector<std::string> log;
+        HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+        conf::Config config = config_with(port, checker(conf::CheckerType::tcp_check, port, 0));
+        if (global) config.global_defs.other.push_back(conf::OtherKeyword{{}, "checker_log_all_failures", ""});
+        checkers.configure(config);
+        // Down after the first failure; then three more attempts (delay_loop 50 ms).
+        int attempts = 0;
+        ASSERT_TRUE(run_until(loop, [&] {
+            attempts = static_cast<int>(std::count_if(log.begin(), log.end(), [](const std::string& l) {
+                return l.find("failed (Connection refused).") != std::string::npos;
+            }));
+            return !sink.events.empty() && loop.timers() > 0 && (!global || attempts >= 4);
+        }));
+        if (!global) {
+            // Let three more attempts pass: still only the one logged while up.
+            ctl::Timer wait(loop);
+            wait.arm(milliseconds(200), [] { kill(getpid(), SIGTERM); });
+            loop.run({});
+            attempts = static_cast<int>(std::count_if(log.begin(), log.end(), [](const std::string& l) {
+                return l.find("failed (Connection refused).") != std::string::npos;
+            }));
+            EXPECT_EQ(attempts, 1);
+        } else {
+            EXPECT_GE(attempts, 4);
+        }
+    }
+}
+
 TEST(HealthCheckers, HttpGetOnAServerThatNeverAnswersTimesOut)
 {
     ctl::block_control_signals();
