@@ -84,6 +84,7 @@ CliResult parse_cli(const std::vector<std::string>& args)
 std::string usage_text()
 {
     return "Usage: kadp [EAL options] [--] [options]\n"
+           "       kadp genhash -s ADDR -p PORT -u URL [-S] [-V VHOST]   (keepalived's genhash)\n"
            "\n"
            "A keepalived-compatible load balancer: a DPDK data plane, or Linux IPVS.\n"
            "\n"

@@ -263,6 +263,10 @@ ReloadReply DpdkControl::reload(const std::string& trigger) {
     for (const auto& line : r.changes) log_("  " + line);
     for (const auto& d : r.diagnostics) log_("  " + conf::Diagnostics::format(d));
     last_reload_ = r;
+    if (on_reloaded_) {
+        on_reloaded_(desired_.config());
+        apply();  // verdicts of servers whose checkers changed
+    }
     return r;
 }
 

@@ -77,6 +77,10 @@ public:
     // stays, and the next apply() tries again.
     bool apply();
 
+    // Called after every accepted reload with the new configuration (the
+    // health checkers follow it: checks::HealthCheckers::configure).
+    void on_reloaded(std::function<void(const conf::Config&)> hook) { on_reloaded_ = std::move(hook); }
+
     // Every second from the loop's timer: the workers' alarm events
     // logged, rate samples every 2 s, and apply() for changes nobody
     // applied yet.
@@ -103,6 +107,7 @@ private:
     std::map<dp::ServiceKey, RateEstimator> service_rates_;
     std::map<dp::DestKey, RateEstimator> dest_rates_;
     std::optional<ReloadReply> last_reload_;
+    std::function<void(const conf::Config&)> on_reloaded_;
 };
 
 }  // namespace kadp::ctl

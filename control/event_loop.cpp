@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace kadp::ctl {
 namespace {
@@ -20,6 +21,7 @@ namespace {
 // epoll_event.data.u64 of the loop's own descriptors; watches count from 3.
 constexpr std::uint64_t kSignalsId = 1;
 constexpr std::uint64_t kTimerId = 2;
+constexpr std::uint64_t kTimersId = 3;
 
 }  // namespace
 
@@ -67,7 +69,10 @@ EventLoop::EventLoop()
     every_second.it_interval.tv_sec = 1;
     every_second.it_value.tv_sec = 1;
     if (timerfd_settime(timer_.get(), 0, &every_second, nullptr) != 0) throw_errno("timerfd_settime");
-    for (const auto& [fd, id] : {std::pair{signals_.get(), kSignalsId}, std::pair{timer_.get(), kTimerId}}) {
+    timers_fd_ = Fd(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (timers_fd_.get() < 0) throw_errno("timerfd_create");
+    for (const auto& [fd, id] : {std::pair{signals_.get(), kSignalsId}, std::pair{timer_.get(), kTimerId},
+                                 std::pair{timers_fd_.get(), kTimersId}}) {
         epoll_event ev{};
         ev.events = EPOLLIN;
         ev.data.u64 = id;
@@ -104,6 +109,64 @@ void EventLoop::unwatch(WatchId id)
     watches_.erase(it);
 }
 
+EventLoop::TimerId EventLoop::add_timer(std::chrono::milliseconds delay, TimerCallback callback)
+{
+    const TimerId id = next_timer_++;
+    const Clock::time_point when = Clock::now() + (delay.count() > 0 ? delay : std::chrono::milliseconds(0));
+    timers_.emplace(TimerKey{when, id}, std::move(callback));
+    timer_keys_.emplace(id, when);
+    if (when < armed_for_) arm_timerfd();
+    return id;
+}
+
+bool EventLoop::cancel_timer(TimerId id)
+{
+    const auto it = timer_keys_.find(id);
+    if (it == timer_keys_.end()) return false;
+    timers_.erase(TimerKey{it->second, id});
+    timer_keys_.erase(it);
+    // The timerfd may stay armed for a deadline that is gone: it then fires
+    // once for nothing and is re-armed for the next one.
+    return true;
+}
+
+// CLOCK_MONOTONIC is what steady_clock reads on Linux: an absolute deadline
+// in its terms needs no conversion.
+void EventLoop::arm_timerfd()
+{
+    itimerspec spec{};
+    if (timers_.empty()) {
+        armed_for_ = Clock::time_point::max();
+    } else {
+        armed_for_ = timers_.begin()->first.first;
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(armed_for_.time_since_epoch()).count();
+        // 0 would disarm: a deadline at the clock's origin is long past anyway.
+        spec.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
+        spec.it_value.tv_nsec = static_cast<long>(ns % 1000000000);
+        if (spec.it_value.tv_sec == 0 && spec.it_value.tv_nsec == 0) spec.it_value.tv_nsec = 1;
+    }
+    timerfd_settime(timers_fd_.get(), TFD_TIMER_ABSTIME, &spec, nullptr);
+}
+
+void EventLoop::run_due_timers()
+{
+    // Only the timers due when the round starts: one a callback arms for
+    // 0 ms runs on the next turn, after the descriptors had their chance.
+    const Clock::time_point now = Clock::now();
+    std::vector<TimerId> due;
+    for (auto it = timers_.begin(); it != timers_.end() && it->first.first <= now; ++it) due.push_back(it->first.second);
+    for (const TimerId id : due) {
+        const auto key = timer_keys_.find(id);
+        if (key == timer_keys_.end()) continue;  // cancelled by an earlier callback
+        const auto it = timers_.find(TimerKey{key->second, id});
+        TimerCallback callback = std::move(it->second);
+        timers_.erase(it);
+        timer_keys_.erase(key);
+        callback();
+    }
+    arm_timerfd();
+}
+
 int EventLoop::run(const LoopHandlers& handlers)
 {
     for (;;) {
@@ -115,6 +178,12 @@ int EventLoop::run(const LoopHandlers& handlers)
         }
         for (int i = 0; i < n; ++i) {
             const std::uint64_t id = events[i].data.u64;
+            if (id == kTimersId) {
+                std::uint64_t expirations = 0;
+                if (read(timers_fd_.get(), &expirations, sizeof expirations) < 0 && errno != EAGAIN) throw_errno("read(timerfd)");
+                run_due_timers();
+                continue;
+            }
             if (id == kTimerId) {
                 std::uint64_t expirations = 0;
                 if (read(timer_.get(), &expirations, sizeof expirations) > 0 && handlers.on_tick) handlers.on_tick();

@@ -1,14 +1,17 @@
 // Runs on: control thread. The control thread's event loop: epoll over a
-// signalfd (SIGTERM/SIGINT stop, SIGHUP reload), a 1 s timerfd tick, and
+// signalfd (SIGTERM/SIGINT stop, SIGHUP reload), a 1 s timerfd tick,
+// one-shot millisecond timers (one more timerfd armed for the earliest), and
 // any other descriptor a component asks it to watch (the kadpctl socket and
-// its clients). Callbacks run on the control thread, one at a time; none may
-// block.
+// its clients, the health checkers' sockets). Callbacks run on the control
+// thread, one at a time; none may block.
 #pragma once
 
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <utility>
 
 namespace kadp::ctl {
 
@@ -67,17 +70,70 @@ public:
     void unwatch(WatchId id);
     std::size_t watched() const { return watches_.size(); }
 
+    // One-shot timers on the monotonic clock. A timer runs its callback once,
+    // `delay` from now (0: on the next turn of the loop, after the events
+    // already pending); it is removed before its callback runs, so the
+    // callback may re-arm it or cancel any timer. Timers due at the same
+    // instant run in the order they were armed. Prefer the RAII Timer below.
+    using Clock = std::chrono::steady_clock;
+    using TimerId = std::uint64_t;
+    using TimerCallback = std::function<void()>;
+    TimerId add_timer(std::chrono::milliseconds delay, TimerCallback callback);
+    // False when it already ran or was cancelled.
+    bool cancel_timer(TimerId id);
+    bool timer_pending(TimerId id) const { return timer_keys_.contains(id); }
+    std::size_t timers() const { return timers_.size(); }
+    // Runs the timers due by now (run() does it when the timerfd fires;
+    // tests driving the loop by hand may call it).
+    void run_due_timers();
+
 private:
     struct Watch {
         int fd;
         FdCallback callback;
     };
+    using TimerKey = std::pair<Clock::time_point, TimerId>;
+
+    void arm_timerfd();
 
     Fd epoll_;
     Fd signals_;
     Fd timer_;
+    Fd timers_fd_;  // armed for the earliest of timers_ (or disarmed)
     std::map<WatchId, Watch> watches_;
-    WatchId next_id_ = 3;  // 1 and 2: the signalfd and the timerfd
+    WatchId next_id_ = 4;  // 1, 2 and 3: the signalfd, the tick and the timers' timerfd
+    std::map<TimerKey, TimerCallback> timers_;  // ordered by deadline, then arming order
+    std::map<TimerId, Clock::time_point> timer_keys_;
+    TimerId next_timer_ = 1;
+    Clock::time_point armed_for_ = Clock::time_point::max();
+};
+
+// A rearmable one-shot timer on an EventLoop that cancels itself when
+// destroyed: a checker owns one and cannot be called back after it died.
+// Control thread only.
+class Timer {
+public:
+    explicit Timer(EventLoop& loop) : loop_(&loop) {}
+    ~Timer() { cancel(); }
+    Timer(const Timer&) = delete;
+    Timer& operator=(const Timer&) = delete;
+
+    // (Re)arms: a pending run is cancelled first.
+    void arm(std::chrono::milliseconds delay, EventLoop::TimerCallback callback)
+    {
+        cancel();
+        id_ = loop_->add_timer(delay, std::move(callback));
+    }
+    void cancel()
+    {
+        if (id_ != 0) loop_->cancel_timer(id_);
+        id_ = 0;
+    }
+    bool armed() const { return id_ != 0 && loop_->timer_pending(id_); }
+
+private:
+    EventLoop* loop_;
+    EventLoop::TimerId id_ = 0;
 };
 
 }  // namespace kadp::ctl

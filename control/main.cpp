@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "checks/genhash.h"
 #include "control/cli.h"
 #include "control/config_check.h"
 #include "control/run_dataplane.h"
@@ -12,6 +13,10 @@
 int main(int argc, char** argv)
 {
     std::vector<std::string> args(argv + 1, argv + argc);
+    // keepalived's genhash, before anything touches EAL.
+    if (!args.empty() && args[0] == "genhash") {
+        return kadp::chk::genhash_main(std::vector<std::string>(args.begin() + 1, args.end()), std::cout, std::cerr);
+    }
     auto cli = kadp::ctl::parse_cli(args);
     if (!cli.options) {
         std::cerr << "kadp: " << cli.error << "\n"

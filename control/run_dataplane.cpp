@@ -14,6 +14,7 @@
 #include <system_error>
 #include <vector>
 
+#include "checks/health_checkers.h"
 #include "conf/load.h"
 #include "control/config_check.h"
 #include "control/control_socket.h"
@@ -300,6 +301,16 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         dpdk.channels = channels.get();
         dpdk.channel_count = workers;
         DpdkControl ctl(dpdk, config, log_line);
+        // The health checkers: verdicts become weights in the desired state,
+        // applied at once; a reload hands them the new configuration.
+        chk::DesiredStateSink verdicts(ctl.desired(), [&ctl] { ctl.apply(); });
+        chk::HealthCheckers checkers(loop, verdicts, log_line);
+        checkers.configure(config);
+        if (!options.exception_path && checkers.checkers() > 0) {
+            log_line("health checks leave through the kernel's own routes: with --no-exception-path they reach "
+                     "real servers only where the host routes to them, else every checked server goes down");
+        }
+        ctl.on_reloaded([&checkers](const conf::Config& next) { checkers.configure(next); });
         control.set_handler(&ctl);
         log_line("running with " + plural(workers, "worker") + " (NAT pipeline)");
         log_line("control socket " + control.path());
@@ -319,6 +330,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             control.tick();
         };
         const int sig = loop.run(handlers);
+        ctl.on_reloaded(nullptr);
         control.set_handler(nullptr);
         log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         group.stop_and_wait();

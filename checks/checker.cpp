@@ -1,0 +1,85 @@
+// Runs on: control thread.
+#include "checks/checker.h"
+
+#include <cmath>
+#include <utility>
+
+namespace kadp::chk {
+namespace {
+
+Millis to_millis(double seconds)
+{
+    if (!(seconds > 0)) return Millis(0);
+    return Millis(static_cast<Millis::rep>(std::llround(seconds * 1000.0)));
+}
+
+RetryPolicy policy_of(const conf::Checker& c)
+{
+    RetryPolicy p;
+    p.retry = c.retry.value;
+    p.delay_loop = to_millis(c.delay_loop.value);
+    p.delay_before_retry = to_millis(c.delay_before_retry.value);
+    p.alpha = c.alpha.value;
+    return p;
+}
+
+}  // namespace
+
+std::string format_trio(const conf::IpAddr& address, conf::Protocol protocol, std::uint16_t port)
+{
+    const char* proto = protocol == conf::Protocol::tcp ? "tcp" : protocol == conf::Protocol::udp ? "udp" : "sctp";
+    return "[" + address.to_string() + "]:" + proto + ":" + std::to_string(port);
+}
+
+Checker::Checker(ctl::EventLoop& loop, const conf::Checker& config, LogFn log)
+    : loop_(&loop), config_(config), log_(std::move(log)),
+      name_(format_trio(config.connect_ip, conf::Protocol::tcp, config.connect_port)),
+      connect_timeout_(to_millis(config.connect_timeout.value)), state_(policy_of(config)), timer_(loop)
+{
+    if (connect_timeout_.count() == 0) connect_timeout_ = Millis(1);
+}
+
+// Derived classes abandon their own I/O in their destructors; the timer
+// cancels itself.
+Checker::~Checker() = default;
+
+Millis Checker::first_delay(const conf::Checker& c, std::mt19937_64& rng)
+{
+    const Millis warmup = to_millis(c.warmup.value);
+    if (warmup.count() <= 0) return Millis(0);
+    std::uniform_int_distribution<Millis::rep> d(0, warmup.count());
+    return Millis(d(rng));
+}
+
+void Checker::start(Millis first, ChangeFn on_change)
+{
+    on_change_ = std::move(on_change);
+    timer_.arm(first, [this] { run(); });
+}
+
+void Checker::run()
+{
+    running_ = true;
+    attempt();
+}
+
+void Checker::done(bool ok, std::string_view why)
+{
+    if (!running_) return;
+    running_ = false;
+    abandon();
+    const bool was_up = state_.up();
+    const bool log_all = config_.log_all_failures.value_or(false);
+    // keepalived logs each failed attempt only with log_all_failures; kadp
+    // also logs those of a checker that is up (its retries), so the reason
+    // of a removal is in the log. A down checker's failures stay quiet.
+    if (!ok && !why.empty() && (was_up || log_all)) log(std::string(why));
+    const Step step = ok ? state_.on_success() : state_.on_failure();
+    if (step.event == Step::Event::success) log(success_line());
+    if (step.event == Step::Event::failure) log(failure_line(step.retries));
+    timer_.arm(step.next, [this] { run(); });
+    // Last: the owner may react (and, on a reload, even destroy us).
+    if (state_.up() != was_up && on_change_) on_change_(state_.up());
+}
+
+}  // namespace kadp::chk

@@ -1,0 +1,83 @@
+// Runs on: control thread. One health checker of one real server: a
+// non-blocking state machine on the control thread's event loop. The base
+// class owns the schedule (first run after a random warmup, then
+// delay_loop, retries after delay_before_retry) and the retry rules
+// (CheckerState, pure); each kind only runs one attempt and calls done().
+// Destroying a checker cancels its timer and any I/O in flight.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "checks/verdict.h"
+#include "conf/model.h"
+#include "control/event_loop.h"
+
+namespace kadp::chk {
+
+using LogFn = std::function<void(const std::string&)>;
+
+// "[198.19.0.1]:tcp:80": how keepalived names a checked address.
+std::string format_trio(const conf::IpAddr& address, conf::Protocol protocol, std::uint16_t port);
+
+class Checker {
+public:
+    // `on_change(up)`: the checker went up or down (not called for the first
+    // success of a checker that started up).
+    using ChangeFn = std::function<void(bool up)>;
+
+    Checker(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
+    virtual ~Checker();
+    Checker(const Checker&) = delete;
+    Checker& operator=(const Checker&) = delete;
+
+    // Schedules the first attempt after `first`; changes go to `on_change`.
+    void start(Millis first, ChangeFn on_change);
+    bool up() const { return state_.up(); }
+    const CheckerState& state() const { return state_; }
+    // "[198.19.0.1]:tcp:80" (keepalived's FMT_CHK).
+    const std::string& name() const { return name_; }
+    const conf::Checker& config() const { return config_; }
+
+    // The first delay keepalived uses: a random share of warmup.
+    static Millis first_delay(const conf::Checker& c, std::mt19937_64& rng);
+
+protected:
+    // Begins one attempt; ends by calling done() (possibly from inside).
+    virtual void attempt() = 0;
+    // Drops the I/O of the attempt in flight (destruction, stop).
+    virtual void abandon() = 0;
+    // The attempt is over. `why`: the line for a failure in keepalived's
+    // words ("TCP connection to [..]:tcp:80 timeout."), logged while the
+    // checker is up (its retries) or with log_all_failures.
+    void done(bool ok, std::string_view why = {});
+    // keepalived's report lines for this kind.
+    virtual std::string success_line() const = 0;
+    virtual std::string failure_line(int retries) const = 0;
+
+    ctl::EventLoop& loop() { return *loop_; }
+    Millis connect_timeout() const { return connect_timeout_; }
+    void log(const std::string& line) const { log_(line); }
+
+private:
+    void run();
+
+    ctl::EventLoop* loop_;
+    conf::Checker config_;
+    LogFn log_;
+    std::string name_;
+    Millis connect_timeout_;
+    CheckerState state_;
+    ctl::Timer timer_;
+    ChangeFn on_change_;
+    bool running_ = false;  // an attempt is in flight
+};
+
+// The checker for `config` (TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK), or nullptr for a
+// kind kadp does not run yet (the caller says so in the log).
+std::unique_ptr<Checker> make_checker(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
+
+}  // namespace kadp::chk
