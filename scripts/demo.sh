@@ -78,9 +78,9 @@ echo "== kadp -t -f $conf"
 echo "configuration OK"
 
 echo "== topology (namespaces kadp-demo-$$-*)"
-nat_topo_setup "kadp-demo-$$" kadp-lan kadp-srv || die "cannot build the namespace topology"
+nat_topo_setup "kadp-demo-$$" veth-lan veth-srv || die "cannot build the namespace topology"
 cat <<EOF
-  client 198.18.0.1 --- [kadp-lan  kadp  kadp-srv] --- bridge --- nginx 198.19.0.1 "server 1"
+  client 198.18.0.1 --- [veth-lan  kadp  veth-srv] --- bridge --- nginx 198.19.0.1 "server 1"
                                                                   nginx 198.19.0.2 "server 2"
                                                                   nginx 198.19.0.3 "server 3"
 EOF
