@@ -131,10 +131,12 @@ nat_topo_publish() {
   for i in 1 2 3; do cp "$1" "$NT_DIR/www$i/" || return 1; done
 }
 
-_nt_start_nginx() {
-  local i=$1 ns=$2 d=$NT_DIR/srv$1
-  mkdir -p "$d" "$NT_DIR/www$i"
-  echo "server $i" >"$NT_DIR/www$i/index.html"
+# nat_topo_nginx_conf DIR SERVER_LINES: writes DIR/nginx.conf, an nginx
+# running in the foreground as root with every path under DIR and one
+# server { SERVER_LINES }.
+nat_topo_nginx_conf() {
+  local d=$1
+  mkdir -p "$d"
   cat >"$d/nginx.conf" <<EOF
 user root;
 worker_processes 1;
@@ -150,11 +152,18 @@ http {
     uwsgi_temp_path $d/uwsgi;
     scgi_temp_path $d/scgi;
     server {
-        listen 198.19.0.$i:80;
-        root $NT_DIR/www$i;
+$2
     }
 }
 EOF
+}
+
+_nt_start_nginx() {
+  local i=$1 ns=$2 d=$NT_DIR/srv$1
+  mkdir -p "$d" "$NT_DIR/www$i"
+  echo "server $i" >"$NT_DIR/www$i/index.html"
+  nat_topo_nginx_conf "$d" "        listen 198.19.0.$i:80;
+        root $NT_DIR/www$i;"
   # Not through a function: a backgrounded function is a subshell, and its
   # PID would not be nginx's.
   ip netns exec "$ns" nginx -c "$d/nginx.conf" -e "$d/error.log" >"$d/stdout.log" 2>&1 &

@@ -70,29 +70,11 @@ d=$tmp/tls
 mkdir -p "$d"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=www.kadp.test" \
   -keyout "$d/key.pem" -out "$d/cert.pem" >"$d/openssl.log" 2>&1 || setup_fail "openssl req" "$d/openssl.log"
-cat >"$d/nginx.conf" <<NGINX
-user root;
-worker_processes 1;
-daemon off;
-pid $d/nginx.pid;
-error_log $d/error.log;
-events { worker_connections 64; }
-http {
-    access_log off;
-    client_body_temp_path $d/body;
-    proxy_temp_path $d/proxy;
-    fastcgi_temp_path $d/fastcgi;
-    uwsgi_temp_path $d/uwsgi;
-    scgi_temp_path $d/scgi;
-    server {
-        listen 198.19.0.3:443 ssl;
+nat_topo_nginx_conf "$d" "        listen 198.19.0.3:443 ssl;
         server_name www.kadp.test;
         ssl_certificate $d/cert.pem;
         ssl_certificate_key $d/key.pem;
-        root $tmp/www3;
-    }
-}
-NGINX
+        root $tmp/www3;"
 ip netns exec "${NT_NS_S[2]}" nginx -c "$d/nginx.conf" -e "$d/error.log" >"$d/stdout.log" 2>&1 &
 NT_PIDS+=($!)
 
