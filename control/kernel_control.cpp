@@ -84,10 +84,11 @@ ReloadReply KernelControl::reload(const std::string& trigger) {
     const KernelDaemon::ReloadResult result = daemon_->reload();
     ReloadReply r = reload_reply(result, daemon_->generation(), trigger, static_cast<std::int64_t>(std::time(nullptr)));
     last_reload_ = r;
+    if (result.accepted && on_reloaded_) on_reloaded_(daemon_->config());
     return r;
 }
 
-void KernelControl::tick() {
+void KernelControl::apply() {
     const std::uint64_t version = daemon_->desired().version();
     if (version == failed_version_) return;  // logged once; the next change tries again
     try {

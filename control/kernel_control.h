@@ -12,7 +12,9 @@
 //   or ports;
 // * reload: KernelDaemon::reload, reported like the DPDK backend's (accepted
 //   or rejected, diagnostics with file:line, one line per change).
-// tick() applies checker verdicts nobody applied yet (DesiredState).
+// apply() (checker verdicts, at once) and tick() (every second) make IPVS
+// follow the desired state; on_reloaded() lets the health checkers follow
+// an accepted reload, whichever way it came (SIGHUP or kadpctl).
 #pragma once
 
 #include <chrono>
@@ -20,6 +22,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "control/control_handler.h"
 #include "control/run_kernel.h"
@@ -38,10 +41,17 @@ public:
     StatusReply status() override;
     ReloadReply reload(const std::string& trigger) override;
 
-    // Every second from the loop's timer: KernelDaemon::apply() for
-    // desired-state changes not applied yet (a failure is logged, the next
-    // tick does not retry until the state moves again).
-    void tick();
+    // Called after each accepted reload with the configuration now running
+    // (the health checkers reconfigure); nullptr removes it.
+    void on_reloaded(std::function<void(const conf::Config&)> hook) { on_reloaded_ = std::move(hook); }
+
+    // KernelDaemon::apply() for desired-state changes not applied yet: right
+    // after a checker verdict. A failure is logged, and not retried until the
+    // state moves again.
+    void apply();
+    // Every second from the loop's timer: apply() for changes nobody
+    // applied yet.
+    void tick() { apply(); }
 
     // The reply for a reload result (pure: tested without a kernel).
     static ReloadReply reload_reply(const KernelDaemon::ReloadResult& result, std::uint64_t generation,
@@ -53,6 +63,7 @@ private:
     std::chrono::steady_clock::time_point started_;
     std::optional<ReloadReply> last_reload_;
     std::uint64_t failed_version_ = 0;  // a desired-state version IPVS could not be read for
+    std::function<void(const conf::Config&)> on_reloaded_;
 };
 
 }  // namespace kadp::ctl

@@ -5,6 +5,7 @@
 #include <system_error>
 #include <utility>
 
+#include "checks/health_checkers.h"
 #include "conf/load.h"
 #include "control/config_check.h"
 #include "control/control_socket.h"
@@ -139,6 +140,15 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
             return kExitRunFailed;
         }
         KernelControl ctl(daemon, log_line);
+        // The health checkers (through the host stack): a verdict is a weight
+        // in the desired state, applied to IPVS at once (down = removed, or
+        // weight 0 with inhibit_on_failure: desired_services()); an accepted
+        // reload hands them the new configuration, and unchanged real
+        // servers keep their checkers and verdicts.
+        chk::DesiredStateSink verdicts(daemon.desired(), [&ctl] { ctl.apply(); });
+        chk::HealthCheckers checkers(loop, verdicts, log_line);
+        checkers.configure(daemon.config());
+        ctl.on_reloaded([&checkers](const conf::Config& next) { checkers.configure(next); });
         control.set_handler(&ctl);
         log_line("running with the kernel (IPVS) backend");
         log_line("control socket " + control.path());
@@ -155,6 +165,7 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
             control.tick();
         };
         const int sig = loop.run(handlers);
+        ctl.on_reloaded(nullptr);
         control.set_handler(nullptr);
         log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         daemon.stop();

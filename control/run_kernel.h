@@ -4,7 +4,9 @@
 // the file: applied at start, SIGHUP reloads (parse, validate, diff, apply;
 // a configuration with errors is rejected with its diagnostics and the
 // running state stays), `kadpctl` is served on the control socket (list,
-// conns, status, reload: control/kernel_control.h), SIGTERM/SIGINT remove
+// conns, status, reload: control/kernel_control.h), the health checkers
+// run from the same loop (a down real server is removed from IPVS, or kept
+// at weight 0 with inhibit_on_failure, at once), SIGTERM/SIGINT remove
 // what kadp added and exit.
 #pragma once
 

@@ -5,7 +5,8 @@
 # (tests/vm/build_initramfs.sh), whose /init (tests/vm/init.sh) applies
 # configs, compares `ipvsadm -Ln` with the expected listings and kadpctl's
 # output with ipvsadm's, reloads (SIGHUP and kadpctl), passes traffic
-# through IPVS to real servers in namespaces and stops kadp. This script
+# through IPVS to real servers in namespaces, runs TCP_CHECK against
+# listeners it stops and restarts, and stops kadp. This script
 # reads the console, and checks the JSON of `kadpctl --json list` the VM
 # prints against the ipvsadm -Ln printed with it (python3: the VM has no
 # JSON parser).

@@ -8,7 +8,8 @@
 # same IPVS state (the configs' services sort the same under kadpctl's
 # numeric order and libipvs's: docs/kadpctl.md). Each check prints
 # "KADP-VM: PASS name" or "KADP-VM: FAIL name: why"; the end prints
-# "KADP-VM: DONE pass N fail N" and powers off.
+# "KADP-VM: DONE pass N fail N" and powers off. The last part runs kadp
+# with TCP_CHECKs (conf/chk.conf) and stops and restarts their listeners.
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 IP=/sbin/ip
 mount -t proc proc /proc
@@ -314,5 +315,49 @@ $IP addr show dev d-cl | grep -q "198.18.0.1[01]/32" && bad "stop-removes-static
 [ -z "$($IP route show 198.18.50.0/24)" ] && ok "stop-removes-static-route" || bad "stop-removes-static-route"
 $IP addr show dev d-cl | grep -q "inet 198.18.0.1/24" && ok "stop-keeps-other-addresses" \
     || bad "stop-keeps-other-addresses"
+
+# -- Health checkers through the host stack (TCP_CHECK, delay_loop 1,
+# retry 0): a stopped listener is removed from IPVS (rs1) or kept at
+# weight 0 (rs2, inhibit_on_failure); restarted, it is back. Listeners of
+# their own on port 9000, so stopping them leaves the rest alone.
+listen9000() { $IP netns exec rs$1 httpd -f -p 9000 -h /www/rs$1 & }
+# wait_listing FILE: up to 15 s for `ipvsadm -Ln` to be FILE (then checked).
+wait_listing() {
+    for _ in $(seq 75); do
+        listing > /tmp/wl.txt
+        cmp -s /tmp/wl.txt "$1" && return
+        sleep 0.2
+    done
+}
+listen9000 1; l1=$!
+listen9000 2; l2=$!
+sleep 0.5
+mark=$(( $(log_lines) + 1 ))
+kadp -f /conf/chk.conf >> /tmp/kadp.log 2>&1 &
+kadp_pid=$!
+if wait_log "Activating healthchecker for service [198.18.2.12]:tcp:9000"; then ok "checkers-start"; else bad "checkers-start"; finish; fi
+expect_listing "checkers-up-listing" /conf/chk-up.txt
+kill $l1 $l2
+wait $l1 $l2 2>/dev/null
+wait_listing /conf/chk-down.txt
+expect_listing "checker-down-removes-or-inhibits" /conf/chk-down.txt
+log_since $mark | grep -qF "Removing service [198.18.1.11]:tcp:9000 from VS [198.18.0.12]:tcp:9000" \
+    && log_since $mark | grep -qF "Disabling service [198.18.2.12]:tcp:9000 of VS [198.18.0.12]:tcp:9000" \
+    && ok "checker-down-log" || bad "checker-down-log"
+# A reload of the same file keeps the verdicts (unchanged checkers go on).
+kadpctl reload > /tmp/reload.out 2> /tmp/reload.err
+rc=$?
+[ $rc -eq 0 ] && ok "checker-reload-accepted" || { bad "checker-reload-accepted: exit $rc"; sed 's/^/KADP-VM:   /' /tmp/reload.out /tmp/reload.err; }
+expect_listing "checker-reload-keeps-verdicts" /conf/chk-down.txt
+listen9000 1; l1=$!
+listen9000 2; l2=$!
+wait_listing /conf/chk-up.txt
+expect_listing "checker-up-restores" /conf/chk-up.txt
+kill $kadp_pid
+wait $kadp_pid
+rc=$?
+[ $rc -eq 0 ] && ok "checkers-stop-exit-0" || bad "checkers-stop-exit-0: exit $rc"
+expect_listing "checkers-stop-removes-the-service" /conf/stopped.txt
+kill $l1 $l2
 
 finish

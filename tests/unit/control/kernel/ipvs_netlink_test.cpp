@@ -394,8 +394,12 @@ TEST_F(IpvsNetlinkTest, KernelControlListsStatusReloadsAndAppliesVerdicts) {
 
     write(head + "    real_server 198.18.207.1 80 {\n        weight 3\n    }\n"
                  "    real_server 198.18.207.2 80 {\n    }\n}\n");
+    // The health checkers follow each accepted reload (run_kernel wires them here).
+    std::vector<std::size_t> reloaded;  // real servers of each configuration handed on
+    ctl.on_reloaded([&reloaded](const conf::Config& c) { reloaded.push_back(c.virtual_servers.at(0).real_servers.size()); });
     const ReloadReply ok = ctl.reload("kadpctl");
     EXPECT_TRUE(ok.accepted) << ok.message;
+    EXPECT_THAT(reloaded, ::testing::ElementsAre(2u));
     EXPECT_EQ(ok.generation, 2u);
     EXPECT_EQ(ok.message, "generation 2: 1 real server added, 1 real server changed");
     EXPECT_THAT(ok.changes, ::testing::UnorderedElementsAre(
@@ -411,11 +415,19 @@ TEST_F(IpvsNetlinkTest, KernelControlListsStatusReloadsAndAppliesVerdicts) {
     const IpvsService after = mine(ctl.list().services);
     ASSERT_EQ(after.dests.size(), 1u);  // weight 0 without inhibit_on_failure: removed
     EXPECT_EQ(after.dests[0].address, ip("198.18.207.2"));
+    // A checker's sink applies at once (KernelControl::apply): back up = re-added.
+    EXPECT_TRUE(daemon.desired().clear_weight(RsIdentity{id, ip("198.18.207.1"), 80}));
+    ctl.apply();
+    EXPECT_EQ(mine(ctl.list().services).dests.size(), 2u);
+    EXPECT_TRUE(daemon.desired().set_weight(RsIdentity{id, ip("198.18.207.1"), 80}, 0));
+    ctl.apply();
+    EXPECT_EQ(mine(ctl.list().services).dests.size(), 1u);
 
     write(head + "    real_server 198.18.999.1 80 {\n    }\n}\n");
     const ReloadReply bad = ctl.reload("kadpctl");
     EXPECT_FALSE(bad.accepted);
     EXPECT_EQ(bad.generation, 2u);
+    EXPECT_EQ(reloaded.size(), 1u);  // a rejected reload leaves the checkers alone
     ASSERT_FALSE(bad.diagnostics.empty());
     EXPECT_EQ(bad.diagnostics[0].loc.line, 5);
     EXPECT_EQ(bad.diagnostics[0].loc.file, path);
