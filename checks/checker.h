@@ -16,6 +16,10 @@
 #include "conf/model.h"
 #include "control/event_loop.h"
 
+namespace kadp::ctl {
+class ScriptRunner;
+}
+
 namespace kadp::chk {
 
 using LogFn = std::function<void(const std::string&)>;
@@ -28,6 +32,9 @@ public:
     // `on_change(up)`: the checker went up or down (not called for the first
     // success of a checker that started up).
     using ChangeFn = std::function<void(bool up)>;
+    // `on_weight(w)`: the checker sets its real server's weight (MISC_CHECK
+    // misc_dynamic), reported just before the done() of that attempt.
+    using WeightFn = std::function<void(int weight)>;
 
     Checker(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
     virtual ~Checker();
@@ -36,6 +43,7 @@ public:
 
     // Schedules the first attempt after `first`; changes go to `on_change`.
     void start(Millis first, ChangeFn on_change);
+    void on_weight(WeightFn fn) { on_weight_ = std::move(fn); }
     bool up() const { return state_.up(); }
     const CheckerState& state() const { return state_; }
     // "[198.19.0.1]:tcp:80" (keepalived's FMT_CHK).
@@ -61,6 +69,10 @@ protected:
     ctl::EventLoop& loop() { return *loop_; }
     Millis connect_timeout() const { return connect_timeout_; }
     void log(const std::string& line) const { log_(line); }
+    void report_weight(int weight) const
+    {
+        if (on_weight_) on_weight_(weight);
+    }
 
 private:
     void run();
@@ -73,11 +85,14 @@ private:
     CheckerState state_;
     ctl::Timer timer_;
     ChangeFn on_change_;
+    WeightFn on_weight_;
     bool running_ = false;  // an attempt is in flight
 };
 
-// The checker for `config` (TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK), or nullptr for a
-// kind kadp does not run yet (the caller says so in the log).
-std::unique_ptr<Checker> make_checker(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
+// The checker for `config` (TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK, and
+// MISC_CHECK when `scripts` runs its script), or nullptr for a kind kadp
+// does not run yet (the caller says so in the log).
+std::unique_ptr<Checker> make_checker(ctl::EventLoop& loop, const conf::Checker& config, LogFn log,
+                                      ctl::ScriptRunner* scripts = nullptr);
 
 }  // namespace kadp::chk

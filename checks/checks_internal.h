@@ -6,6 +6,7 @@
 
 #include "checks/checker.h"
 #include "checks/connection.h"
+#include "control/script_runner.h"
 
 namespace kadp::chk {
 
@@ -21,5 +22,7 @@ inline Endpoint endpoint_of(const conf::Checker& c)
 std::unique_ptr<Checker> make_tcp_check(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
 std::unique_ptr<Checker> make_smtp_check(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
 std::unique_ptr<Checker> make_http_check(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
+std::unique_ptr<Checker> make_misc_check(ctl::EventLoop& loop, const conf::Checker& config, LogFn log,
+                                         ctl::ScriptRunner& runner);
 
 }  // namespace kadp::chk

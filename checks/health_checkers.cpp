@@ -1,6 +1,7 @@
 // Runs on: control thread.
 #include "checks/health_checkers.h"
 
+#include <exception>
 #include <sstream>
 #include <utility>
 
@@ -18,7 +19,9 @@ std::string fingerprint(const conf::RealServer& rs)
           << c.bindto.to_string() << '|' << c.bind_port << '|' << c.bind_if << '|' << c.connect_timeout.value << '|'
           << c.retry.value << '|' << c.delay_before_retry.value << '|' << c.delay_loop.value << '|' << c.warmup.value
           << '|' << c.alpha.value << '|' << c.log_all_failures.value_or(false) << '|' << c.virtualhost << '|'
-          << c.http_protocol << '|' << c.enable_sni << '|';
+          << c.http_protocol << '|' << c.enable_sni << '|' << c.misc_path.command << '|' << c.misc_path.user << '|'
+          << c.misc_path.group << '|' << c.misc_path.disabled << '|' << c.misc_timeout << '|' << c.misc_dynamic << '|'
+          << c.user << '|' << c.group << '|';
         for (const conf::HttpUrl& u : c.url) {
             o << "url:" << u.path << '|' << u.digest << '|' << u.virtualhost << '|';
             for (const auto& [lo, hi] : u.status_code) o << lo << '-' << hi << ',';
@@ -58,10 +61,19 @@ HealthCheckers::HealthCheckers(ctl::EventLoop& loop, HealthSink& sink, LogFn log
 {
 }
 
-// Checkers first (their timers and sockets), then the rest.
+// Checkers first (their timers, sockets and scripts), then notify runs,
+// then the rest (the runner last of what uses it).
 HealthCheckers::~HealthCheckers()
 {
     for (auto& [id, s] : servers_) s->checkers.clear();
+    notifies_.clear();
+}
+
+// The runner's refusals and failed starts come at every run of a script:
+// said once per configuration.
+void HealthCheckers::runner_log(const std::string& line)
+{
+    if (runner_said_.size() >= 4096 || runner_said_.insert(line).second) log_(line);
 }
 
 std::size_t HealthCheckers::checkers() const
@@ -86,11 +98,17 @@ std::unique_ptr<HealthCheckers::Server> HealthCheckers::make_server(const conf::
     s->rs_name = format_trio(rs.address, vs.protocol, rs.port);
     s->vs_name = format_vs(vs);
     s->inhibit = rs.inhibit_on_failure.value;
+    s->notify_up = rs.notify_up;
+    s->notify_down = rs.notify_down;
     s->fingerprint = fingerprint(rs) + (log_all ? "log_all" : "");
     std::size_t failed = 0;
     for (conf::Checker c : rs.checkers) {
         if (!c.log_all_failures) c.log_all_failures = log_all;
-        auto checker = make_checker(*loop_, c, log_);
+        if (c.connect_ip.empty()) {  // MISC_CHECK: named after its real server (keepalived's FMT_RS)
+            c.connect_ip = rs.address;
+            if (c.connect_port == 0) c.connect_port = rs.port;
+        }
+        auto checker = make_checker(*loop_, c, log_, runner_.get());
         if (!checker) {
             log_(std::string(conf::to_string(c.type)) + " of real server " + s->rs_name + " for VS " + s->vs_name + " (" +
                  c.loc.file + ":" + std::to_string(c.loc.line) + ") is not run by kadp yet: it does not judge the server");
@@ -107,6 +125,7 @@ void HealthCheckers::start(Server& s)
 {
     for (auto& c : s.checkers) {
         log_("Activating healthchecker for service " + c->name() + " for VS " + s.vs_name);
+        c->on_weight([this, &s](int weight) { weight_changed(s, weight); });
         c->start(Checker::first_delay(c->config(), rng_), [this, &s](bool up) { changed(s, up); });
     }
 }
@@ -117,25 +136,68 @@ void HealthCheckers::changed(Server& s, bool checker_up)
     if (flipped) announce(s, s.health.alive());
 }
 
-// keepalived's perform_svr_state lines.
+void HealthCheckers::weight_changed(Server& s, int weight)
+{
+    if (s.weight == weight) return;
+    s.weight = weight;
+    if (!s.health.alive()) return;  // used when it comes back
+    log_("Setting weight of service " + s.rs_name + " of VS " + s.vs_name + " to " + std::to_string(weight) +
+         " (misc_dynamic)");
+    sink_->server_weight(s.id, weight);
+}
+
+// keepalived's perform_svr_state lines, then the notify script.
 void HealthCheckers::announce(const Server& s, bool alive)
 {
     if (alive) {
         log_(std::string(s.inhibit ? "Enabling service " : "Adding service ") + s.rs_name +
              (s.inhibit ? " of VS " : " to VS ") + s.vs_name);
-        sink_->server_up(s.id);
+        if (s.weight) sink_->server_weight(s.id, *s.weight);
+        else sink_->server_up(s.id);
+        notify(s, s.notify_up, "notify_up");
     } else {
         log_(std::string(s.inhibit ? "Disabling service " : "Removing service ") + s.rs_name +
              (s.inhibit ? " of VS " : " from VS ") + s.vs_name);
         sink_->server_down(s.id, s.inhibit);
+        notify(s, s.notify_down, "notify_down");
+    }
+}
+
+// keepalived runs notify scripts without a timeout; kadp gives them a
+// generous one so a hung script cannot pile up children forever.
+void HealthCheckers::notify(const Server& s, const conf::Script& script, const char* which)
+{
+    if (script.empty() || !runner_) return;
+    if (script.disabled) {
+        runner_log(std::string(which) + " script [" + script.command + "] of service " + s.rs_name + " of VS " +
+                   s.vs_name + " is disabled (missing or insecure): not run");
+        return;
+    }
+    constexpr Millis kNotifyTimeout{60000};
+    const std::uint64_t id = next_notify_++;
+    const std::string what = std::string(which) + " of service " + s.rs_name + " of VS " + s.vs_name;
+    try {
+        notifies_.emplace(id, runner_->run(ctl::ScriptSpec::from(script, what), kNotifyTimeout,
+                                           [this, id, what, command = script.command](const ctl::ScriptResult& r) {
+                                               log_(what + ": [" + command + "] " + r.describe());
+                                               notifies_.erase(id);
+                                           }));
+    } catch (const std::exception& e) {
+        log_(what + ": [" + script.command + "] not started: " + e.what());
     }
 }
 
 void HealthCheckers::configure(const conf::Config& config)
 {
+    ctl::ScriptSettings settings = ctl::ScriptSettings::from(config.global_defs);
+    settings.log = [this](const std::string& line) { runner_log(line); };
+    runner_said_.clear();
+    if (runner_) runner_->set_settings(std::move(settings));
+    else runner_ = std::make_unique<ctl::ScriptRunner>(*loop_, std::move(settings));
     std::map<ctl::RsIdentity, std::unique_ptr<Server>> next;
     std::vector<Server*> fresh;
     std::map<const Server*, bool> was_alive;  // fresh servers replacing one with other checkers
+    std::set<const Server*> had_weight;       // ... whose old checkers had set a misc_dynamic weight
     const bool log_all = global_log_all_failures(config);
     for (const conf::VirtualServer& vs : config.virtual_servers) {
         for (const conf::RealServer& rs : vs.real_servers) {
@@ -147,11 +209,16 @@ void HealthCheckers::configure(const conf::Config& config)
                 old->second->inhibit = s->inhibit;
                 old->second->rs_name = s->rs_name;
                 old->second->vs_name = s->vs_name;
+                old->second->notify_up = s->notify_up;
+                old->second->notify_down = s->notify_down;
                 next.emplace(s->id, std::move(old->second));
                 servers_.erase(old);
                 continue;
             }
-            if (old != servers_.end()) was_alive[s.get()] = old->second->health.alive();
+            if (old != servers_.end()) {
+                was_alive[s.get()] = old->second->health.alive();
+                if (old->second->weight) had_weight.insert(s.get());
+            }
             fresh.push_back(s.get());
             next.emplace(s->id, std::move(s));
         }
@@ -175,6 +242,8 @@ void HealthCheckers::configure(const conf::Config& config)
             } else {
                 announce(*s, s->health.alive());
             }
+        } else if (s->health.alive() && had_weight.contains(s)) {
+            sink_->server_up(s->id);  // the old checkers' dynamic weight goes with them
         }
     }
 }

@@ -6,6 +6,10 @@
 // connections, then DpdkControl::apply()), or any other backend's.
 // configure() is both start and reload: real servers whose checkers did not
 // change keep them running, state and all; new ones start; removed ones stop.
+// One ScriptRunner serves every MISC_CHECK and the real servers'
+// notify_up/notify_down scripts (run when a server's verdict changes, no
+// arguments beyond the configured ones, result logged); its settings
+// (script security, script_user) follow each configure().
 #pragma once
 
 #include <cstdint>
@@ -23,6 +27,7 @@
 #include "conf/model.h"
 #include "control/desired_state.h"
 #include "control/event_loop.h"
+#include "control/script_runner.h"
 #include "control/vs_expand.h"
 
 namespace kadp::chk {
@@ -37,6 +42,9 @@ public:
     virtual void server_down(const ctl::RsIdentity& rs, bool inhibit) = 0;
     // Back to its configured weight.
     virtual void server_up(const ctl::RsIdentity& rs) = 0;
+    // Up with `weight` in place of the configured one (MISC_CHECK
+    // misc_dynamic; 0 is up but takes no new connections).
+    virtual void server_weight(const ctl::RsIdentity& rs, int weight) = 0;
 };
 
 // The DPDK daemon's sink: weight overrides in the DesiredState, then
@@ -52,6 +60,10 @@ public:
     void server_up(const ctl::RsIdentity& rs) override
     {
         if (desired_->clear_weight(rs) && apply_) apply_();
+    }
+    void server_weight(const ctl::RsIdentity& rs, int weight) override
+    {
+        if (desired_->set_weight(rs, weight) && apply_) apply_();
     }
 
 private:
@@ -72,6 +84,13 @@ public:
     void server_up(const ctl::RsIdentity& rs) override
     {
         if (overrides_.erase(rs) != 0 && publish_) publish_(overrides_);
+    }
+    void server_weight(const ctl::RsIdentity& rs, int weight) override
+    {
+        const auto [it, added] = overrides_.try_emplace(rs, weight);
+        if (!added && it->second == weight) return;
+        it->second = weight;
+        if (publish_) publish_(overrides_);
     }
     // After a reload: forget servers the configuration no longer has.
     void retain(const std::set<ctl::RsIdentity>& ids)
@@ -109,6 +128,8 @@ public:
     std::optional<bool> alive(const ctl::RsIdentity& rs) const;
     std::size_t servers() const { return servers_.size(); }
     std::size_t checkers() const;
+    // notify scripts still running.
+    std::size_t notifies_running() const { return notifies_.size(); }
 
 private:
     struct Server {
@@ -118,6 +139,8 @@ private:
         bool inhibit = false;
         std::string fingerprint;  // the checkers' settings: unchanged = kept across a reload
         ServerHealth health{0, 0};
+        std::optional<int> weight;  // set by a misc_dynamic MISC_CHECK: the weight while alive
+        conf::Script notify_up, notify_down;
         std::vector<std::unique_ptr<Checker>> checkers;
     };
 
@@ -126,11 +149,19 @@ private:
     void start(Server& s);
     void changed(Server& s, bool checker_up);
     void announce(const Server& s, bool alive);
+    void weight_changed(Server& s, int weight);
+    void notify(const Server& s, const conf::Script& script, const char* which);
+    void runner_log(const std::string& line);
 
     ctl::EventLoop* loop_;
     HealthSink* sink_;
     LogFn log_;
     std::mt19937_64 rng_;
+    // Before the checkers and notify runs (their handles must not outlive it).
+    std::unique_ptr<ctl::ScriptRunner> runner_;
+    std::set<std::string> runner_said_;  // its lines, each logged once per configuration
+    std::map<std::uint64_t, ctl::ScriptRunner::Handle> notifies_;
+    std::uint64_t next_notify_ = 0;
     std::map<ctl::RsIdentity, std::unique_ptr<Server>> servers_;
 };
 

@@ -222,7 +222,8 @@ std::unique_ptr<Checker> make_http_check(ctl::EventLoop& loop, const conf::Check
     return std::make_unique<HttpCheck>(loop, config, std::move(log));
 }
 
-std::unique_ptr<Checker> make_checker(ctl::EventLoop& loop, const conf::Checker& config, LogFn log)
+std::unique_ptr<Checker> make_checker(ctl::EventLoop& loop, const conf::Checker& config, LogFn log,
+                                      ctl::ScriptRunner* scripts)
 {
     switch (config.type) {
     case conf::CheckerType::tcp_check: return make_tcp_check(loop, config, std::move(log));
@@ -231,6 +232,9 @@ std::unique_ptr<Checker> make_checker(ctl::EventLoop& loop, const conf::Checker&
     case conf::CheckerType::ssl_get:
         if (config.url.empty()) return nullptr;
         return make_http_check(loop, config, std::move(log));
+    case conf::CheckerType::misc_check:
+        if (scripts == nullptr) return nullptr;
+        return make_misc_check(loop, config, std::move(log), *scripts);
     default: return nullptr;
     }
 }

@@ -15,7 +15,9 @@
 #   198.18.0.100:8080  198.19.0.1:80 by HTTP_GET with a wrong digest;
 #   198.18.0.100:8443  198.19.0.1:80 by SSL_GET: plain HTTP, a TLS error;
 #   198.18.0.100:8081  198.19.0.2:8081, a listener that accepts and never
-#                      answers, by HTTP_GET (read timeout).
+#                      answers, by HTTP_GET (read timeout);
+#   198.18.0.100:8082  198.19.0.2:80 by MISC_CHECK: a script (with an
+#                      argument) that exits with the code a file holds.
 #
 # Cases: (a) the checks pass ("TCP connection to ... success.", "Remote Web
 # server ... succeed on service." for the genhash digest and for SSL_GET) and
@@ -33,7 +35,10 @@
 # cleanly; (h) `kadp genhash` prints what keepalived's genhash prints, over
 # HTTP and HTTPS, for a small page and a 1 MB file; (i) SMTP_CHECK passes
 # on Python's smtpd (220, HELO, 250, QUIT) on 198.19.0.3:25 and fails
-# ("SMTP_CHECK Read timeout from server") on nginx, which sends no greeting.
+# ("SMTP_CHECK Read timeout from server") on nginx, which sends no greeting;
+# (j) MISC_CHECK: exit 0 keeps 198.19.0.2 at weight 1 on :8082, the file
+# flipped to 1 removes it (weight 0 in `kadpctl list`), back to 0 returns it
+# (weight 1); its notify_down / notify_up scripts ran.
 #
 # Needs root, nginx, curl, ethtool, openssl, python3 (with smtpd), genhash
 # (keepalived).
@@ -110,6 +115,11 @@ nat_topo_publish "$tmp/big.bin" || setup_fail "big.bin"
 # keepalived's own genhash gives the digest HTTP_GET expects.
 digest=$(srv 1 genhash -s 198.19.0.1 -p 80 -u /index.html 2>"$tmp/genhash.log" | tr -d '[:space:]')
 [[ "$digest" =~ ^[0-9a-f]{32}$ ]] || setup_fail "genhash printed '$digest'" "$tmp/genhash.log"
+
+echo 0 >"$tmp/misc_code"
+printf '#!/bin/sh\n[ "$1" = ARG ] || exit 1\nexit "$(cat %s)"\n' "$tmp/misc_code" >"$tmp/misc.sh"
+printf '#!/bin/sh\necho "$*" >>%s\n' "$tmp/notify.log" >"$tmp/notify.sh"
+chmod 0755 "$tmp/misc.sh" "$tmp/notify.sh"
 
 timers='        connect_timeout 1
         retry 1
@@ -211,6 +221,22 @@ $timers
         }
     }
 }
+virtual_server 198.18.0.100 8082 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 198.19.0.2 80 {
+        notify_up "$tmp/notify.sh up 8082"
+        notify_down "$tmp/notify.sh down 8082"
+        MISC_CHECK {
+            misc_path "$tmp/misc.sh ARG"
+            misc_timeout 2
+            retry 1
+            delay_before_retry 1
+        }
+    }
+}
 virtual_server 198.18.0.100 8081 {
     delay_loop 1
     lb_algo rr
@@ -254,17 +280,17 @@ tally() {
 }
 count_of() { echo "$1" | tr ';' '\n' | grep " $2\$" | cut -d' ' -f1; }
 
-# weight_of DEST: the weight `kadpctl --json list` shows for DEST (ADDR:PORT)
-# in the service 198.18.0.100:80.
+# weight_of DEST [VPORT]: the weight `kadpctl --json list` shows for DEST
+# (ADDR:PORT) in the service 198.18.0.100:VPORT (80).
 weight_of() {
   "$KADPCTL" -s "$NT_KADP_SOCK" --json list 2>/dev/null | "$PY" -c '
 import json, sys
 r = json.load(sys.stdin)
 for s in r["result"]["services"]:
-    if s["address"] == "198.18.0.100" and s["port"] == 80:
+    if s["address"] == "198.18.0.100" and s["port"] == int(sys.argv[2]):
         for d in s["dests"]:
             if "%s:%d" % (d["address"], d["port"]) == sys.argv[1]: print(d["weight"])
-' "$1"
+' "$1" "${2:-80}"
 }
 
 # --- (a) -------------------------------------------------------------------------------
@@ -362,6 +388,29 @@ if wait_log 10 "Removing service [198.19.0.1]:tcp:80 from VS [198.18.0.100]:tcp:
 else
   fail i_smtp_check_on_http_fails "no read timeout / removal from :2525" "$log"
 fi
+
+# --- (j) MISC_CHECK follows its script's exit code ------------------------------------------
+misc="$tmp/misc.sh ARG"
+j_ok=1
+wait_log 15 "Misc check for [$misc] of [198.19.0.2]:tcp:80 succeeded." || { j_ok=; fail j_misc_check "no first success" "$log"; }
+w=$(weight_of 198.19.0.2:80 8082); [ "$w" = 1 ] || { j_ok=; fail j_misc_check "weight '$w' while exit 0" "$log"; }
+echo 1 >"$tmp/misc_code"
+if wait_log 15 "Removing service [198.19.0.2]:tcp:80 from VS [198.18.0.100]:tcp:8082"; then
+  logged "MISC_CHECK on service [198.19.0.2]:tcp:80 failed after 1 retries." || { j_ok=; fail j_misc_check "no failure line" "$log"; }
+  w=$(weight_of 198.19.0.2:80 8082); [ "$w" = 0 ] || { j_ok=; fail j_misc_check "weight '$w' after exit 1" "$log"; }
+else
+  j_ok=; fail j_misc_check "not removed on exit 1" "$log"
+fi
+echo 0 >"$tmp/misc_code"
+if wait_log 15 "Adding service [198.19.0.2]:tcp:80 to VS [198.18.0.100]:tcp:8082"; then
+  w=$(weight_of 198.19.0.2:80 8082); [ "$w" = 1 ] || { j_ok=; fail j_misc_check "weight '$w' back at exit 0" "$log"; }
+else
+  j_ok=; fail j_misc_check "not added back on exit 0" "$log"
+fi
+for _ in $(seq 50); do [ "$(cat "$tmp/notify.log" 2>/dev/null)" = $'down 8082\nup 8082' ] && break; sleep 0.1; done
+[ "$(cat "$tmp/notify.log" 2>/dev/null)" = $'down 8082\nup 8082' ] ||
+  { j_ok=; fail j_misc_check "notify scripts wrote '$(cat "$tmp/notify.log" 2>/dev/null)'" "$log"; }
+[ -n "$j_ok" ] && pass j_misc_check_follows_exit_code
 
 # --- (h) kadp genhash prints what keepalived's genhash prints -------------------------------------
 h_ok=1

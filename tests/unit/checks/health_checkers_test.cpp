@@ -63,6 +63,10 @@ struct Recorder final : HealthSink {
     {
         events.push_back("up " + rs.address.to_string() + ":" + std::to_string(rs.port));
     }
+    void server_weight(const ctl::RsIdentity& rs, int weight) override
+    {
+        events.push_back("weight " + std::to_string(weight) + " " + rs.address.to_string() + ":" + std::to_string(rs.port));
+    }
 };
 
 conf::Checker checker(conf::CheckerType type, std::uint16_t port, int retry, bool alpha = false)

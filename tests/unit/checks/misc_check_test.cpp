@@ -1,0 +1,291 @@
+// Runs on: any (unit test; the main thread plays the control thread).
+// MISC_CHECK and notify_up/notify_down on a real event loop with real
+// scripts in a temporary directory (mode 0755, owned by whoever runs the
+// test: root in CI, so script security would pass): exit 0 up, exit 1 down
+// after retry+1 failures and back, misc_dynamic exit 7 -> weight 5, a
+// script sleeping past misc_timeout fails (and is killed), a missing or
+// (script security) refused script never succeeds and is logged once, the
+// notify scripts run with their configured arguments.
+#include "checks/health_checkers.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace kadp::chk {
+namespace {
+
+using std::chrono::milliseconds;
+
+struct Recorder final : HealthSink {
+    std::vector<std::string> events;
+    void server_down(const ctl::RsIdentity&, bool) override { events.push_back("down"); }
+    void server_up(const ctl::RsIdentity&) override { events.push_back("up"); }
+    void server_weight(const ctl::RsIdentity&, int weight) override { events.push_back("weight " + std::to_string(weight)); }
+};
+
+// A 0755 directory with scripts, removed at the end.
+struct ScriptDir {
+    ScriptDir()
+    {
+        char tmpl[] = "/tmp/kadp-misc-XXXXXX";
+        path = mkdtemp(tmpl);
+        chmod(path.c_str(), 0755);
+    }
+    ~ScriptDir() { std::filesystem::remove_all(path); }
+    std::string write(const std::string& name, const std::string& body) const
+    {
+        const std::string p = path + "/" + name;
+        std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
+        chmod(p.c_str(), 0755);
+        return p;
+    }
+    void set(const std::string& name, const std::string& value) const
+    {
+        const std::string p = path + "/" + name;
+        std::ofstream(p + ".tmp") << value << "\n";
+        std::filesystem::rename(p + ".tmp", p);
+    }
+    std::string read(const std::string& name) const
+    {
+        std::ifstream in(path + "/" + name);
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+    std::string path;
+};
+
+conf::Script script(std::vector<std::string> argv)
+{
+    conf::Script s;
+    s.argv = std::move(argv);
+    for (const std::string& a : s.argv) s.command += (s.command.empty() ? "" : " ") + a;
+    return s;
+}
+
+conf::Checker misc(conf::Script path, int retry, double timeout = 1, bool dynamic = false)
+{
+    conf::Checker c;
+    c.type = conf::CheckerType::misc_check;
+    // no connect_ip/connect_port: named after the real server, as the loader leaves a MISC_CHECK
+    c.retry.assign(retry);
+    c.delay_before_retry.assign(0.02);
+    c.delay_loop.assign(0.05);
+    c.warmup.assign(0);
+    c.alpha.assign(false);
+    c.misc_path = std::move(path);
+    c.misc_timeout = timeout;
+    c.misc_dynamic = dynamic;
+    return c;
+}
+
+conf::Config config_with(conf::Checker c, conf::Script notify_up = {}, conf::Script notify_down = {})
+{
+    conf::RealServer rs;
+    rs.address = *conf::IpAddr::parse("127.0.0.1");
+    rs.port = 8080;
+    rs.weight = 3;
+    rs.notify_up = std::move(notify_up);
+    rs.notify_down = std::move(notify_down);
+    rs.checkers.push_back(std::move(c));
+    conf::VirtualServer vs;
+    vs.address = *conf::IpAddr::parse("198.18.0.100");
+    vs.port = 80;
+    vs.protocol = conf::Protocol::tcp;
+    vs.real_servers.push_back(std::move(rs));
+    conf::Config config;
+    config.virtual_servers.push_back(std::move(vs));
+    return config;
+}
+
+// Runs the loop until `done()` holds (checked every 10 ms) or 5 s pass.
+bool run_until(ctl::EventLoop& loop, const std::function<bool()>& done)
+{
+    bool ok = false;
+    const auto deadline = ctl::EventLoop::Clock::now() + std::chrono::seconds(5);
+    ctl::Timer poll(loop);
+    std::function<void()> check = [&] {
+        if (done()) ok = true;
+        if (ok || ctl::EventLoop::Clock::now() > deadline) {
+            kill(getpid(), SIGTERM);
+            return;
+        }
+        poll.arm(milliseconds(10), check);
+    };
+    poll.arm(milliseconds(0), check);
+    loop.run({});
+    return ok;
+}
+
+bool logged(const std::vector<std::string>& log, const std::string& line)
+{
+    return std::find(log.begin(), log.end(), line) != log.end();
+}
+
+bool logged_with(const std::vector<std::string>& log, const std::string& part)
+{
+    return std::any_of(log.begin(), log.end(), [&](const std::string& l) { return l.find(part) != std::string::npos; });
+}
+
+TEST(MiscCheck, ExitCodeTakesTheServerDownAfterRetriesAndBackUp)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    ScriptDir dir;
+    dir.set("code", "0");
+    const std::string check = dir.write("check.sh", "echo run >> " + dir.path + "/runs; exit $(cat " + dir.path + "/code)");
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    checkers.configure(config_with(misc(script({check, "arg"}), 1)));
+    EXPECT_EQ(checkers.checkers(), 1u);
+    ASSERT_TRUE(run_until(loop, [&] { return logged_with(log, "succeeded."); }));
+    EXPECT_TRUE(sink.events.empty());
+
+    const auto runs = [&] { return std::count(dir.read("runs").begin(), dir.read("runs").end(), '\n'); };
+    dir.set("code", "1");
+    ASSERT_TRUE(run_until(loop, [&] { return !sink.events.empty(); }));
+    EXPECT_EQ(sink.events, std::vector<std::string>{"down"});
+    EXPECT_TRUE(logged(log, "MISC_CHECK on service [127.0.0.1]:tcp:8080 failed after 1 retries."));
+    EXPECT_TRUE(logged(log, "Misc check for [" + check + " arg] exited with status 1."));
+    EXPECT_TRUE(logged(log, "Removing service [127.0.0.1]:tcp:8080 from VS [198.18.0.100]:tcp:80"));
+    EXPECT_GE(runs(), 3);
+
+    dir.set("code", "0");
+    ASSERT_TRUE(run_until(loop, [&] { return sink.events.size() == 2; }));
+    EXPECT_EQ(sink.events[1], "up");
+}
+
+TEST(MiscCheck, DynamicExitSevenSetsWeightFive)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    ScriptDir dir;
+    dir.set("code", "7");
+    const std::string check = dir.write("check.sh", "exit $(cat " + dir.path + "/code)");
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    checkers.configure(config_with(misc(script({check}), 0, 1, true)));
+    ASSERT_TRUE(run_until(loop, [&] { return !sink.events.empty(); }));
+    EXPECT_EQ(sink.events, std::vector<std::string>{"weight 5"});
+    EXPECT_TRUE(logged(log, "Setting weight of service [127.0.0.1]:tcp:8080 of VS [198.18.0.100]:tcp:80 to 5 (misc_dynamic)"));
+
+    // Down (exit 1), then back with exit 0: the dynamic weight stays.
+    dir.set("code", "1");
+    ASSERT_TRUE(run_until(loop, [&] { return sink.events.size() == 2; }));
+    EXPECT_EQ(sink.events[1], "down");
+    dir.set("code", "0");
+    ASSERT_TRUE(run_until(loop, [&] { return sink.events.size() == 3; }));
+    EXPECT_EQ(sink.events[2], "weight 5");
+    // Exit 2: weight 0 while up.
+    dir.set("code", "2");
+    ASSERT_TRUE(run_until(loop, [&] { return sink.events.size() == 4; }));
+    EXPECT_EQ(sink.events[3], "weight 0");
+    EXPECT_EQ(checkers.alive(ctl::RsIdentity{ctl::vs_identity(config_with({}).virtual_servers[0]),
+                                             *conf::IpAddr::parse("127.0.0.1"), 8080}),
+              true);
+}
+
+TEST(MiscCheck, ScriptSleepingPastMiscTimeoutFails)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    ScriptDir dir;
+    const std::string check = dir.write("slow.sh", "sleep 30");
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    checkers.configure(config_with(misc(script({check}), 0, 0.2)));
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(run_until(loop, [&] { return !sink.events.empty(); }));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
+    EXPECT_EQ(sink.events, std::vector<std::string>{"down"});
+    EXPECT_TRUE(logged(log, "Misc check for [" + check + "] timed out."));
+}
+
+TEST(MiscCheck, MissingScriptNeverSucceeds)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    ScriptDir dir;
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    checkers.configure(config_with(misc(script({dir.path + "/nope.sh"}), 0)));
+    ASSERT_TRUE(run_until(loop, [&] { return !sink.events.empty(); }));
+    EXPECT_EQ(sink.events, std::vector<std::string>{"down"});
+    // Give it several more runs: the runner's refusal is logged once.
+    const auto until = ctl::EventLoop::Clock::now() + milliseconds(300);
+    run_until(loop, [&] { return ctl::EventLoop::Clock::now() > until; });
+    EXPECT_EQ(sink.events.size(), 1u);
+    EXPECT_EQ(std::count_if(log.begin(), log.end(), [&](const std::string& l) {
+                  return l.starts_with("MISC_CHECK of [127.0.0.1]:tcp:8080: ");
+              }),
+              1);
+}
+
+TEST(MiscCheck, ScriptRefusedBySecurityNeverSucceedsAndIsLoggedOnce)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    ScriptDir dir;  // under /tmp: sticky, world-writable, so insecure by kadp's rule
+    const std::string check = dir.write("check.sh", "exit 0");
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    conf::Config config = config_with(misc(script({check}), 0));
+    config.global_defs.enable_script_security = true;
+    config.global_defs.script_user = "root";
+    checkers.configure(config);
+    ASSERT_TRUE(run_until(loop, [&] { return !sink.events.empty(); }));
+    EXPECT_EQ(sink.events, std::vector<std::string>{"down"});
+    const auto until = ctl::EventLoop::Clock::now() + milliseconds(300);
+    run_until(loop, [&] { return ctl::EventLoop::Clock::now() > until; });
+    EXPECT_EQ(sink.events.size(), 1u);
+    const auto count = [&](const std::string& part) {
+        return std::count_if(log.begin(), log.end(), [&](const std::string& l) { return l.find(part) != std::string::npos; });
+    };
+    // The runner's line (once per configuration) and the first failure's
+    // reason (the checker was up), not one per run.
+    EXPECT_EQ(count("SECURITY VIOLATION"), 2);
+    EXPECT_EQ(count("Misc check for [" + check + "] not started: "), 1);
+}
+
+TEST(MiscCheck, NotifyScriptsRunWithTheirArguments)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    ScriptDir dir;
+    dir.set("code", "0");
+    const std::string check = dir.write("check.sh", "exit $(cat " + dir.path + "/code)");
+    const std::string notify = dir.write("notify.sh", "echo \"$*\" >> " + dir.path + "/marker");
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    checkers.configure(config_with(misc(script({check}), 0), script({notify, "UP", "rs one"}),
+                                   script({notify, "DOWN", "rs1"})));
+    dir.set("code", "1");
+    ASSERT_TRUE(run_until(loop, [&] { return dir.read("marker") == "DOWN rs1\n"; }));
+    dir.set("code", "0");
+    ASSERT_TRUE(run_until(loop, [&] { return dir.read("marker") == "DOWN rs1\nUP rs one\n"; }));
+    ASSERT_TRUE(run_until(loop, [&] { return checkers.notifies_running() == 0; }));
+    EXPECT_TRUE(logged(log, "notify_up of service [127.0.0.1]:tcp:8080 of VS [198.18.0.100]:tcp:80: [" + notify +
+                                " UP rs one] exited with status 0"));
+    EXPECT_EQ(sink.events, (std::vector<std::string>{"down", "up"}));
+}
+
+}  // namespace
+}  // namespace kadp::chk
