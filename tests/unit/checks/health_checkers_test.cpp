@@ -8,6 +8,7 @@
 // answers the ClientHello on its handshake timeout; SMTP_CHECK conversations
 // (good, bad greeting, bad HELO answer) with a scripted server.
 #include "checks/health_checkers.h"
+#include "checks/loop_helpers.h"
 
 #include "checks/checks_internal.h"
 
@@ -101,29 +102,8 @@ conf::Config config_with(std::uint16_t port, conf::Checker c, bool inhibit = fal
     return config;
 }
 
-// Runs the loop until `done()` holds (checked every 10 ms) or 5 s pass.
-bool run_until(ctl::EventLoop& loop, const std::function<bool()>& done)
-{
-    bool ok = false;
-    const auto deadline = ctl::EventLoop::Clock::now() + std::chrono::seconds(5);
-    ctl::Timer poll(loop);
-    std::function<void()> check = [&] {
-        if (done()) ok = true;
-        if (ok || ctl::EventLoop::Clock::now() > deadline) {
-            kill(getpid(), SIGTERM);
-            return;
-        }
-        poll.arm(milliseconds(10), check);
-    };
-    poll.arm(milliseconds(0), check);
-    loop.run({});
-    return ok;
-}
-
-bool logged(const std::vector<std::string>& log, const std::string& line)
-{
-    return std::find(log.begin(), log.end(), line) != log.end();
-}
+using testing::logged;
+using testing::run_until;
 
 TEST(HealthCheckers, TcpCheckTakesAServerDownAndBackUp)
 {

@@ -7,6 +7,7 @@
 // (script security) refused script never succeeds and is logged once, the
 // notify scripts run with their configured arguments.
 #include "checks/health_checkers.h"
+#include "checks/loop_helpers.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -110,29 +111,8 @@ conf::Config config_with(conf::Checker c, conf::Script notify_up = {}, conf::Scr
     return config;
 }
 
-// Runs the loop until `done()` holds (checked every 10 ms) or 5 s pass.
-bool run_until(ctl::EventLoop& loop, const std::function<bool()>& done)
-{
-    bool ok = false;
-    const auto deadline = ctl::EventLoop::Clock::now() + std::chrono::seconds(5);
-    ctl::Timer poll(loop);
-    std::function<void()> check = [&] {
-        if (done()) ok = true;
-        if (ok || ctl::EventLoop::Clock::now() > deadline) {
-            kill(getpid(), SIGTERM);
-            return;
-        }
-        poll.arm(milliseconds(10), check);
-    };
-    poll.arm(milliseconds(0), check);
-    loop.run({});
-    return ok;
-}
-
-bool logged(const std::vector<std::string>& log, const std::string& line)
-{
-    return std::find(log.begin(), log.end(), line) != log.end();
-}
+using testing::logged;
+using testing::run_until;
 
 bool logged_with(const std::vector<std::string>& log, const std::string& part)
 {
