@@ -1090,6 +1090,21 @@ TEST_F(NatPipelineTest, WithoutAnExceptionPortTheNodesOwnTrafficIsDropped)
 }  // namespace
 }  // namespace kadp::dp
 
+// A started net_ring port on two fresh rings (NAME_rx, NAME_tx of `ring_size`).
+bool make_ring_port(kadp::dp::TestPort& p, const std::string& name, unsigned ring_size)
+{
+    p.rx = rte_ring_create((name + "_rx").c_str(), ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    p.tx = rte_ring_create((name + "_tx").c_str(), ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (p.rx == nullptr || p.tx == nullptr) return false;
+    const int id = rte_eth_from_rings((name + "_ring").c_str(), &p.rx, 1, &p.tx, 1, 0);
+    if (id < 0) return false;
+    p.port_id = static_cast<std::uint16_t>(id);
+    rte_eth_conf conf{};
+    return rte_eth_dev_configure(p.port_id, 1, 1, &conf) == 0 &&
+           rte_eth_rx_queue_setup(p.port_id, 0, 64, 0, nullptr, kadp::dp::g_pool) == 0 &&
+           rte_eth_tx_queue_setup(p.port_id, 0, 64, 0, nullptr) == 0 && rte_eth_dev_start(p.port_id) == 0;
+}
+
 // EAL once for the whole binary: no hugepages, no PCI, a unique file prefix
 // whose runtime directory is removed at the end (--in-memory is refused with
 // --no-huge by DPDK 22.11).
@@ -1109,34 +1124,9 @@ int main(int argc, char** argv)
     g_pool = rte_pktmbuf_pool_create("nat_test", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     if (g_pool == nullptr) return 1;
     for (int i = 0; i < 2; ++i) {
-        const std::string n = std::to_string(i);
-        g_ports[i].rx = rte_ring_create(("nat_rx" + n).c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        g_ports[i].tx = rte_ring_create(("nat_tx" + n).c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        const int id = rte_eth_from_rings(("nat_ring" + n).c_str(), &g_ports[i].rx, 1, &g_ports[i].tx, 1, 0);
-        if (id < 0) return 1;
-        g_ports[i].port_id = static_cast<std::uint16_t>(id);
-        rte_eth_conf conf{};
-        if (rte_eth_dev_configure(g_ports[i].port_id, 1, 1, &conf) != 0 ||
-            rte_eth_rx_queue_setup(g_ports[i].port_id, 0, 64, 0, nullptr, g_pool) != 0 ||
-            rte_eth_tx_queue_setup(g_ports[i].port_id, 0, 64, 0, nullptr) != 0 ||
-            rte_eth_dev_start(g_ports[i].port_id) != 0) {
+        if (!make_ring_port(g_ports[i], "nat" + std::to_string(i), 1024) ||
+            !make_ring_port(g_taps[i], "tap" + std::to_string(i), 64)) {
             std::fprintf(stderr, "net_ring port setup failed\n");
-            return 1;
-        }
-    }
-    for (int i = 0; i < 2; ++i) {
-        const std::string n = std::to_string(i);
-        g_taps[i].rx = rte_ring_create(("tap_rx" + n).c_str(), 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        g_taps[i].tx = rte_ring_create(("tap_tx" + n).c_str(), 64, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        const int id = rte_eth_from_rings(("tap_ring" + n).c_str(), &g_taps[i].rx, 1, &g_taps[i].tx, 1, 0);
-        if (id < 0) return 1;
-        g_taps[i].port_id = static_cast<std::uint16_t>(id);
-        rte_eth_conf conf{};
-        if (rte_eth_dev_configure(g_taps[i].port_id, 1, 1, &conf) != 0 ||
-            rte_eth_rx_queue_setup(g_taps[i].port_id, 0, 64, 0, nullptr, g_pool) != 0 ||
-            rte_eth_tx_queue_setup(g_taps[i].port_id, 0, 64, 0, nullptr) != 0 ||
-            rte_eth_dev_start(g_taps[i].port_id) != 0) {
-            std::fprintf(stderr, "net_ring tap port setup failed\n");
             return 1;
         }
     }
