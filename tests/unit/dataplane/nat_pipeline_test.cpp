@@ -779,14 +779,32 @@ TEST_F(NatPipelineTest, ANeighbourMacChangeIsUsedFromTheNextBurst)
     for (const Bytes& f : out) expect_checksums_valid(f);
 }
 
-TEST_F(NatPipelineTest, ExpirySweepsOnceAClockTickAndFollowsTheSweepPeriod)
+TEST_F(NatPipelineTest, ExpirySweepsASliceEachMillisecondAndTheWholeTableEachPeriod)
 {
     all_neighbours();
     rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1, 0, kSyn));
     EXPECT_EQ(dest_[0]->conns.active.load(), 1U);
-    g_now += 60001;  // past syn_recv's 60 s: one tick covers a whole sweep period
+    ConnDir dir;
+    const std::uint32_t idx = conns_->index_of(find(kClient, kVip, 40000, 80, 6, dir));
+    g_now += 59999;  // one tick before syn_recv's 60 s: a whole sweep, nothing due
     pipeline_->end_of_loop(*tx_);
+    ASSERT_EQ(count(Counter::conn_expired), 0U);
+    // The whole sweep left the cursor at the start of the 1024-entry share.
+    // 2 ms later one tick sweeps ceil(1024 * 2 / 1000) = 3 entries, and more
+    // loops in the same millisecond sweep nothing more; then each 1 ms tick
+    // sweeps 2 (expire_sweep_ms 1000): the connection goes exactly when the
+    // cursor passes its entry.
+    g_now += 2;
+    for (int i = 0; i < 5; ++i) pipeline_->end_of_loop(*tx_);
+    const std::uint32_t want_ticks = idx < 3 ? 1 : 1 + (idx + 1 - 3 + 1) / 2;
+    std::uint32_t ticks = 1;
+    while (count(Counter::conn_expired) == 0 && ticks <= 1001) {
+        g_now += 1;
+        pipeline_->end_of_loop(*tx_);
+        ++ticks;
+    }
     EXPECT_EQ(count(Counter::conn_expired), 1U);
+    EXPECT_EQ(ticks, want_ticks) << "entry " << idx;
     EXPECT_EQ(dest_[0]->conns.active.load(), 0U);
     tx_->flush();
 }
