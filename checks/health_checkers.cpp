@@ -1,6 +1,7 @@
 // Runs on: control thread.
 #include "checks/health_checkers.h"
 
+#include <algorithm>
 #include <exception>
 #include <sstream>
 #include <utility>
@@ -98,6 +99,7 @@ std::unique_ptr<HealthCheckers::Server> HealthCheckers::make_server(const conf::
     s->rs_name = format_trio(rs.address, vs.protocol, rs.port);
     s->vs_name = format_vs(vs);
     s->inhibit = rs.inhibit_on_failure.value;
+    s->configured_weight = rs.weight;
     s->notify_up = rs.notify_up;
     s->notify_down = rs.notify_down;
     s->fingerprint = fingerprint(rs) + (log_all ? "log_all" : "");
@@ -144,6 +146,7 @@ void HealthCheckers::weight_changed(Server& s, int weight)
     log_("Setting weight of service " + s.rs_name + " of VS " + s.vs_name + " to " + std::to_string(weight) +
          " (misc_dynamic)");
     sink_->server_weight(s.id, weight);
+    judge_quorum(s.id.vs, false);
 }
 
 // keepalived's perform_svr_state lines, then the notify script.
@@ -154,28 +157,115 @@ void HealthCheckers::announce(const Server& s, bool alive)
              (s.inhibit ? " of VS " : " to VS ") + s.vs_name);
         if (s.weight) sink_->server_weight(s.id, *s.weight);
         else sink_->server_up(s.id);
-        notify(s, s.notify_up, "notify_up");
+        notify(s.notify_up, "notify_up of service " + s.rs_name + " of VS " + s.vs_name);
     } else {
         log_(std::string(s.inhibit ? "Disabling service " : "Removing service ") + s.rs_name +
              (s.inhibit ? " of VS " : " from VS ") + s.vs_name);
         sink_->server_down(s.id, s.inhibit);
-        notify(s, s.notify_down, "notify_down");
+        notify(s.notify_down, "notify_down of service " + s.rs_name + " of VS " + s.vs_name);
+    }
+    judge_quorum(s.id.vs, false);
+}
+
+long HealthCheckers::live_weight(const ctl::VsIdentity& vs) const
+{
+    long sum = 0;
+    for (auto it = servers_.lower_bound(ctl::RsIdentity{vs, {}, 0}); it != servers_.end() && it->first.vs == vs; ++it) {
+        const Server& s = *it->second;
+        if (s.health.alive()) sum += std::max(0, s.weight.value_or(s.configured_weight));
+    }
+    return sum;
+}
+
+// keepalived's update_quorum_state: its log lines, the sorry server in or
+// out, then the quorum_up / quorum_down script.
+void HealthCheckers::judge_quorum(const ctl::VsIdentity& id, bool init)
+{
+    if (configuring_) return;
+    const auto it = vss_.find(id);
+    if (it == vss_.end()) return;
+    VirtualServer& vs = it->second;
+    const Quorum::Result r = vs.quorum.update(live_weight(id), init);
+    const std::string sums = std::to_string(vs.quorum.quorum()) + (r.change == Quorum::Change::gained ? "+" : "-") +
+                             std::to_string(vs.quorum.hysteresis()) + "=" + std::to_string(r.threshold);
+    switch (r.change) {
+    case Quorum::Change::none: return;
+    case Quorum::Change::gained:
+        log_("Gained quorum " + sums + " <= " + std::to_string(r.weight) + " for VS " + vs.name);
+        if (!vs.sorry_name.empty()) {
+            log_(std::string(vs.sorry_inhibit ? "Disabling" : "Removing") + " sorry server " + vs.sorry_name +
+                 " from VS " + vs.name);
+            log_("Adding alive servers to the pool for VS " + vs.name);
+        }
+        sink_->quorum(id, true);
+        notify(vs.quorum_up, "quorum_up of VS " + vs.name);
+        return;
+    case Quorum::Change::lost:
+        log_(std::string(init ? "Starting with quorum down " : "Lost quorum ") + sums + " > " +
+             std::to_string(r.weight) + " for VS " + vs.name);
+        if (!vs.sorry_name.empty()) {
+            log_(std::string(vs.sorry_inhibit ? "Enabling" : "Adding") + " sorry server " + vs.sorry_name + " to VS " +
+                 vs.name);
+            log_("Removing alive servers from the pool for VS " + vs.name);
+        }
+        sink_->quorum(id, false);
+        notify(vs.quorum_down, "quorum_down of VS " + vs.name);
+        return;
+    }
+}
+
+std::optional<bool> HealthCheckers::quorum_up(const ctl::VsIdentity& vs) const
+{
+    const auto it = vss_.find(vs);
+    if (it == vss_.end()) return std::nullopt;
+    return it->second.quorum.up();
+}
+
+// After a (re)configuration: every virtual server's quorum, new ones judged
+// from their servers' state now, kept ones carrying their state over; then
+// each judged as at start ("Starting with quorum down" brings in a sorry
+// server).
+void HealthCheckers::configure_quorums(const conf::Config& config)
+{
+    std::map<ctl::VsIdentity, VirtualServer> next;
+    for (const conf::VirtualServer& cvs : config.virtual_servers) {
+        const ctl::VsIdentity id = ctl::vs_identity(cvs);
+        if (next.contains(id)) continue;
+        VirtualServer vs;
+        vs.name = format_vs(cvs);
+        if (cvs.sorry_server) vs.sorry_name = format_trio(cvs.sorry_server->address, cvs.protocol, cvs.sorry_server->port);
+        vs.sorry_inhibit = cvs.sorry_server_inhibit;
+        vs.quorum_up = cvs.quorum_up;
+        vs.quorum_down = cvs.quorum_down;
+        const bool has_sorry = cvs.sorry_server.has_value();
+        if (const auto old = vss_.find(id); old != vss_.end()) {
+            vs.quorum = old->second.quorum;
+            vs.quorum.reconfigure(cvs.quorum, cvs.hysteresis, has_sorry);
+        } else {
+            vs.quorum = Quorum(cvs.quorum, cvs.hysteresis, has_sorry, live_weight(id));
+        }
+        next.emplace(id, std::move(vs));
+    }
+    vss_ = std::move(next);
+    for (const auto& [id, vs] : vss_) {
+        // What the sink holds may predate a reload's changes: tell it again.
+        sink_->quorum(id, vs.quorum.up());
+        judge_quorum(id, true);
     }
 }
 
 // keepalived runs notify scripts without a timeout; kadp gives them a
 // generous one so a hung script cannot pile up children forever.
-void HealthCheckers::notify(const Server& s, const conf::Script& script, const char* which)
+// `what`: "notify_up of service [..]:tcp:80 of VS [..]:tcp:80".
+void HealthCheckers::notify(const conf::Script& script, const std::string& what)
 {
     if (script.empty() || !runner_) return;
     if (script.disabled) {
-        runner_log(std::string(which) + " script [" + script.command + "] of service " + s.rs_name + " of VS " +
-                   s.vs_name + " is disabled (missing or insecure): not run");
+        runner_log(what + ": [" + script.command + "] is disabled (missing or insecure): not run");
         return;
     }
     constexpr Millis kNotifyTimeout{60000};
     const std::uint64_t id = next_notify_++;
-    const std::string what = std::string(which) + " of service " + s.rs_name + " of VS " + s.vs_name;
     try {
         notifies_.emplace(id, runner_->run(ctl::ScriptSpec::from(script, what), kNotifyTimeout,
                                            [this, id, what, command = script.command](const ctl::ScriptResult& r) {
@@ -189,6 +279,14 @@ void HealthCheckers::notify(const Server& s, const conf::Script& script, const c
 
 void HealthCheckers::configure(const conf::Config& config)
 {
+    struct Configuring {
+        bool* flag;
+        explicit Configuring(bool* f) : flag(f) { *flag = true; }
+        ~Configuring() { *flag = false; }
+        Configuring(const Configuring&) = delete;
+        Configuring& operator=(const Configuring&) = delete;
+    };
+    std::optional<Configuring> configuring(&configuring_);
     ctl::ScriptSettings settings = ctl::ScriptSettings::from(config.global_defs);
     settings.log = [this](const std::string& line) { runner_log(line); };
     runner_said_.clear();
@@ -246,6 +344,8 @@ void HealthCheckers::configure(const conf::Config& config)
             sink_->server_up(s->id);  // the old checkers' dynamic weight goes with them
         }
     }
+    configuring.reset();
+    configure_quorums(config);
 }
 
 }  // namespace kadp::chk

@@ -6,9 +6,14 @@
 // connections, then DpdkControl::apply()), or any other backend's.
 // configure() is both start and reload: real servers whose checkers did not
 // change keep them running, state and all; new ones start; removed ones stop.
+// Each virtual_server's quorum (chk::Quorum) follows the live weight of its
+// real servers: quorum_up / quorum_down run and the sink hears of it when it
+// is gained or lost (a reload keeps the state and re-judges it, as
+// keepalived does).
 // One ScriptRunner serves every MISC_CHECK and the real servers'
-// notify_up/notify_down scripts (run when a server's verdict changes, no
-// arguments beyond the configured ones, result logged); its settings
+// notify_up/notify_down and quorum_up/quorum_down scripts (run when a
+// verdict changes, no arguments beyond the configured ones, result logged);
+// its settings
 // (script security, script_user) follow each configure().
 #pragma once
 
@@ -23,6 +28,7 @@
 #include <vector>
 
 #include "checks/checker.h"
+#include "checks/quorum.h"
 #include "checks/verdict.h"
 #include "conf/model.h"
 #include "control/desired_state.h"
@@ -42,6 +48,9 @@ public:
     virtual void server_down(const ctl::RsIdentity& rs, bool inhibit) = 0;
     // Back to its configured weight.
     virtual void server_up(const ctl::RsIdentity& rs) = 0;
+    // The virtual server's live weight lost (`up` false) or regained its
+    // quorum; with a sorry_server, it alone serves while the quorum is lost.
+    virtual void quorum(const ctl::VsIdentity& vs, bool up) = 0;
     // Up with `weight` in place of the configured one (MISC_CHECK
     // misc_dynamic; 0 is up but takes no new connections).
     virtual void server_weight(const ctl::RsIdentity& rs, int weight) = 0;
@@ -65,43 +74,14 @@ public:
     {
         if (desired_->set_weight(rs, weight) && apply_) apply_();
     }
+    void quorum(const ctl::VsIdentity& vs, bool up) override
+    {
+        if (desired_->set_quorum_lost(vs, !up) && apply_) apply_();
+    }
 
 private:
     ctl::DesiredState* desired_;
     std::function<void()> apply_;
-};
-
-// A sink that keeps the overrides itself and hands the whole map on at
-// every change: what KernelDaemon::set_weight_overrides takes.
-class OverridesSink final : public HealthSink {
-public:
-    explicit OverridesSink(std::function<void(const ctl::WeightOverrides&)> publish) : publish_(std::move(publish)) {}
-    void server_down(const ctl::RsIdentity& rs, bool) override
-    {
-        overrides_[rs] = 0;
-        if (publish_) publish_(overrides_);
-    }
-    void server_up(const ctl::RsIdentity& rs) override
-    {
-        if (overrides_.erase(rs) != 0 && publish_) publish_(overrides_);
-    }
-    void server_weight(const ctl::RsIdentity& rs, int weight) override
-    {
-        const auto [it, added] = overrides_.try_emplace(rs, weight);
-        if (!added && it->second == weight) return;
-        it->second = weight;
-        if (publish_) publish_(overrides_);
-    }
-    // After a reload: forget servers the configuration no longer has.
-    void retain(const std::set<ctl::RsIdentity>& ids)
-    {
-        std::erase_if(overrides_, [&ids](const auto& e) { return !ids.contains(e.first); });
-    }
-    const ctl::WeightOverrides& overrides() const { return overrides_; }
-
-private:
-    std::function<void(const ctl::WeightOverrides&)> publish_;
-    ctl::WeightOverrides overrides_;
 };
 
 // How keepalived names a virtual server in its log: "[198.18.0.100]:tcp:80",
@@ -130,6 +110,8 @@ public:
     std::size_t checkers() const;
     // notify scripts still running.
     std::size_t notifies_running() const { return notifies_.size(); }
+    // Whether the virtual server holds its quorum; nullopt when not configured.
+    std::optional<bool> quorum_up(const ctl::VsIdentity& vs) const;
 
 private:
     struct Server {
@@ -139,9 +121,19 @@ private:
         bool inhibit = false;
         std::string fingerprint;  // the checkers' settings: unchanged = kept across a reload
         ServerHealth health{0, 0};
+        int configured_weight = 1;
         std::optional<int> weight;  // set by a misc_dynamic MISC_CHECK: the weight while alive
         conf::Script notify_up, notify_down;
         std::vector<std::unique_ptr<Checker>> checkers;
+    };
+
+    // A virtual_server's quorum and what runs when it changes.
+    struct VirtualServer {
+        std::string name;  // "[198.18.0.100]:tcp:80"
+        std::string sorry_name;  // "" without a sorry_server
+        bool sorry_inhibit = false;
+        conf::Script quorum_up, quorum_down;
+        Quorum quorum{1, 0, false, 0};
     };
 
     // `log_all`: global_defs checker_log_all_failures.
@@ -150,7 +142,12 @@ private:
     void changed(Server& s, bool checker_up);
     void announce(const Server& s, bool alive);
     void weight_changed(Server& s, int weight);
-    void notify(const Server& s, const conf::Script& script, const char* which);
+    void notify(const conf::Script& script, const std::string& what);
+    // The live weight of a virtual server's real servers (keepalived's
+    // weigh_live_realservers).
+    long live_weight(const ctl::VsIdentity& vs) const;
+    void judge_quorum(const ctl::VsIdentity& id, bool init);
+    void configure_quorums(const conf::Config& config);
     void runner_log(const std::string& line);
 
     ctl::EventLoop* loop_;
@@ -163,6 +160,8 @@ private:
     std::map<std::uint64_t, ctl::ScriptRunner::Handle> notifies_;
     std::uint64_t next_notify_ = 0;
     std::map<ctl::RsIdentity, std::unique_ptr<Server>> servers_;
+    std::map<ctl::VsIdentity, VirtualServer> vss_;
+    bool configuring_ = false;  // quorums are judged once the whole configuration is in
 };
 
 }  // namespace kadp::chk

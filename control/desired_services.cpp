@@ -30,11 +30,11 @@ std::uint8_t prefix_length(const conf::IpAddr& mask) {
 
 // The real servers of one virtual_server, the same for each of its endpoints
 // (the port of a server given without one is filled per endpoint).
-std::vector<IpvsDest> dests_of(const conf::VirtualServer& vs, const WeightOverrides& overrides) {
+std::vector<IpvsDest> dests_of(const conf::VirtualServer& vs, const CheckerVerdicts& verdicts) {
     const VsIdentity id = vs_identity(vs);
+    const WeightOverrides& overrides = verdicts.weights;
     std::vector<IpvsDest> live;
     std::vector<IpvsDest> inhibited;  // down, kept at weight 0
-    long long live_weight = 0;
     for (const conf::RealServer& rs : vs.real_servers) {
         IpvsDest d;
         d.address = rs.address;
@@ -57,12 +57,21 @@ std::vector<IpvsDest> dests_of(const conf::VirtualServer& vs, const WeightOverri
             continue;
         }
         if (o != overrides.end()) d.weight = o->second;
-        live_weight += d.weight;
         live.push_back(d);
     }
-    if (vs.sorry_server && live_weight < vs.quorum) {
+    if (!vs.sorry_server) {
+        live.insert(live.end(), inhibited.begin(), inhibited.end());
+        return live;
+    }
+    const conf::SorryServer& s = *vs.sorry_server;
+    IpvsDest sorry;
+    sorry.address = s.address;
+    sorry.port = s.port;
+    sorry.forward = s.lvs_method.value_or(vs.lb_kind);
+    if (sorry.forward == conf::LbKind::tun) sorry.tunnel = s.tunnel;
+    sorry.weight = 1;
+    if (verdicts.quorum_lost.contains(id)) {
         // Quorum lost: the sorry server replaces whatever is still up.
-        const conf::SorryServer& s = *vs.sorry_server;
         std::vector<IpvsDest> out;
         for (IpvsDest d : live) {
             const auto it = std::find_if(vs.real_servers.begin(), vs.real_servers.end(), [&](const auto& rs) {
@@ -73,12 +82,6 @@ std::vector<IpvsDest> dests_of(const conf::VirtualServer& vs, const WeightOverri
                 inhibited.push_back(d);
             }
         }
-        IpvsDest sorry;
-        sorry.address = s.address;
-        sorry.port = s.port;
-        sorry.forward = s.lvs_method.value_or(vs.lb_kind);
-        if (sorry.forward == conf::LbKind::tun) sorry.tunnel = s.tunnel;
-        sorry.weight = 1;
         for (const IpvsDest& d : inhibited) {
             if (!d.same_dest(sorry)) out.push_back(d);
         }
@@ -86,6 +89,13 @@ std::vector<IpvsDest> dests_of(const conf::VirtualServer& vs, const WeightOverri
         return out;
     }
     live.insert(live.end(), inhibited.begin(), inhibited.end());
+    if (vs.sorry_server_inhibit && std::none_of(live.begin(), live.end(), [&](const IpvsDest& d) {
+            return d.same_dest(sorry);
+        })) {
+        // sorry_server_inhibit: kept in the pool at weight 0 while not needed.
+        sorry.weight = 0;
+        live.push_back(sorry);
+    }
     return live;
 }
 
@@ -120,12 +130,12 @@ std::vector<std::string> scheduler_flag_names(const std::string& scheduler, std:
     return out;
 }
 
-std::vector<IpvsService> desired_services(const conf::Config& config, const WeightOverrides& overrides,
+std::vector<IpvsService> desired_services(const conf::Config& config, const CheckerVerdicts& verdicts,
                                           conf::Diagnostics& diags, const DesiredOptions& options) {
     std::vector<IpvsService> out;
     std::map<ServiceKey, const conf::VirtualServer*> seen;
     for (const conf::VirtualServer& vs : config.virtual_servers) {
-        const std::vector<IpvsDest> dests = dests_of(vs, overrides);
+        const std::vector<IpvsDest> dests = dests_of(vs, verdicts);
         for (const VsEndpoint& e : expand_endpoints(config, vs, options.max_group_expansion, diags)) {
             IpvsService s;
             s.loc = vs.loc;

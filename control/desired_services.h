@@ -1,7 +1,7 @@
 // Runs on: control thread. The desired IPVS state: what keepalived 2.2.7
 // would program into IPVS for a configuration, as IpvsService values (the
 // backend-neutral model of ipvs_model.h). Pure: reads the Config and the
-// checkers' WeightOverrides, writes only its result and `diags`.
+// CheckerVerdicts, writes only its result and `diags`.
 //
 // * every virtual_server expands through expand_endpoints() (groups, ranges,
 //   fwmarks), each endpoint one service with the same settings and real
@@ -13,11 +13,11 @@
 //   weight and uthreshold/lthreshold;
 // * a real server whose override is 0 or less is down: removed, or kept at
 //   weight 0 with inhibit_on_failure; a positive override is its weight;
-// * quorum: when the weights of the live servers add up to less than the
-//   quorum and a sorry_server is set, the live servers go (weight 0 with
-//   inhibit_on_failure) and the sorry server takes their place, weight 1.
-//   The quorum is judged on this state alone: hysteresis needs the history
-//   the checkers keep.
+// * quorum: when the checkers judged a virtual server's quorum lost
+//   (chk::Quorum, with its hysteresis) and it has a sorry_server, the live
+//   servers go (weight 0 with inhibit_on_failure) and the sorry server
+//   takes their place, weight 1; with sorry_server_inhibit it stays in the
+//   pool at weight 0 the rest of the time, as keepalived keeps it.
 #pragma once
 
 #include <cstdint>
@@ -39,7 +39,7 @@ struct DesiredOptions {
 // The services, in configuration order. An endpoint that two virtual
 // servers both claim is an error (the second is dropped); errors and
 // warnings go to `diags`, so callers check diags.has_errors().
-std::vector<IpvsService> desired_services(const conf::Config& config, const WeightOverrides& overrides,
+std::vector<IpvsService> desired_services(const conf::Config& config, const CheckerVerdicts& verdicts,
                                           conf::Diagnostics& diags, const DesiredOptions& options = {});
 
 // IPVS's scheduler flag bits (IP_VS_SVC_F_SCHED1..3) from the flag names of

@@ -1,6 +1,6 @@
 // Runs on: control thread. What should be: the configuration, adjusted by
-// the checkers' verdicts (weights of real servers) and by VRRP's ownership
-// of virtual addresses. Reload replaces the configuration; checkers
+// the checkers' verdicts (weights of real servers, the quorum of each
+// virtual server) and by VRRP's ownership of virtual addresses. Reload replaces the configuration; checkers
 // (issue 6) set weights; VRRP (issue 7) owns and releases VIPs. Every
 // change bumps version(); a backend applies the state whenever the version
 // moved since it last did (DpdkControl::apply: one snapshot for a whole
@@ -24,13 +24,18 @@ public:
 
     const conf::Config& config() const { return config_; }
     // Real servers whose weight differs from the configuration's.
-    const WeightOverrides& weights() const { return weights_; }
+    const WeightOverrides& weights() const { return verdicts_.weights; }
     // VIPs this node does not own now; every other VIP is owned.
     const std::set<conf::IpAddr>& released_vips() const { return released_; }
+    // Virtual servers whose live weight lost their quorum (chk::Quorum):
+    // one with a sorry_server serves from it alone.
+    const std::set<VsIdentity>& quorum_lost() const { return verdicts_.quorum_lost; }
+    // Both, as the backends take them.
+    const CheckerVerdicts& verdicts() const { return verdicts_; }
     std::uint64_t version() const { return version_; }
 
-    // A new configuration (reload). Weight verdicts for real servers it no
-    // longer has are dropped; those it keeps stay (a checker goes on
+    // A new configuration (reload). Weight and quorum verdicts for servers
+    // it no longer has are dropped; those it keeps stay (a checker goes on
     // judging an unchanged real server across a reload).
     void set_config(conf::Config config);
     // A checker's verdict: `weight` for the real server (0: no new
@@ -38,13 +43,16 @@ public:
     bool set_weight(const RsIdentity& rs, int weight);
     // Back to the configured weight.
     bool clear_weight(const RsIdentity& rs);
+    // The checkers' quorum verdict for a virtual server. Returns whether
+    // anything changed.
+    bool set_quorum_lost(const VsIdentity& vs, bool lost);
     // VRRP: this node now owns (master) or no longer owns (backup, fault)
     // the address. Returns whether anything changed.
     bool set_vip_owned(const conf::IpAddr& vip, bool owned);
 
 private:
     conf::Config config_;
-    WeightOverrides weights_;
+    CheckerVerdicts verdicts_;
     std::set<conf::IpAddr> released_;
     std::uint64_t version_ = 1;
 };

@@ -241,7 +241,7 @@ ReloadReply DpdkControl::reload(const std::string& trigger) {
         return reject(std::move(r), *why);
     }
     // The checkers' verdicts and VRRP's ownership carry over to the new file.
-    auto next = rt_.builder->build(*config, current, desired_.weights(), diags, desired_.released_vips());
+    auto next = rt_.builder->build(*config, current, desired_.verdicts(), diags, desired_.released_vips());
     r.diagnostics = diagnostics_of(diags);
     if (!next) {
         return reject(std::move(r), file + ": " + std::to_string(diags.error_count()) + " error(s) in the services");
@@ -287,7 +287,7 @@ bool DpdkControl::apply() {
     if (version == applied_version_ || version == failed_version_) return version == applied_version_;
     const dp::Snapshot* current = rt_.publisher->current();
     conf::Diagnostics diags;
-    auto next = rt_.builder->build(desired_.config(), current, desired_.weights(), diags, desired_.released_vips());
+    auto next = rt_.builder->build(desired_.config(), current, desired_.verdicts(), diags, desired_.released_vips());
     if (!next) {
         failed_version_ = version;  // logged once; the next change tries again
         log_("cannot apply the desired state: " + std::to_string(diags.error_count()) +

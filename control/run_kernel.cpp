@@ -30,7 +30,7 @@ KernelDaemon::KernelDaemon(CliOptions options, KernelBackend::Log log)
 
 bool KernelDaemon::build(const conf::Config& config, std::vector<IpvsService>& services, LvsGlobals& globals,
                          conf::Diagnostics& diags) {
-    services = desired_services(config, desired_.weights(), diags);
+    services = desired_services(config, desired_.verdicts(), diags);
     globals = lvs_globals(config.global_defs, diags);
     return !diags.has_errors();
 }

@@ -4,7 +4,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <utility>
@@ -107,10 +109,10 @@ public:
     }
 
     // Builds every wanted service; nullptr-free table unless errors.
-    std::vector<std::unique_ptr<dp::Service>> services(const dp::Snapshot* prev, const WeightOverrides& overrides) {
+    std::vector<std::unique_ptr<dp::Service>> services(const dp::Snapshot* prev, const CheckerVerdicts& verdicts) {
         std::vector<std::unique_ptr<dp::Service>> out;
         for (const Wanted& w : wanted_) {
-            if (auto svc = service(w, prev, overrides)) out.push_back(std::move(svc));
+            if (auto svc = service(w, prev, verdicts)) out.push_back(std::move(svc));
         }
         return out;
     }
@@ -137,7 +139,37 @@ private:
         wanted_.push_back(Wanted{&vs, key, name});
     }
 
-    std::unique_ptr<dp::Service> service(const Wanted& w, const dp::Snapshot* prev, const WeightOverrides& overrides) {
+    // A real server or the sorry server as a Dest of the service `w`, with
+    // its counters; nullopt (and a warning) for what the data plane cannot
+    // forward to yet.
+    std::optional<dp::Dest> dest(const Wanted& w, const std::string& vs_name, const conf::IpAddr& address,
+                                 std::uint16_t port, conf::LbKind method, int weight, const conf::SourceLoc& loc,
+                                 const char* what) {
+        const std::string rs_name = describe_addr(address, port);
+        if (!address.is_v4()) {
+            diags_.warning(loc, "virtual server " + vs_name + ": " + what + " " + rs_name +
+                                    " is not IPv4, not supported by the data plane yet - skipped");
+            return std::nullopt;
+        }
+        const auto fwd = fwd_of(method, options_);
+        if (!fwd) {
+            diags_.warning(loc, "virtual server " + vs_name + ": " + what + " " + rs_name + ": lvs_method " +
+                                    conf::to_string(method) + " is not supported by the data plane yet - skipped");
+            return std::nullopt;
+        }
+        dp::Dest d;
+        d.addr = words_v4(address);
+        d.port = htons(port);
+        d.family = dp::kFamilyInet;
+        d.fwd = *fwd;
+        d.weight = weight < 0 ? 0 : weight;
+        dp::DestCounters& c = lease_.dest(dp::DestKey{w.key, d.addr, d.port, d.family});
+        d.id = c.id;
+        d.counters = &c;
+        return d;
+    }
+
+    std::unique_ptr<dp::Service> service(const Wanted& w, const dp::Snapshot* prev, const CheckerVerdicts& verdicts) {
         const conf::VirtualServer& vs = *w.vs;
         const std::string vs_name = describe(vs);
         const auto algo = dp::sched_from_name(vs.lb_algo);
@@ -164,39 +196,22 @@ private:
             std::vector<dp::Dest> dests;
             std::set<std::pair<conf::IpAddr, std::uint16_t>> seen;
             for (const conf::RealServer& rs : vs.real_servers) {
-                const std::string rs_name = describe_addr(rs.address, rs.port);
-                if (!rs.address.is_v4()) {
-                    diags_.warning(rs.loc, "virtual server " + vs_name + ": real server " + rs_name +
-                                               " is not IPv4, not supported by the data plane yet - skipped");
-                    continue;
-                }
-                const auto rs_fwd = fwd_of(rs.lvs_method, options_);
-                if (!rs_fwd) {
-                    diags_.warning(rs.loc, "virtual server " + vs_name + ": real server " + rs_name + ": lvs_method " +
-                                               conf::to_string(rs.lvs_method) +
-                                               " is not supported by the data plane yet - skipped");
-                    continue;
-                }
                 if (!seen.emplace(rs.address, rs.port).second) {
-                    diags_.warning(rs.loc, "virtual server " + vs_name + ": real server " + rs_name +
+                    diags_.warning(rs.loc, "virtual server " + vs_name + ": real server " +
+                                               describe_addr(rs.address, rs.port) +
                                                " is listed twice - the second one is ignored");
                     continue;
                 }
                 int weight = rs.weight;
-                if (const auto o = overrides.find(RsIdentity{vs_id, rs.address, rs.port}); o != overrides.end()) {
+                if (const auto o = verdicts.weights.find(RsIdentity{vs_id, rs.address, rs.port});
+                    o != verdicts.weights.end()) {
                     weight = o->second;
                 }
-                dp::Dest d;
-                d.addr = words_v4(rs.address);
-                d.port = htons(rs.port);
-                d.family = dp::kFamilyInet;
-                d.fwd = *rs_fwd;
-                d.weight = weight < 0 ? 0 : weight;
-                dp::DestCounters& c = lease_.dest(dp::DestKey{w.key, d.addr, d.port, d.family});
-                d.id = c.id;
-                d.counters = &c;
-                dests.push_back(d);
+                if (auto d = dest(w, vs_name, rs.address, rs.port, rs.lvs_method, weight, rs.loc, "real server")) {
+                    dests.push_back(*d);
+                }
             }
+            if (vs.sorry_server) add_sorry(w, vs, vs_name, verdicts.quorum_lost.contains(vs_id), dests);
             const dp::Service* before = prev != nullptr ? prev->services().find_exact(w.key) : nullptr;
             dp::ServiceCounters& sc = lease_.service(w.key);
             return std::make_unique<dp::Service>(w.key, *fwd, 0, std::move(dests), *algo, &sc,
@@ -207,6 +222,36 @@ private:
             diags_.error(vs.loc, "virtual server " + vs_name + ": " + w.name + ": " + e.what());
         }
         return nullptr;
+    }
+
+    // keepalived's sorry server: while the quorum is lost it alone takes new
+    // connections (the live servers at weight 0: removed or inhibited, the
+    // same to the data plane); otherwise it is out of the pool, or at
+    // weight 0 with sorry_server_inhibit. A sorry server that is also a
+    // real server of the service is that real server.
+    void add_sorry(const Wanted& w, const conf::VirtualServer& vs, const std::string& vs_name, bool quorum_lost,
+                   std::vector<dp::Dest>& dests) {
+        const conf::SorryServer& s = *vs.sorry_server;
+        if (quorum_lost) {
+            for (dp::Dest& d : dests) d.weight = 0;
+        }
+        const dp::Dest probe = [&] {
+            dp::Dest p;
+            p.addr = s.address.is_v4() ? words_v4(s.address) : std::array<std::uint32_t, 4>{};
+            p.port = htons(s.port);
+            return p;
+        }();
+        const auto same = std::find_if(dests.begin(), dests.end(),
+                                       [&](const dp::Dest& d) { return d.addr == probe.addr && d.port == probe.port; });
+        if (same != dests.end()) {
+            if (quorum_lost) same->weight = 1;
+            return;
+        }
+        if (!quorum_lost && !vs.sorry_server_inhibit) return;
+        if (auto d = dest(w, vs_name, s.address, s.port, s.lvs_method.value_or(vs.lb_kind), quorum_lost ? 1 : 0,
+                          vs.loc, "sorry server")) {
+            dests.push_back(*d);
+        }
     }
 
     dp::StatsLease lease_;
@@ -223,12 +268,12 @@ SnapshotBuilder::SnapshotBuilder(dp::StatsRegistry& registry, BuildOptions optio
     : registry_(&registry), options_(options) {}
 
 std::unique_ptr<dp::Snapshot> SnapshotBuilder::build(const conf::Config& config, const dp::Snapshot* prev,
-                                                     const WeightOverrides& overrides, conf::Diagnostics& diags,
+                                                     const CheckerVerdicts& verdicts, conf::Diagnostics& diags,
                                                      const std::set<conf::IpAddr>& released) {
     const std::size_t errors_before = diags.error_count();
     Build b(*registry_, options_, diags);
     for (const conf::VirtualServer& vs : config.virtual_servers) b.expand(config, vs);
-    auto services = b.services(prev, overrides);
+    auto services = b.services(prev, verdicts);
     std::unique_ptr<const dp::RouteTable4> routes;
     if (config.dataplane) {
         dp::RouteBuild rb = dp::RouteTable4::build(*config.dataplane);

@@ -1,5 +1,5 @@
 // Runs on: control thread. Turns the desired state (conf::Config + the
-// checkers' weight overrides) into a dp::Snapshot for the SnapshotPublisher.
+// checkers' verdicts: weights, quorum) into a dp::Snapshot for the SnapshotPublisher.
 // Reads the Config and the previous snapshot (still published, so alive);
 // writes only the new snapshot and the StatsRegistry (control-thread owned).
 //
@@ -50,7 +50,7 @@ public:
     // go to `diags`; returns nullptr when there was an error.
     // `released`: VIPs this node does not own now (Snapshot's constructor).
     std::unique_ptr<dp::Snapshot> build(const conf::Config& config, const dp::Snapshot* prev,
-                                        const WeightOverrides& overrides, conf::Diagnostics& diags,
+                                        const CheckerVerdicts& verdicts, conf::Diagnostics& diags,
                                         const std::set<conf::IpAddr>& released = {});
 
     std::uint64_t last_generation() const { return generation_; }

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "conf/diagnostics.h"
@@ -44,6 +46,18 @@ struct RsIdentity {
 // mean "no new connections" to the data plane). Applies to every service a
 // group virtual_server expands to.
 using WeightOverrides = std::map<RsIdentity, int>;
+
+// What the health checkers decided, laid over the configuration the same
+// way by both backends (desired_services for the kernel, the snapshot
+// builder for dpdk): real servers' weights, and the virtual servers whose
+// quorum is lost (one with a sorry_server then serves from it alone, the
+// live servers out of the pool or at weight 0 with inhibit_on_failure).
+struct CheckerVerdicts {
+    CheckerVerdicts(WeightOverrides w = {}, std::set<VsIdentity> q = {})  // NOLINT: implicit from a weight map
+        : weights(std::move(w)), quorum_lost(std::move(q)) {}
+    WeightOverrides weights;
+    std::set<VsIdentity> quorum_lost;
+};
 
 // "[10.0.0.1]:80/tcp", "group NAME/tcp", "FWM 5": how messages name a virtual server.
 std::string describe(const conf::VirtualServer& vs);

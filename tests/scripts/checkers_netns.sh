@@ -17,7 +17,9 @@
 #   198.18.0.100:8081  198.19.0.2:8081, a listener that accepts and never
 #                      answers, by HTTP_GET (read timeout);
 #   198.18.0.100:8082  198.19.0.2:80 by MISC_CHECK: a script (with an
-#                      argument) that exits with the code a file holds.
+#                      argument) that exits with the code a file holds;
+#   198.18.0.100:8083  198.19.0.1:80 and .2:80 by MISC_CHECKs, quorum 2,
+#                      sorry_server 198.19.0.3:80, quorum_up/_down scripts.
 #
 # Cases: (a) the checks pass ("TCP connection to ... success.", "Remote Web
 # server ... succeed on service." for the genhash digest and for SSL_GET) and
@@ -38,7 +40,11 @@
 # ("SMTP_CHECK Read timeout from server") on nginx, which sends no greeting;
 # (j) MISC_CHECK: exit 0 keeps 198.19.0.2 at weight 1 on :8082, the file
 # flipped to 1 removes it (weight 0 in `kadpctl list`), back to 0 returns it
-# (weight 1); its notify_down / notify_up scripts ran.
+# (weight 1); its notify_down / notify_up scripts ran; (k) quorum on
+# 198.18.0.100:8083 (two MISC_CHECKed servers of weight 1, quorum 2, sorry
+# server 198.19.0.3:80): one server failing loses it ("Lost quorum", "Adding
+# sorry server"), the sorry server alone takes the requests; the server back
+# regains it and the sorry server leaves; quorum_down / quorum_up ran.
 #
 # Needs root, nginx, curl, ethtool, openssl, python3 (with smtpd), genhash
 # (keepalived).
@@ -119,7 +125,11 @@ digest=$(srv 1 genhash -s 198.19.0.1 -p 80 -u /index.html 2>"$tmp/genhash.log" |
 echo 0 >"$tmp/misc_code"
 printf '#!/bin/sh\n[ "$1" = ARG ] || exit 1\nexit "$(cat %s)"\n' "$tmp/misc_code" >"$tmp/misc.sh"
 printf '#!/bin/sh\necho "$*" >>%s\n' "$tmp/notify.log" >"$tmp/notify.sh"
-chmod 0755 "$tmp/misc.sh" "$tmp/notify.sh"
+printf '#!/bin/sh\nexit "$(cat "$1")"\n' >"$tmp/qmisc.sh"
+printf '#!/bin/sh\necho "$1" >>%s\n' "$tmp/quorum.log" >"$tmp/quorum.sh"
+echo 0 >"$tmp/q1_code"
+echo 0 >"$tmp/q2_code"
+chmod 0755 "$tmp/misc.sh" "$tmp/notify.sh" "$tmp/qmisc.sh" "$tmp/quorum.sh"
 
 timers='        connect_timeout 1
         retry 1
@@ -237,6 +247,28 @@ virtual_server 198.18.0.100 8082 {
         }
     }
 }
+virtual_server 198.18.0.100 8083 {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    quorum 2
+    quorum_up "$tmp/quorum.sh up"
+    quorum_down "$tmp/quorum.sh down"
+    sorry_server 198.19.0.3 80
+    real_server 198.19.0.1 80 {
+        MISC_CHECK {
+            misc_path "$tmp/qmisc.sh $tmp/q1_code"
+            retry 0
+        }
+    }
+    real_server 198.19.0.2 80 {
+        MISC_CHECK {
+            misc_path "$tmp/qmisc.sh $tmp/q2_code"
+            retry 0
+        }
+    }
+}
 virtual_server 198.18.0.100 8081 {
     delay_loop 1
     lb_algo rr
@@ -274,8 +306,8 @@ wait_log() {
 # `n` requests to the VIP's port 80; prints "count name" per server, and
 # "failed" lines for requests that got nothing.
 tally() {
-  local n=$1 i
-  for i in $(seq "$n"); do nat_topo_client curl -s --max-time 5 http://198.18.0.100/ || echo "failed"; done |
+  local n=$1 port=${2:-80} i
+  for i in $(seq "$n"); do nat_topo_client curl -s --max-time 5 "http://198.18.0.100:$port/" || echo "failed"; done |
     sort | uniq -c | sed 's/^ *//' | tr '\n' ';'
 }
 count_of() { echo "$1" | tr ';' '\n' | grep " $2\$" | cut -d' ' -f1; }
@@ -411,6 +443,36 @@ for _ in $(seq 50); do [ "$(cat "$tmp/notify.log" 2>/dev/null)" = $'down 8082\nu
 [ "$(cat "$tmp/notify.log" 2>/dev/null)" = $'down 8082\nup 8082' ] ||
   { j_ok=; fail j_misc_check "notify scripts wrote '$(cat "$tmp/notify.log" 2>/dev/null)'" "$log"; }
 [ -n "$j_ok" ] && pass j_misc_check_follows_exit_code
+
+# --- (k) quorum lost: the sorry server alone serves; regained: the real servers again ----------
+vs8083="VS [198.18.0.100]:tcp:8083"
+k_ok=1
+w1=$(weight_of 198.19.0.1:80 8083); w3=$(weight_of 198.19.0.3:80 8083)
+[ "$w1" = 1 ] && [ -z "$w3" ] || { k_ok=; fail k_quorum_sorry_server "at start: weight '$w1', sorry '$w3'" "$log"; }
+echo 1 >"$tmp/q1_code"
+if wait_log 15 "Lost quorum 2-0=2 > 1 for $vs8083"; then
+  logged "Adding sorry server [198.19.0.3]:tcp:80 to $vs8083" || { k_ok=; fail k_quorum_sorry_server "no sorry line" "$log"; }
+  w2=$(weight_of 198.19.0.2:80 8083); w3=$(weight_of 198.19.0.3:80 8083)
+  [ "$w2" = 0 ] && [ "$w3" = 1 ] || { k_ok=; fail k_quorum_sorry_server "lost: live '$w2', sorry '$w3'" "$log"; }
+  t=$(tally 10 8083)
+  [ "$(count_of "$t" "server 3")" = 10 ] || { k_ok=; fail k_quorum_sorry_server "lost: 10 requests: $t" "$log"; }
+else
+  k_ok=; fail k_quorum_sorry_server "quorum not lost" "$log"
+fi
+echo 0 >"$tmp/q1_code"
+if wait_log 15 "Gained quorum 2+0=2 <= 2 for $vs8083"; then
+  w3=$(weight_of 198.19.0.3:80 8083)
+  [ -z "$w3" ] || { k_ok=; fail k_quorum_sorry_server "regained: sorry server still listed ('$w3')" "$log"; }
+  t=$(tally 10 8083)
+  [ "$(count_of "$t" "server 1")" = 5 ] && [ "$(count_of "$t" "server 2")" = 5 ] ||
+    { k_ok=; fail k_quorum_sorry_server "regained: 10 requests: $t" "$log"; }
+else
+  k_ok=; fail k_quorum_sorry_server "quorum not regained" "$log"
+fi
+for _ in $(seq 50); do [ "$(cat "$tmp/quorum.log" 2>/dev/null)" = $'down\nup' ] && break; sleep 0.1; done
+[ "$(cat "$tmp/quorum.log" 2>/dev/null)" = $'down\nup' ] ||
+  { k_ok=; fail k_quorum_sorry_server "quorum scripts wrote '$(cat "$tmp/quorum.log" 2>/dev/null)'" "$log"; }
+[ -n "$k_ok" ] && pass k_quorum_lost_sorry_server_serves_and_goes
 
 # --- (h) kadp genhash prints what keepalived's genhash prints -------------------------------------
 h_ok=1

@@ -68,6 +68,11 @@ struct Recorder final : HealthSink {
     {
         events.push_back("weight " + std::to_string(weight) + " " + rs.address.to_string() + ":" + std::to_string(rs.port));
     }
+    void quorum(const ctl::VsIdentity& vs, bool up) override
+    {
+        quorums.push_back(std::string(up ? "quorum up " : "quorum lost ") + vs.address.to_string());
+    }
+    std::vector<std::string> quorums;
 };
 
 conf::Checker checker(conf::CheckerType type, std::uint16_t port, int retry, bool alpha = false)

@@ -34,6 +34,8 @@ struct Recorder final : HealthSink {
     void server_down(const ctl::RsIdentity&, bool) override { events.push_back("down"); }
     void server_up(const ctl::RsIdentity&) override { events.push_back("up"); }
     void server_weight(const ctl::RsIdentity&, int weight) override { events.push_back("weight " + std::to_string(weight)); }
+    void quorum(const ctl::VsIdentity&, bool up) override { quorums.push_back(up); }
+    std::vector<bool> quorums;
 };
 
 // A 0755 directory with scripts, removed at the end.
@@ -265,6 +267,106 @@ TEST(MiscCheck, NotifyScriptsRunWithTheirArguments)
     EXPECT_TRUE(logged(log, "notify_up of service [127.0.0.1]:tcp:8080 of VS [198.18.0.100]:tcp:80: [" + notify +
                                 " UP rs one] exited with status 0"));
     EXPECT_EQ(sink.events, (std::vector<std::string>{"down", "up"}));
+}
+
+}  // namespace
+}  // namespace kadp::chk
+
+namespace kadp::chk {
+namespace {
+
+// Two real servers of weight 2 judged by MISC_CHECKs, quorum 3 with
+// hysteresis 1 (lost below 2, regained at 4), a sorry server, and scripts
+// that record the quorum changes.
+TEST(MiscCheck, QuorumWithHysteresisBringsInTheSorryServerAndRunsItsScripts)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    ScriptDir dir;
+    dir.set("a", "0");
+    dir.set("b", "0");
+    conf::Config config = config_with(misc(script({dir.write("a.sh", "exit $(cat " + dir.path + "/a)")}), 0));
+    conf::VirtualServer& vs = config.virtual_servers[0];
+    vs.real_servers[0].weight = 2;
+    conf::RealServer b = vs.real_servers[0];
+    b.address = *conf::IpAddr::parse("127.0.0.2");
+    b.checkers[0].misc_path = script({dir.write("b.sh", "exit $(cat " + dir.path + "/b)")});
+    vs.real_servers.push_back(b);
+    vs.quorum = 3;
+    vs.hysteresis = 1;
+    vs.sorry_server = conf::SorryServer{*conf::IpAddr::parse("198.18.9.9"), 8080, std::nullopt, {}};
+    vs.quorum_up = script({dir.write("up.sh", "echo up >> " + dir.path + "/quorum")});
+    vs.quorum_down = script({dir.write("down.sh", "echo down >> " + dir.path + "/quorum")});
+    const std::string name = "VS [198.18.0.100]:tcp:80";
+    const ctl::VsIdentity id = ctl::vs_identity(vs);
+
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    checkers.configure(config);
+    EXPECT_EQ(checkers.quorum_up(id), true);  // 4 >= 3 + 1
+    EXPECT_EQ(sink.quorums, std::vector<bool>{true});
+
+    // One down: 2 is not below 3 - 1, the quorum holds.
+    dir.set("b", "1");
+    ASSERT_TRUE(run_until(loop, [&] { return sink.events.size() == 1; }));
+    EXPECT_EQ(checkers.quorum_up(id), true);
+    EXPECT_EQ(sink.quorums.size(), 1u);
+
+    // Both down: lost, the sorry server comes in, quorum_down runs.
+    dir.set("a", "1");
+    ASSERT_TRUE(run_until(loop, [&] { return sink.quorums.size() == 2 && dir.read("quorum") == "down\n"; }));
+    EXPECT_FALSE(sink.quorums[1]);
+    EXPECT_TRUE(logged(log, "Lost quorum 3-1=2 > 0 for " + name));
+    EXPECT_TRUE(logged(log, "Adding sorry server [198.18.9.9]:tcp:8080 to " + name));
+    EXPECT_TRUE(logged(log, "Removing alive servers from the pool for " + name));
+
+    // One back: 2 is below 3 + 1, still lost.
+    dir.set("a", "0");
+    ASSERT_TRUE(run_until(loop, [&] { return sink.events.size() == 3; }));
+    EXPECT_EQ(checkers.quorum_up(id), false);
+    EXPECT_EQ(sink.quorums.size(), 2u);
+
+    // Both back: 4, regained; the sorry server goes, quorum_up runs.
+    dir.set("b", "0");
+    ASSERT_TRUE(run_until(loop, [&] { return sink.quorums.size() == 3 && dir.read("quorum") == "down\nup\n"; }));
+    EXPECT_TRUE(sink.quorums[2]);
+    EXPECT_TRUE(logged(log, "Gained quorum 3+1=4 <= 4 for " + name));
+    EXPECT_TRUE(logged(log, "Removing sorry server [198.18.9.9]:tcp:8080 from " + name));
+
+    // A reload that raises the quorum above the live weight: "Starting with
+    // quorum down", the sorry server back in.
+    vs.quorum = 9;
+    checkers.configure(config);
+    EXPECT_EQ(checkers.quorum_up(id), false);
+    EXPECT_TRUE(logged(log, "Starting with quorum down 9-1=8 > 4 for " + name));
+    EXPECT_FALSE(sink.quorums.back());
+}
+
+// Without a sorry server, starting below the quorum changes nothing and
+// runs nothing (keepalived is silent too); gaining it later runs quorum_up.
+TEST(MiscCheck, StartingBelowQuorumWithoutSorryServerIsSilent)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    ScriptDir dir;
+    dir.set("a", "0");
+    conf::Config config = config_with(misc(script({dir.write("a.sh", "exit $(cat " + dir.path + "/a)")}), 0, 1, true));
+    conf::VirtualServer& vs = config.virtual_servers[0];
+    vs.quorum = 5;
+    vs.quorum_up = script({dir.write("up.sh", "echo up >> " + dir.path + "/quorum")});
+    vs.quorum_down = script({dir.write("down.sh", "echo down >> " + dir.path + "/quorum")});
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    checkers.configure(config);  // weight 3 < 5
+    EXPECT_EQ(checkers.quorum_up(ctl::vs_identity(vs)), false);
+    EXPECT_FALSE(logged_with(log, "quorum"));
+    // misc_dynamic exit 9: weight 7 >= 5.
+    dir.set("a", "9");
+    ASSERT_TRUE(run_until(loop, [&] { return dir.read("quorum") == "up\n"; }));
+    EXPECT_TRUE(logged(log, "Gained quorum 5+0=5 <= 7 for VS [198.18.0.100]:tcp:80"));
+    EXPECT_FALSE(logged_with(log, "sorry server"));
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ conf::Config load(const std::string& text) {
     return c;
 }
 
-std::vector<IpvsService> desired(const conf::Config& c, const WeightOverrides& o = {}) {
+std::vector<IpvsService> desired(const conf::Config& c, const CheckerVerdicts& o = {}) {
     conf::Diagnostics diags;
     auto out = desired_services(c, o, diags);
     for (const auto& d : diags.all()) ADD_FAILURE() << conf::Diagnostics::format(d);
@@ -169,21 +169,33 @@ TEST(DesiredServices, CheckerOverridesRemoveInhibitOrReweight) {
 
 TEST(DesiredServices, QuorumLostPutsTheSorryServerInPlace) {
     const auto c = load(kThree);
-    // Live weight 2 + 0 < quorum 3: live servers go (the inhibited one stays at 0), sorry server in.
+    const VsIdentity vs = vs_identity(c.virtual_servers.at(0));
+    // The checkers judged the quorum lost: live servers go (the inhibited one stays at 0), sorry server in.
     const WeightOverrides o = {{rs(c, "198.18.1.2"), 0}, {rs(c, "198.18.1.3"), 0}};
-    const auto s = desired(c, o);
+    const auto s = desired(c, CheckerVerdicts(o, {vs}));
     EXPECT_THAT(dests(s.at(0)), ElementsAre("198.18.1.2:80/0", "198.18.9.9:8080/1"));
     EXPECT_EQ(s[0].dests[1].forward, conf::LbKind::nat);
-    // Live weight 2 + 1 = quorum: no sorry server.
-    const WeightOverrides ok = {{rs(c, "198.18.1.2"), 0}};
-    EXPECT_THAT(dests(desired(c, ok).at(0)), ElementsAre("198.18.1.1:80/2", "198.18.1.3:80/1", "198.18.1.2:80/0"));
+    // The same weights with the quorum held (hysteresis keeps it): no sorry server.
+    EXPECT_THAT(dests(desired(c, o).at(0)), ElementsAre("198.18.1.1:80/2", "198.18.1.2:80/0"));
+    // Everything up but the quorum lost (a misc_dynamic weight fell, say): only the sorry server takes connections.
+    EXPECT_THAT(dests(desired(c, CheckerVerdicts({}, {vs})).at(0)), ElementsAre("198.18.1.2:80/0", "198.18.9.9:8080/1"));
+}
+
+TEST(DesiredServices, SorryServerInhibitKeepsItAtWeightZeroWhileNotNeeded) {
+    auto c = load(kThree);
+    c.virtual_servers[0].sorry_server_inhibit = true;
+    const VsIdentity vs = vs_identity(c.virtual_servers.at(0));
+    EXPECT_THAT(dests(desired(c).at(0)),
+                ElementsAre("198.18.1.1:80/2", "198.18.1.2:80/2", "198.18.1.3:80/1", "198.18.9.9:8080/0"));
+    EXPECT_THAT(dests(desired(c, CheckerVerdicts({}, {vs})).at(0)), ElementsAre("198.18.1.2:80/0", "198.18.9.9:8080/1"));
 }
 
 TEST(DesiredServices, QuorumLostWithoutSorryServerKeepsWhatIsUp) {
     auto c = load(kThree);
     c.virtual_servers[0].sorry_server.reset();
+    const VsIdentity vs = vs_identity(c.virtual_servers.at(0));
     const WeightOverrides o = {{rs(c, "198.18.1.1"), 0}, {rs(c, "198.18.1.3"), 0}};
-    EXPECT_THAT(dests(desired(c, o).at(0)), ElementsAre("198.18.1.2:80/2"));
+    EXPECT_THAT(dests(desired(c, CheckerVerdicts(o, {vs})).at(0)), ElementsAre("198.18.1.2:80/2"));
 }
 
 TEST(DesiredServices, AnEndpointClaimedTwiceIsAnErrorNamingBoth) {

@@ -50,6 +50,27 @@ TEST(DesiredState, OnlyRealChangesBumpTheVersion) {
     EXPECT_EQ(d.released_vips().count(vip), 1u);
     EXPECT_TRUE(d.set_vip_owned(vip, true));
     EXPECT_TRUE(d.released_vips().empty());
+
+    const VsIdentity vs = vs_identity(d.config().virtual_servers[0]);
+    v = d.version();
+    EXPECT_FALSE(d.set_quorum_lost(vs, false));
+    EXPECT_EQ(d.version(), v);
+    EXPECT_TRUE(d.set_quorum_lost(vs, true));
+    EXPECT_GT(d.version(), v);
+    EXPECT_EQ(d.verdicts().quorum_lost.count(vs), 1u);
+    EXPECT_FALSE(d.set_quorum_lost(vs, true));
+    EXPECT_TRUE(d.set_quorum_lost(vs, false));
+    EXPECT_TRUE(d.quorum_lost().empty());
+}
+
+TEST(DesiredState, ANewConfigurationDropsTheQuorumVerdictOfAVirtualServerItLost) {
+    DesiredState d(load_ok(kTwoServers));
+    const VsIdentity vs = vs_identity(d.config().virtual_servers[0]);
+    d.set_quorum_lost(vs, true);
+    d.set_config(load_ok(kTwoServers));
+    EXPECT_EQ(d.quorum_lost().count(vs), 1u);
+    d.set_config(load_ok("virtual_server 198.18.0.101 80 {\n    protocol TCP\n}\n"));
+    EXPECT_TRUE(d.quorum_lost().empty());
 }
 
 TEST(DesiredState, ANewConfigurationKeepsVerdictsOfRealServersItStillHas) {

@@ -286,6 +286,47 @@ TEST(SnapshotBuilder, WeightOverrideToZeroIsNeverPicked) {
     EXPECT_EQ(none->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP)->pick(dp::SchedFlow{}), nullptr);
 }
 
+// keepalived's sorry_server: while the checkers hold the quorum lost, it
+// alone is picked (live servers at weight 0); otherwise it is not a dest,
+// or a weight-0 one with sorry_server_inhibit.
+TEST(SnapshotBuilder, SorryServerAloneTakesNewConnectionsWhileQuorumIsLost) {
+    std::string text = vs("198.18.0.100 80", "rr", {"198.19.0.1 80 2", "198.19.0.2 80 1"});
+    text.insert(text.rfind('}'), "    quorum 2\n    sorry_server 198.19.9.9 8080\n");
+    const auto config = load(text);
+    const VsIdentity id = vs_identity(config.virtual_servers[0]);
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    const auto held = b.build(config, nullptr, {}, diags);
+    ASSERT_NE(held, nullptr);
+    const dp::Service* s = held->find4(ip("198.18.0.100"), htons(80), IPPROTO_TCP);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->dests().size(), 2u);
+    EXPECT_EQ(dest_named(*s, "198.19.9.9"), nullptr);
+
+    const auto lost = b.build(config, held.get(), CheckerVerdicts({}, {id}), diags);
+    ASSERT_NE(lost, nullptr);
+    s = lost->find4(ip("198.18.0.100"), htons(80), IPPROTO_TCP);
+    ASSERT_EQ(s->dests().size(), 3u);
+    const dp::Dest* sorry = dest_named(*s, "198.19.9.9");
+    ASSERT_NE(sorry, nullptr);
+    EXPECT_EQ(sorry->weight, 1);
+    EXPECT_EQ(sorry->port, htons(8080));
+    EXPECT_EQ(sorry->fwd, dp::FwdMethod::nat);
+    EXPECT_EQ(dest_named(*s, "198.19.0.1")->weight, 0);
+    EXPECT_EQ(dest_named(*s, "198.19.0.2")->weight, 0);
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(s->pick(dp::SchedFlow{}), sorry);
+
+    auto inhibit = config;
+    inhibit.virtual_servers[0].sorry_server_inhibit = true;
+    const auto kept = b.build(inhibit, lost.get(), {}, diags);
+    s = kept->find4(ip("198.18.0.100"), htons(80), IPPROTO_TCP);
+    ASSERT_EQ(s->dests().size(), 3u);
+    EXPECT_EQ(dest_named(*s, "198.19.9.9")->weight, 0);
+    EXPECT_EQ(dest_named(*s, "198.19.0.1")->weight, 2);
+    EXPECT_TRUE(messages(diags).empty());
+}
+
 TEST(SnapshotBuilder, RoundRobinPositionAndCountersCarryOverARebuild) {
     const std::string text = vs("10.0.0.1 80", "rr", {"192.168.1.1 8080 1", "192.168.1.2 8080 1",
                                                       "192.168.1.3 8080 1"});
