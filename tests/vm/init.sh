@@ -344,6 +344,9 @@ expect_listing "checker-down-removes-or-inhibits" /conf/chk-down.txt
 log_since $mark | grep -qF "Removing service [198.18.1.11]:tcp:9000 from VS [198.18.0.12]:tcp:9000" \
     && log_since $mark | grep -qF "Disabling service [198.18.2.12]:tcp:9000 of VS [198.18.0.12]:tcp:9000" \
     && ok "checker-down-log" || bad "checker-down-log"
+log_since $mark | grep -q "Lost quorum 2-0=2 > [01] for VS \[198.18.0.12\]:tcp:9000" \
+    && log_since $mark | grep -qF "Adding sorry server [198.18.1.13]:tcp:9000 to VS [198.18.0.12]:tcp:9000" \
+    && ok "quorum-lost-sorry-server-log" || bad "quorum-lost-sorry-server-log"
 # A reload of the same file keeps the verdicts (unchanged checkers go on).
 kadpctl reload > /tmp/reload.out 2> /tmp/reload.err
 rc=$?
@@ -353,6 +356,7 @@ listen9000 1; l1=$!
 listen9000 2; l2=$!
 wait_listing /conf/chk-up.txt
 expect_listing "checker-up-restores" /conf/chk-up.txt
+log_since $mark | grep -qF "Gained quorum 2+0=2 <= " && ok "quorum-gained-log" || bad "quorum-gained-log"
 kill $kadp_pid
 wait $kadp_pid
 rc=$?
