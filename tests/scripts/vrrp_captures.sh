@@ -22,7 +22,10 @@
 #   3. scapy (Debian's /usr/bin/python3) parses kadp's packets: every field
 #      as intended, IP and VRRP checksums valid by scapy's own computation,
 #      and every field equal to scapy's parse of keepalived's packet of the
-#      same instance and priority.
+#      same instance and priority;
+#   4. keepalived, restarted, takes kadp's adverts for its five instances as
+#      sent by the peer at priority 250 (scapy plays them): it stays BACKUP
+#      while they come and becomes MASTER once they stop.
 # Needs root, keepalived, tcpdump, ip, python3-scapy.
 # Exit 0 pass, 77 skip, else fail; the last line is "COUNT passed failed
 # skipped". Environment: UNIT_VRRP (default build/tests/unit/unit_vrrp);
@@ -90,7 +93,9 @@ for _ in $(seq 50); do
   [ -n "$src6" ] && break
   sleep 0.1
 done
-[ -n "$src6" ] || setup_fail "no link-local address on ka0"
+peer6=$(ip -n "$NS_PEER" -6 -o addr show dev kb0 scope link | awk '{print $4}' | cut -d/ -f1)
+[ -n "$src6" ] && [ -n "$peer6" ] || setup_fail "no link-local address on ka0 or kb0"
+ka_mac=$(ip -n "$NS_KA" -o link show ka0 | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
 
 conf=$DIR/keepalived.conf
 cat >"$conf" <<'CONF'
@@ -229,6 +234,7 @@ fi
 
 # 2. The codec against the captures (each gtest case counts).
 KADP_VRRP_CAPTURES=$DIR KADP_VRRP_SOURCE4=198.18.0.1 KADP_VRRP_SOURCE6=$src6 \
+  KADP_VRRP_PEER4=198.18.0.2 KADP_VRRP_PEER6=$peer6 \
   "$UNIT" --gtest_filter='Captured*' --gtest_color=no >"$DIR/unit.log" 2>&1
 rc=$?
 p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$DIR/unit.log" | tail -1)
@@ -348,6 +354,57 @@ PYEOF
   fi
 else
   fail "unit_vrrp wrote no kadp_encoded.pcap"
+fi
+
+# 4. keepalived takes kadp's adverts: while they come from the peer at
+# priority 250, no instance leaves BACKUP (the v2 ones would take over after
+# 3 x 1 s + skew); once they stop, every one becomes MASTER.
+if [ -s "$DIR/kadp_as_peer.pcap" ]; then
+  cat >"$DIR/sender.py" <<'PYEOF'
+import sys, time, os
+from scapy.all import rdpcap, conf, Ether, IP
+frames = rdpcap(sys.argv[1])
+for f in frames:
+    if IP in f and not f[IP].dst.startswith("224."):
+        f[Ether].dst = sys.argv[2]   # unicast to keepalived's ka0
+s = conf.L2socket(iface="kb0")
+print("sending", len(frames), flush=True)
+while True:
+    for f in frames:
+        s.send(f)
+    time.sleep(0.1)
+PYEOF
+  ip netns exec "$NS_PEER" "$PY" "$DIR/sender.py" "$DIR/kadp_as_peer.pcap" "$ka_mac" >"$DIR/sender.log" 2>&1 &
+  SENDER=$!
+  PIDS+=("$SENDER")
+  for _ in $(seq 100); do grep -q "^sending" "$DIR/sender.log" && break; sleep 0.1; done
+  rm -f "$DIR"/*.pid
+  ip netns exec "$NS_KA" keepalived -n -l -D -G -P -f "$conf" -p "$DIR/keepalived.pid" -r "$DIR/vrrp.pid" \
+    -c "$DIR/checkers.pid" >"$DIR/keepalived2.log" 2>&1 &
+  KA=$!
+  PIDS+=("$KA")
+  for _ in $(seq 50); do [ "$(grep -c 'Entering BACKUP STATE' "$DIR/keepalived2.log")" -ge 5 ] && break; sleep 0.1; done
+  sleep 4.5
+  kill -TERM "$SENDER"
+  wait "$SENDER" 2>/dev/null
+  masters=$(grep -c "Entering MASTER STATE" "$DIR/keepalived2.log")
+  if ! grep -q "^sending 5" "$DIR/sender.log"; then
+    fail "the sender did not send kadp's adverts"
+    sed 's/^/    | /' "$DIR/sender.log" | tail -10
+  elif [ "$masters" -eq 0 ] && ! grep -qiE "invalid|bogus|mismatch|error" "$DIR/keepalived2.log"; then
+    pass "keepalived stays BACKUP for 4.5 s while kadp's priority-250 adverts come (v2 PASS/none, v3, unicast, IPv6)"
+  else
+    fail "keepalived did not take kadp's adverts"
+    grep -vi "gratuitous" "$DIR/keepalived2.log" | sed 's/^/    | /' | tail -25
+  fi
+  for _ in $(seq 60); do [ "$(grep -c 'Entering MASTER STATE' "$DIR/keepalived2.log")" -ge 5 ] && break; sleep 0.1; done
+  masters=$(grep -c "Entering MASTER STATE" "$DIR/keepalived2.log")
+  [ "$masters" -ge 5 ] && pass "and every instance becomes MASTER once they stop" ||
+    fail "only $masters of 5 instances became MASTER after kadp's adverts stopped"
+  kill -TERM "$KA"
+  for _ in $(seq 50); do kill -0 "$KA" 2>/dev/null || break; sleep 0.1; done
+else
+  fail "unit_vrrp wrote no kadp_as_peer.pcap"
 fi
 
 echo "COUNT $passed $failed $skipped"

@@ -912,7 +912,7 @@ TEST(Captured, KeepalivedAdvertsMatchConfigAndKadpEncoding)
 
 // Writes kadp's encoding of every instance's advert (and a few variants) as
 // kadp_encoded.pcap, with the fields each should have in kadp_encoded.txt,
-// for the script's scapy check.
+// for the script's scapy check; and kadp_as_peer.pcap (below).
 TEST(Captured, WriteKadpEncodedForScapy)
 {
     Capture c;
@@ -962,6 +962,24 @@ TEST(Captured, WriteKadpEncodedForScapy)
     }
     write_pcap(c.dir + "/kadp_encoded.pcap", frames);
     EXPECT_TRUE(txt.good());
+
+    // The same instances' adverts as their peer would send them, at priority
+    // 250: the script plays them to keepalived, which must accept them (stay
+    // BACKUP) while they come.
+    const char* peer4 = std::getenv("KADP_VRRP_PEER4");
+    const char* peer6 = std::getenv("KADP_VRRP_PEER6");
+    if (peer4 == nullptr || peer6 == nullptr) return;
+    frames.clear();
+    for (const auto& vi : c.config.vrrp_instances) {
+        Advert ad = advert_for(vi, c);
+        if (!vi.unicast_peer.empty()) ad.destination = ad.source;  // back to keepalived's unicast_src_ip
+        ad.source = ad.source.is_v6() ? ip(peer6) : ip(peer4);
+        ad.priority = 250;
+        auto r = ad.source.is_v6() ? encode_ipv6(ad) : encode_ipv4(ad, 1);
+        ASSERT_TRUE(r) << r.text;
+        frames.push_back({static_cast<std::uint16_t>(ad.source.is_v6() ? 0x86dd : 0x0800), r.value});
+    }
+    write_pcap(c.dir + "/kadp_as_peer.pcap", frames);
 }
 
 }  // namespace
