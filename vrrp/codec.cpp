@@ -123,7 +123,7 @@ void write_message(const Advert& a, std::uint8_t* out)
         p += asz;
     }
     if (a.version == 2) {
-        // RFC 3768 5.3.10: zero unless PASS.
+        // Zero unless PASS (RFC 3768 5.3.10).
         if (a.auth_type == AuthType::pass) {
             std::memcpy(p, a.auth_data.data(), kAuthDataSize);
         } else {
@@ -322,7 +322,7 @@ Result<Advert> decode_payload(std::span<const std::uint8_t> m, const IpFields& i
             std::memcpy(a.auth_data.data(), m.data() + kHeaderSize + count * asz, kAuthDataSize);
         }
     } else {
-        // The 4 reserved bits are ignored on receive (RFC 5798 5.2.5).
+        // The 4 reserved bits are ignored on receive (RFC 5798 5.2.6).
         a.interval_cs = static_cast<std::uint16_t>(dp::load_be16(m.data() + 4) & kMaxIntervalV3);
     }
     a.addresses.reserve(count);

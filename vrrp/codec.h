@@ -26,7 +26,7 @@ namespace kadp::vrrp {
 
 inline constexpr std::uint8_t kIpProtoVrrp = 112;
 inline constexpr std::uint8_t kIpProtoAh = 51;  // keepalived's auth_type AH: refused
-inline constexpr std::uint8_t kTtl = 255;       // RFC 3768 5.2.3 / RFC 5798 5.1.1.3 (hop limit)
+inline constexpr std::uint8_t kTtl = 255;       // TTL / hop limit, sent and checked (both RFCs)
 inline constexpr std::uint8_t kTos = 0xc0;      // "internetwork control", as keepalived sends (v6: traffic class)
 inline constexpr std::uint8_t kTypeAdvert = 1;
 inline constexpr std::size_t kHeaderSize = 8;     // VRRP header before the addresses
