@@ -14,10 +14,10 @@
 
 #include "conf/inet.h"
 #include "control/event_loop.h"
+#include "vrrp/codec.h"
 
 namespace kadp::vrrp {
 
-inline constexpr int kIpProtoVrrp = 112;
 
 class VrrpSocket {
 public:
