@@ -439,9 +439,11 @@ void Instance::master_rx(TimePoint now, const Advert& advert, Actions& out)
         return;
     }
     const int cmp = compare_source(advert.source, cfg_.source);
-    const bool higher = advert.priority > effective_priority_ ||
-                        (advert.priority == effective_priority_ && cmp > 0);
-    if (advert.priority == kPrioStop || (cfg_.higher_prio_send_advert && higher)) {
+    // Evaluated twice: the owner conflict below lowers our priority.
+    const auto outbids_us = [&] {
+        return advert.priority > effective_priority_ || (advert.priority == effective_priority_ && cmp > 0);
+    };
+    if (advert.priority == kPrioStop || (cfg_.higher_prio_send_advert && outbids_us())) {
         send_advert(out, effective_priority_);
         if (advert.priority == kPrioStop) {
             log(out, "Master received priority 0 message", true);
@@ -467,7 +469,7 @@ void Instance::master_rx(TimePoint now, const Advert& advert, Actions& out)
         reset_timer();
         return;
     }
-    if (advert.priority > effective_priority_ || (advert.priority == effective_priority_ && cmp > 0)) {
+    if (outbids_us()) {
         if (advert.priority > effective_priority_) {
             log(out, "Master received advert from " + advert.source.to_string() + " with higher priority " +
                          std::to_string(advert.priority) + ", ours " + std::to_string(effective_priority_));

@@ -414,6 +414,20 @@ TEST(VrrpInstance, EqualPriorityTieGoesToTheHigherSourceAddress)
                              "address than ours"));
 }
 
+TEST(VrrpInstance, TwoAddressOwnersTheLocalOneGivesWay)
+{
+    InstanceConfig c = v2_config();
+    c.priority = 255;
+    c.initial_master = true;
+    Instance inst(c);
+    const TimePoint m = make_master(inst);
+    const Actions got = inst.on_advert(m + 100ms, peer(c, 255, "10.0.0.0"));  // lower address, still 255
+    EXPECT_TRUE(logged(got, "(VI_1) CONFIGURATION ERROR: local instance and a remote instance are both configured "
+                            "as address owner, please fix - reducing local priority"));
+    EXPECT_EQ(inst.effective_priority(), 254);
+    EXPECT_EQ(inst.state(), State::backup);
+}
+
 TEST(VrrpInstance, MasterAnswersLowerPriorityAdvertAtOnceAndRestartsItsTimer)
 {
     const InstanceConfig c = v2_config();
