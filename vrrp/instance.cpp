@@ -344,7 +344,6 @@ bool Instance::accept_checks(const Advert& advert, Actions& out) const
                      std::to_string(cfg_.version));
         return false;
     }
-    if (advert.vrid != cfg_.vrid) return false;  // another instance's: the transport routes by VRID
     // RFC 3768 7.1: MUST drop an interval other than ours (v3 adopts it instead).
     if (cfg_.version == 2 && advert.interval_cs != interval_cs(cfg_.advert_interval)) {
         log(out, "advertisement interval mismatch mine=" +
@@ -370,7 +369,9 @@ bool Instance::accept_checks(const Advert& advert, Actions& out) const
 Actions Instance::on_advert(TimePoint now, const Advert& advert)
 {
     Actions out;
-    // keepalived ignores adverts in FAULT and before it is initialised.
+    // Another VRID's advert is another instance's business (keepalived looks
+    // instances up by VRID); adverts in FAULT or before start are ignored.
+    if (advert.vrid != cfg_.vrid) return out;
     if (state_ == State::backup) backup_rx(now, advert, out);
     else if (state_ == State::master) master_rx(now, advert, out);
     return out;

@@ -448,6 +448,12 @@ TEST(VrrpInstance, MasterAnswersPriorityZeroAndStaysMaster)
     const Actions got = inst.on_advert(m + 300ms, peer(c, 0));
     EXPECT_EQ(inst.state(), State::master);
     EXPECT_EQ(kinds(got), std::vector<std::string>{"advert(100)"});
+    EXPECT_EQ(inst.next_deadline(), m + 1300ms);
+    // Another VRID's advert does not touch this instance (not even its timer).
+    Advert other = peer(c, 0);
+    other.vrid = 52;
+    EXPECT_TRUE(inst.on_advert(m + 600ms, other).empty());
+    EXPECT_EQ(inst.next_deadline(), m + 1300ms);
 }
 
 TEST(VrrpInstance, UnicastSendsOneAdvertPerPeer)
