@@ -699,5 +699,28 @@ TEST(VrrpSyncGroup, AFaultyMemberPutsAllInFaultUntilItRecovers)
     EXPECT_EQ(p.group.state(), State::backup);
 }
 
+TEST(VrrpSyncGroup, OwnerHeldByTheGroupWaitsAFullDownIntervalNotOneMicrosecond)
+{
+    InstanceConfig owner_cfg = v2_config();
+    owner_cfg.priority = 255;
+    owner_cfg.initial_master = true;
+    InstanceConfig other_cfg = v2_config();
+    other_cfg.name = "VI_2";
+    other_cfg.vrid = 52;
+    Instance owner(owner_cfg);
+    Instance other(other_cfg);
+    SyncGroup group("G1", {&owner, &other});
+    group.start(t0);
+    ASSERT_EQ(owner.next_deadline(), t0 + 1us);
+    group.on_timer(owner, t0 + 1us);
+    EXPECT_EQ(owner.state(), State::backup);  // VI_2 does not want MASTER yet
+    // (256 - 255)/256 s = 3906 us of skew.
+    EXPECT_EQ(owner.next_deadline(), t0 + 1us + 3s + 3906us);
+    // VI_2's own timeout brings both up.
+    group.on_timer(other, t0 + 3s + kSkew100);
+    EXPECT_EQ(owner.state(), State::master);
+    EXPECT_EQ(other.state(), State::master);
+}
+
 }  // namespace
 }  // namespace kadp::vrrp
