@@ -79,9 +79,16 @@ std::vector<conf::Diagnostic> diagnostics_of(const conf::Diagnostics& d) { retur
 
 }  // namespace
 
-DpdkControl::DpdkControl(DpdkRuntime runtime, conf::Config running, LogFn log)
-    : rt_(runtime), desired_(std::move(running)), applied_version_(desired_.version()), log_(std::move(log)),
-      started_(std::chrono::steady_clock::now()) {}
+DpdkControl::DpdkControl(DpdkRuntime runtime, conf::Config running, LogFn log, const std::set<conf::IpAddr>& released)
+    : rt_(runtime), desired_(std::move(running)), log_(std::move(log)), started_(std::chrono::steady_clock::now()) {
+    for (const conf::IpAddr& vip : released) desired_.set_vip_owned(vip, false);
+    applied_version_ = desired_.version();
+    applied_released_ = released;
+}
+
+void DpdkControl::gratuitous_arp(const conf::IpAddr& vip) {
+    if (rt_.publisher != nullptr && rt_.publisher->current() != nullptr) announce(*rt_.publisher->current(), vip);
+}
 
 std::vector<IpvsService> DpdkControl::services_of(const dp::Snapshot& snap) {
     std::vector<IpvsService> out;
@@ -279,6 +286,7 @@ void DpdkControl::published(std::uint64_t version) {
         if (!desired_.released_vips().contains(vip)) taken_over.insert(vip);
     }
     applied_released_ = desired_.released_vips();
+    if (!announce_takeovers_) return;
     for (const conf::IpAddr& vip : taken_over) announce(*rt_.publisher->current(), vip);
 }
 

@@ -59,9 +59,9 @@ class DpdkControl final : public ControlHandler {
 public:
     using LogFn = std::function<void(const std::string&)>;
 
-    // `running` is the configuration the current snapshot was built from
-    // (with every VIP owned and the configured weights).
-    DpdkControl(DpdkRuntime runtime, conf::Config running, LogFn log);
+    // `running` is the configuration the current snapshot was built from,
+    // with the configured weights and every VIP owned but `released`.
+    DpdkControl(DpdkRuntime runtime, conf::Config running, LogFn log, const std::set<conf::IpAddr>& released = {});
 
     ListReply list() override;
     ConnsReply conns(std::size_t limit) override;
@@ -76,6 +76,14 @@ public:
     // the build or the publication failed: logged, the running snapshot
     // stays, and the next apply() tries again.
     bool apply();
+
+    // One gratuitous ARP for `vip` out of the port whose connected prefix
+    // holds it (every port when none does), sent by worker 0.
+    void gratuitous_arp(const conf::IpAddr& vip);
+    // Whether apply() announces VIPs it takes over by itself (one
+    // gratuitous ARP each; the default). Off when VRRP sends its own
+    // (garp_master_repeat, garp_master_delay).
+    void announce_takeovers(bool on) { announce_takeovers_ = on; }
 
     // Called after every accepted reload with the new configuration (the
     // health checkers follow it: checks::HealthCheckers::configure).
@@ -108,6 +116,7 @@ private:
     std::map<dp::DestKey, RateEstimator> dest_rates_;
     std::optional<ReloadReply> last_reload_;
     std::function<void(const conf::Config&)> on_reloaded_;
+    bool announce_takeovers_ = true;
 };
 
 }  // namespace kadp::ctl

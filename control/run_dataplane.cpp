@@ -5,13 +5,16 @@
 #include <rte_mbuf.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 #include "checks/health_checkers.h"
@@ -22,6 +25,7 @@
 #include "control/event_loop.h"
 #include "control/run_kernel.h"
 #include "control/snapshot_builder.h"
+#include "control/vrrp_dpdk.h"
 #include "dataplane/conn_table.h"
 #include "dataplane/eal.h"
 #include "dataplane/exception_port.h"
@@ -32,6 +36,7 @@
 #include "dataplane/snapshot.h"
 #include "dataplane/startup_error.h"
 #include "dataplane/worker.h"
+#include "vrrp/vrrp_service.h"
 
 namespace kadp::ctl {
 namespace {
@@ -259,7 +264,14 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         dp::SnapshotPublisher publisher(workers, 16);
         SnapshotBuilder builder(registry);
         conf::Diagnostics build_diags;
-        auto snap = builder.build(config, nullptr, {}, build_diags);
+        // Addresses VRRP owns only as master start released: every instance
+        // starts as backup, and the data plane must not answer for them first.
+        const std::set<conf::IpAddr> vrrp_vips = vrrp_addresses(config);
+        if (!vrrp_vips.empty() && !options.exception_path) {
+            throw dp::StartupError("VRRP needs the exception path (its adverts travel through the exception TAPs): "
+                                   "drop --no-exception-path");
+        }
+        auto snap = builder.build(config, nullptr, {}, build_diags, vrrp_vips);
         if (!snap) throw dp::StartupError("cannot build the service snapshot");  // services_valid() passed
         if (publisher.publish(std::move(snap)) != 0) throw dp::StartupError("cannot publish the service snapshot");
         log_line("services: " + std::to_string(publisher.current()->services().size()) + " virtual, generation " +
@@ -300,7 +312,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         dpdk.workers = &group;
         dpdk.channels = channels.get();
         dpdk.channel_count = workers;
-        DpdkControl ctl(dpdk, config, log_line);
+        DpdkControl ctl(dpdk, config, log_line, vrrp_vips);
         // The health checkers: verdicts become weights in the desired state,
         // applied at once; a reload hands them the new configuration.
         chk::DesiredStateSink verdicts(ctl.desired(), [&ctl] { ctl.apply(); });
@@ -310,7 +322,23 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             log_line("health checks leave through the kernel's own routes: with --no-exception-path they reach "
                      "real servers only where the host routes to them, else every checked server goes down");
         }
-        ctl.on_reloaded([&checkers](const conf::Config& next) { checkers.configure(next); });
+        // VRRP: adverts through the exception TAPs, VIPs owned in the
+        // desired state, gratuitous ARPs from the data plane.
+        ctl.announce_takeovers(false);
+        DpdkVrrpBackend vrrp_backend(ctl, dpc);
+        vrrp::VrrpService vrrp(loop, vrrp_backend, log_line);
+        vrrp.configure(config);
+        ctl.on_reloaded([&checkers, &vrrp, &ctl, running = config](const conf::Config& next) mutable {
+            checkers.configure(next);
+            follow_vrrp_addresses(ctl.desired(), running, next);
+            try {
+                vrrp.configure(next);
+            } catch (const std::exception& e) {
+                log_line(std::string("VRRP keeps its running instances: ") + e.what());
+            }
+            ctl.apply();
+            running = next;
+        });
         control.set_handler(&ctl);
         log_line("running with " + plural(workers, "worker") + " (NAT pipeline)");
         log_line("control socket " + control.path());
@@ -333,6 +361,12 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         ctl.on_reloaded(nullptr);
         control.set_handler(nullptr);
         log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
+        // Masters hand over (priority 0) while the data plane still carries
+        // their adverts out of the exception TAPs.
+        if (!config.vrrp_instances.empty()) {
+            vrrp.stop();
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
         group.stop_and_wait();
         for (const auto& w : group.workers()) log_worker_stats(*w);
         log_counter_totals(group);
@@ -350,6 +384,9 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         return kExitRunFailed;
     } catch (const std::system_error& e) {
         log_line(std::string("control loop: ") + e.what());
+        return kExitRunFailed;
+    } catch (const std::runtime_error& e) {  // VRRP cannot start (an instance without a source address...)
+        log_line(e.what());
         return kExitRunFailed;
     }
     log_line("stopped");

@@ -13,6 +13,8 @@
 #include "control/event_loop.h"
 #include "control/kernel_control.h"
 #include "control/run_dataplane.h"
+#include "control/vrrp_kernel.h"
+#include "vrrp/vrrp_service.h"
 
 namespace kadp::ctl {
 namespace {
@@ -148,7 +150,19 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         chk::DesiredStateSink verdicts(daemon.desired(), [&ctl] { ctl.apply(); });
         chk::HealthCheckers checkers(loop, verdicts, log_line);
         checkers.configure(daemon.config());
-        ctl.on_reloaded([&checkers](const conf::Config& next) { checkers.configure(next); });
+        // VRRP: adverts on raw sockets, VIPs added and removed over
+        // rtnetlink, gratuitous ARPs from packet sockets.
+        KernelVrrpBackend vrrp_backend(log_line);
+        vrrp::VrrpService vrrp(loop, vrrp_backend, log_line);
+        vrrp.configure(daemon.config());
+        ctl.on_reloaded([&checkers, &vrrp](const conf::Config& next) {
+            checkers.configure(next);
+            try {
+                vrrp.configure(next);
+            } catch (const std::exception& e) {
+                log_line(std::string("VRRP keeps its running instances: ") + e.what());
+            }
+        });
         control.set_handler(&ctl);
         log_line("running with the kernel (IPVS) backend");
         log_line("control socket " + control.path());
@@ -168,6 +182,7 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         ctl.on_reloaded(nullptr);
         control.set_handler(nullptr);
         log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
+        vrrp.stop();
         daemon.stop();
     } catch (const IpvsError& e) {
         log_line(e.what());

@@ -1,0 +1,103 @@
+// Runs on: control thread. Every vrrp_instance of the configuration, live on
+// the control thread's event loop: each instance's state machine
+// (vrrp/instance.h) gets the time (one ctl::Timer per instance, armed for
+// its next deadline) and the adverts its interface's VrrpSocket receives
+// (decoded and validated by vrrp/codec.h), and the service carries out the
+// actions it returns: adverts out of the socket, addresses owned and
+// released and gratuitous ARPs through the VrrpBackend, notify scripts
+// through a ScriptRunner, log lines to the log.
+//
+// The backend is the seam between the protocol and what owning an address
+// means: the DPDK backend marks VIPs owned in the DesiredState (the data
+// plane answers ARP for them from the next burst) and has the data plane
+// send the gratuitous ARPs; the kernel backend adds the addresses over
+// rtnetlink and sends them from a packet socket.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conf/model.h"
+#include "control/event_loop.h"
+#include "control/script_runner.h"
+#include "vrrp/instance.h"
+#include "vrrp/socket.h"
+
+namespace kadp::vrrp {
+
+class VrrpBackend {
+public:
+    virtual ~VrrpBackend() = default;
+    // The device whose raw socket carries VRRP for the configured
+    // `interface` (DPDK: its exception TAP; kernel: itself).
+    virtual std::string device(const std::string& interface) = 0;
+    // The interface's primary IPv4 address (adverts' source when neither
+    // unicast_src_ip nor mcast_src_ip is set); empty when it has none.
+    virtual conf::IpAddr primary_address(const std::string& interface) = 0;
+    virtual void own(const std::string& interface, const std::vector<conf::VirtualIp>& vips) = 0;
+    virtual void release(const std::string& interface, const std::vector<conf::VirtualIp>& vips) = 0;
+    // One gratuitous ARP per address, out of `interface`.
+    virtual void gratuitous_arp(const std::string& interface, const std::vector<conf::IpAddr>& addresses) = 0;
+};
+
+class VrrpService {
+public:
+    using LogFn = std::function<void(const std::string&)>;
+
+    VrrpService(ctl::EventLoop& loop, VrrpBackend& backend, LogFn log);
+    // Stops what still runs (stop()).
+    ~VrrpService();
+    VrrpService(const VrrpService&) = delete;
+    VrrpService& operator=(const VrrpService&) = delete;
+
+    // Start (first call) or reload: instances whose settings did not change
+    // go on, state and all; changed ones are stopped (priority 0 if master)
+    // and started again; removed ones stop. Throws std::system_error when an
+    // interface's socket cannot be opened (nothing is left half started).
+    void configure(const conf::Config& config);
+    // Shutdown: every master sends its priority-0 advert and releases its
+    // addresses; notify_stop runs.
+    void stop();
+
+    struct InstanceStatus {
+        std::string name;
+        std::string interface;
+        int vrid = 0;
+        State state = State::init;
+        int priority = 0;  // effective
+    };
+    std::vector<InstanceStatus> status() const;
+
+    // Adverts dropped by the codec or the instance checks, by reason name
+    // (codec.h Reason names): what `kadpctl status` and tests read.
+    const std::map<std::string, std::uint64_t>& dropped() const { return dropped_; }
+
+private:
+    struct Link;
+    struct Running;
+
+    void on_readable(Link& link);
+    void deliver(Link& link, std::span<const std::uint8_t> packet);
+    void carry_out(Running& r, Actions actions);
+    void arm(Running& r);
+    void notify(const Running& r, State state);
+    void drop(const std::string& reason, const std::string& line);
+    Link& link_for(const std::string& device);
+    std::unique_ptr<Running> make(const conf::Config& config, const conf::VrrpInstance& vi);
+
+    ctl::EventLoop* loop_;
+    VrrpBackend* backend_;
+    LogFn log_;
+    std::unique_ptr<ctl::ScriptRunner> runner_;
+    std::map<std::uint64_t, ctl::ScriptRunner::Handle> notifies_;
+    std::uint64_t next_notify_ = 0;
+    std::map<std::string, std::unique_ptr<Link>> links_;         // by device
+    std::map<std::string, std::unique_ptr<Running>> instances_;  // by instance name
+    std::map<std::string, std::uint64_t> dropped_;
+};
+
+}  // namespace kadp::vrrp
