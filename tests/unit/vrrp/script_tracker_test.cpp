@@ -6,16 +6,20 @@
 // doubled, a script refused by script security or disabled by the
 // configuration never succeeds, script_user is honoured. And the link
 // seam: parse_link_messages on built netlink messages, NetlinkLinkState's
-// first dump (the loopback), a LinkState fed into a Tracker.
+// first dump (the loopback) and its reports of a veth pair going down, up
+// and away in a private network namespace, a LinkState fed into a Tracker.
 #include "vrrp/script_tracker.h"
 
 #include <linux/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -334,6 +338,50 @@ TEST(LinkState, NetlinkDumpKnowsTheLoopback)
     ASSERT_TRUE(snap.contains("lo"));
     EXPECT_EQ(snap.at("lo"), true);
     EXPECT_TRUE(log.empty());  // the first dump is not news
+}
+
+// A link going down and up in a private network namespace (a forked child:
+// unshare(CLONE_NEWNET) must not move the rest of the test binary): a veth
+// pair, whose peer going down takes the carrier (IFF_RUNNING) away too.
+// Exit codes say which step failed.
+int netns_child()
+{
+    if (unshare(CLONE_NEWNET) != 0) return 10;
+    if (std::system("ip link add kta type veth peer name ktb && ip link set kta up && ip link set ktb up") != 0)
+        return 11;
+    ctl::EventLoop loop;
+    std::vector<std::string> log;
+    NetlinkLinkState links(loop, [&](const std::string& l) { log.push_back(l); });
+    if (!links.snapshot().contains("kta")) return 12;
+    std::map<std::string, bool> seen;
+    links.subscribe([&](const std::string& n, bool up) { seen[n] = up; });
+    // The carrier may come up just after the dump: wait for it.
+    if (!links.snapshot().at("kta") && !run_until(loop, [&] { return seen.contains("kta") && seen["kta"]; }))
+        return 13;
+    if (std::system("ip link set ktb down") != 0) return 14;
+    if (!run_until(loop, [&] { return seen.contains("kta") && !seen["kta"] && seen.contains("ktb") && !seen["ktb"]; }))
+        return 15;
+    if (!logged(log, "Netlink reports kta down") || !logged(log, "Netlink reports ktb down")) return 16;
+    if (std::system("ip link set ktb up") != 0) return 17;
+    if (!run_until(loop, [&] { return seen["kta"] && seen["ktb"]; })) return 18;
+    if (std::system("ip link del kta") != 0) return 19;
+    if (!run_until(loop, [&] { return !seen["kta"] && !links.snapshot().contains("kta"); })) return 20;
+    return 0;
+}
+
+TEST(LinkState, NetlinkReportsLinkChanges)
+{
+    if (geteuid() != 0 || std::system("command -v ip >/dev/null 2>&1") != 0)
+        GTEST_SKIP() << "needs root and iproute2 for a network namespace";
+    ctl::block_control_signals();
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) _exit(netns_child());
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 10 || WEXITSTATUS(status) == 11) GTEST_SKIP() << "no network namespace or veth here";
+    EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 // The DPDK backend's side of the seam, as a test double.
