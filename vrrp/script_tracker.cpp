@@ -2,7 +2,9 @@
 #include "vrrp/script_tracker.h"
 
 #include <cmath>
+#include <cstdint>
 #include <exception>
+#include <map>
 
 #include "conf/model.h"
 
@@ -30,7 +32,12 @@ struct ScriptTracker::Job {
     bool disabled = false;
     bool told = false;  // the disabled script was logged
     ctl::Timer timer;
-    ctl::ScriptRunner::Handle run;
+    // Runs under way, by a number of our own: 2.2.7 lets them overlap.
+    std::map<std::uint64_t, ctl::ScriptRunner::Handle> runs;
+    std::uint64_t next_run = 1;
+    // keepalived's one vscript->state per script: set by every start,
+    // cleared by every end, whichever run it was.
+    bool busy = false;
     ctl::EventLoop::Clock::time_point started{};
 };
 
@@ -60,7 +67,7 @@ ScriptTracker::~ScriptTracker()
 {
     for (auto& job : jobs_) {
         job->timer.cancel();
-        job->run.reset();
+        job->runs.clear();
     }
 }
 
@@ -75,7 +82,7 @@ void ScriptTracker::start()
 std::size_t ScriptTracker::running() const
 {
     std::size_t n = 0;
-    for (const auto& job : jobs_) n += job->run.running() ? 1 : 0;
+    for (const auto& job : jobs_) n += job->runs.size();
     return n;
 }
 
@@ -86,11 +93,12 @@ void ScriptTracker::tick(Job& job)
     Job* j = &job;
     job.timer.arm(job.interval, [this, j] { tick(*j); });
 
-    if (job.run.running()) {
+    if (job.busy) {
+        // Said, not done: the 2.2.7 binary logs this and starts the run
+        // anyway (checked: a 2.5 s script with interval 1 runs every second).
         const bool timing_out = ctl::EventLoop::Clock::now() - job.started >= job.timeout;
         log("Track script " + job.name + " is " + (timing_out ? "being timed out" : "already running") +
             ", expect idle - skipping run");
-        return;
     }
     if (job.disabled) {
         if (!job.told) {
@@ -103,10 +111,16 @@ void ScriptTracker::tick(Job& job)
         tracker_.script_result(job.name, r);
         return;
     }
-    job.started = ctl::EventLoop::Clock::now();
+    const std::uint64_t id = job.next_run++;
     try {
-        job.run = runner_.run(job.spec, job.timeout,
-                              [this, j](const ctl::ScriptResult& r) { tracker_.script_result(j->name, r); });
+        ctl::ScriptRunner::Handle h = runner_.run(job.spec, job.timeout, [this, j, id](const ctl::ScriptResult& r) {
+            j->runs.erase(id);  // the runner forgot the child already: nothing to kill
+            j->busy = false;
+            tracker_.script_result(j->name, r);
+        });
+        job.runs.emplace(id, std::move(h));
+        job.busy = true;
+        job.started = ctl::EventLoop::Clock::now();
     } catch (const std::exception& e) {
         log("VRRP_Script(" + job.name + ") could not start: " + e.what());
         ctl::ScriptResult r;

@@ -4,8 +4,10 @@
 // then one every `interval` counted from the previous start; each run is
 // killed after `timeout` (default: the interval) - SIGTERM, then SIGKILL
 // after the runner's kill_grace - and counts as "timed_out". A run still
-// going when the next is due is not doubled: "Track script NAME is already
-// running, expect idle - skipping run" (or "being timed out"). The user,
+// going when the next is due: "Track script NAME is already running,
+// expect idle - skipping run" (or "being timed out"), and - as the 2.2.7
+// binary does despite the words - the next run starts anyway, so at most
+// timeout/interval runs of a script overlap. The user,
 // group and script security come from the script and the runner's
 // ScriptSettings. A script the configuration disabled (missing, insecure)
 // never runs and counts as failed (said once).
