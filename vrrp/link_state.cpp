@@ -21,7 +21,7 @@
 
 namespace kadp::vrrp {
 
-void connect(LinkState& links, Tracker& tracker)
+void feed_link_states(LinkState& links, Tracker& tracker)
 {
     links.subscribe([&tracker](const std::string& ifname, bool up) { tracker.interface_state(ifname, up); });
 }

@@ -3,7 +3,7 @@
 // (rtnetlink RTM_NEWLINK/RTM_DELLINK on the EventLoop); the DPDK backend
 // implements LinkState over its ports' link status. The Tracker
 // (vrrp/track.h) takes snapshot() at start and every change afterwards
-// (connect()).
+// (feed_link_states()).
 #pragma once
 
 #include <cstdint>
@@ -32,7 +32,7 @@ public:
 
 // Feeds `links`' changes to `tracker`; both must outlive the subscription
 // (subscribe({}) ends it).
-void connect(LinkState& links, Tracker& tracker);
+void feed_link_states(LinkState& links, Tracker& tracker);
 
 // What one RTM_NEWLINK/RTM_DELLINK says. Up as keepalived's IF_FLAGS_UP:
 // IFF_UP and IFF_RUNNING (a cable pulled, or a veth whose peer is down,

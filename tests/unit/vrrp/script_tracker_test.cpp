@@ -414,7 +414,7 @@ struct FakeLinks final : LinkState {
     }
 };
 
-TEST(LinkState, ConnectFeedsTheTracker)
+TEST(LinkState, FeedsTheTracker)
 {
     conf::Config c;
     conf::VrrpInstance vi;
@@ -426,7 +426,7 @@ TEST(LinkState, ConnectFeedsTheTracker)
     FakeLinks links;
     links.state = {{"dpdk0", true}, {"dpdk1", true}};
     Tracker t(c, {}, {}, links.snapshot());
-    connect(links, t);
+    feed_link_states(links, t);
     EXPECT_EQ(t.outcome("VI")->effective_priority, 100);
     links.set("dpdk1", false);
     EXPECT_EQ(t.outcome("VI")->effective_priority, 70);
