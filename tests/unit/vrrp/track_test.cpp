@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "conf/load.h"
 #include "conf/model.h"
 #include "control/script_runner.h"
 
@@ -488,6 +489,79 @@ TEST(Tracker, SyncGroupWeightsAreClearedWithAnOwnerMember)
     EXPECT_TRUE(t.outcome("A")->fault);
     EXPECT_TRUE(t.outcome("O")->fault);
     EXPECT_EQ(t.outcome("A")->effective_priority, 100);
+}
+
+// The configuration keepalived 2.2.7 was run with (in a network namespace,
+// va/vb a veth pair), through conf::load, fed the results its scripts gave:
+// the effective priorities are the ones the binary logged.
+TEST(Tracker, FromAKeepalivedConfAsThe227BinaryRanIt)
+{
+    const char* text = R"(
+vrrp_script okp { script "/bin/true"
+  weight 10 }
+vrrp_script okr { script "/bin/true"
+  weight 10 reverse }
+vrrp_script badn { script "/bin/false"
+  weight -10 }
+vrrp_script badnr { script "/bin/false"
+  weight -10 reverse }
+vrrp_script okpif { script "/bin/true"
+  weight 10
+  init_fail }
+vrrp_instance P { interface va
+  virtual_router_id 1
+  track_script { okp } }
+vrrp_instance PR { interface va
+  virtual_router_id 2
+  track_script { okr } }
+vrrp_instance N { interface va
+  virtual_router_id 3
+  track_script { badn } }
+vrrp_instance NR { interface va
+  virtual_router_id 4
+  track_script { badnr } }
+vrrp_instance PIF { interface va
+  virtual_router_id 6
+  track_script { okpif } }
+vrrp_instance CLAMP { interface va
+  virtual_router_id 7
+  priority 250
+  track_script { okp } }
+vrrp_instance CLAMPLO { interface va
+  virtual_router_id 8
+  priority 5
+  track_script { badn weight -20 } }
+vrrp_instance OVR { interface va
+  virtual_router_id 12
+  track_script { okp weight -7 } }
+vrrp_instance IFW { interface va
+  virtual_router_id 13
+  track_interface { vb weight 7
+  va weight -3 reverse } }
+)";
+    conf::Diagnostics diags;
+    conf::LoadOptions opts;
+    opts.check_host = false;
+    const conf::Config c = conf::load_text(text, "k.conf", opts, diags);
+    ASSERT_FALSE(diags.has_errors());
+    Log log;
+    Tracker t(c, log.fn(), {}, {{"va", true}, {"vb", true}});
+    EXPECT_EQ(log.take(), (Lines{"(IFW) Ignoring track_interface va since own interface",
+                                 "(IFW) Changing effective priority from 100 to 107"}));
+    for (const char* ok : {"okp", "okr", "okpif"}) t.script_result(ok, exited(0));
+    for (const char* bad : {"badn", "badnr"}) t.script_result(bad, exited(3));
+    const std::map<std::string, int> expected{{"P", 110},   {"PR", 90},    {"N", 90},   {"NR", 110}, {"PIF", 110},
+                                              {"CLAMP", 254}, {"CLAMPLO", 1}, {"OVR", 100}, {"IFW", 107}};
+    for (const auto& [name, prio] : expected) {
+        ASSERT_NE(t.outcome(name), nullptr) << name;
+        EXPECT_EQ(t.outcome(name)->effective_priority, prio) << name;
+        EXPECT_FALSE(t.outcome(name)->fault) << name;
+    }
+    const Lines l = log.take();
+    for (const char* line : {"VRRP_Script(okp) succeeded", "Script `badn` now returning 3",
+                             "VRRP_Script(badn) failed (exited with status 3)", "(N) Changing effective priority from 100 to 90",
+                             "(CLAMPLO) Changing effective priority from 5 to 1", "(NR) Changing effective priority from 100 to 110"})
+        EXPECT_NE(std::find(l.begin(), l.end(), line), l.end()) << line;
 }
 
 }  // namespace
