@@ -315,7 +315,8 @@ script_rows() {
     row 36-no-security-notify-missing 0 notify "$b/absent.sh" - 0
 }
 other_user=$(id -un nobody 2>/dev/null || true)
-other_group=$(getent group nogroup >/dev/null && echo nogroup || true)
+other_group=""
+getent group nogroup >/dev/null && other_group=nogroup
 
 files=()
 if [ $# -gt 0 ]; then
