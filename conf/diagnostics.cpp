@@ -16,6 +16,12 @@ void Diagnostics::warning(const SourceLoc& loc, std::string message)
     all_.push_back({loc, Severity::warning, std::move(message)});
 }
 
+void Diagnostics::security_violation(const SourceLoc& loc, std::string message)
+{
+    warning(loc, std::move(message));
+    ++security_violations_;
+}
+
 std::string Diagnostics::format(const Diagnostic& d)
 {
     std::string out;

@@ -26,10 +26,14 @@ class Diagnostics {
 public:
     void error(const SourceLoc& loc, std::string message);
     void warning(const SourceLoc& loc, std::string message);
+    // A warning that is also keepalived's script-security violation ("SECURITY
+    // VIOLATION - scripts are being executed ..."): `-t` exits 6 for it.
+    void security_violation(const SourceLoc& loc, std::string message);
 
     [[nodiscard]] bool has_errors() const { return errors_ > 0; }
     [[nodiscard]] std::size_t error_count() const { return errors_; }
     [[nodiscard]] std::size_t warning_count() const { return all_.size() - errors_; }
+    [[nodiscard]] bool has_security_violation() const { return security_violations_ > 0; }
     [[nodiscard]] const std::vector<Diagnostic>& all() const { return all_; }
 
     // "FILE:LINE: error: message" (or "FILE: ..." / "error: ..." without a line).
@@ -38,6 +42,7 @@ public:
 private:
     std::vector<Diagnostic> all_;
     std::size_t errors_ = 0;
+    std::size_t security_violations_ = 0;
 };
 
 }  // namespace kadp::conf

@@ -2,67 +2,115 @@
 #include "conf/script_security.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <string_view>
 #include <system_error>
 
 namespace kadp::conf {
 namespace {
 
-bool executable_file(const std::string& p)
+namespace fs = std::filesystem;
+
+// Root searches every directory; keepalived resolves the path with the
+// script's effective ids, so a directory the user cannot search hides it.
+bool searchable_by(const struct stat& st, uid_t uid, gid_t gid)
 {
-    struct stat st {};
-    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0;
+    return uid == 0 || executable_by(st, uid, gid);
 }
 
-// Walks `p` and its parents up to '/'; `follow` = stat (the target of a
-// link) or lstat (the link itself, for the path as written).
-std::optional<std::string> first_insecure(std::filesystem::path p, bool follow)
+// Every directory above `p` exists and uid:gid may search it.
+bool reachable_by(const fs::path& p, uid_t uid, gid_t gid)
 {
-    for (;;) {
+    if (uid == 0) return true;
+    for (fs::path dir = p.parent_path(); !dir.empty(); dir = dir.parent_path()) {
         struct stat st {};
-        const int rc = follow ? stat(p.c_str(), &st) : lstat(p.c_str(), &st);
-        if (rc != 0) return p.string();
-        // A symbolic link's own mode is always 0777 and means nothing: its
-        // owner and its directory decide who can replace it.
-        const bool writable = !S_ISLNK(st.st_mode) && (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
-        if (st.st_uid != 0 || writable) return p.string();
-        if (!p.has_parent_path() || p == p.parent_path()) return std::nullopt;
-        p = p.parent_path();
+        if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || !searchable_by(st, uid, gid)) return false;
+        if (dir == dir.root_path()) break;
     }
+    return true;
 }
 
-}  // namespace
-
-std::string resolve_script_path(const std::string& name)
+// find_path(): the first regular file in kScriptPath that uid:gid may
+// execute; empty when there is none.
+std::string search_path(const std::string& name, uid_t uid, gid_t gid)
 {
-    if (name.find('/') != std::string::npos) {
-        if (!executable_file(name)) return {};
-        std::error_code ec;
-        auto abs = std::filesystem::absolute(name, ec);
-        return ec ? name : abs.lexically_normal().string();
-    }
     std::string_view dirs = kScriptPath;
     while (!dirs.empty()) {
         const auto colon = dirs.find(':');
         const std::string p = std::string(dirs.substr(0, colon)) + "/" + name;
-        if (executable_file(p)) return p;
+        struct stat st {};
+        if (stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && executable_by(st, uid, gid) && reachable_by(p, uid, gid))
+            return p;
         dirs = colon == std::string_view::npos ? std::string_view() : dirs.substr(colon + 1);
     }
     return {};
 }
 
-std::optional<std::string> insecure_path_component(const std::string& path)
+// Whether a non-root user could replace what this component holds. A
+// sticky directory lets others create names but not touch root's, so it may
+// be writable by anyone; root's group counts as root.
+bool unsafe_component(const struct stat& st)
 {
+    if (st.st_uid != 0) return true;
+    const bool sticky_dir = S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX) != 0;
+    if (sticky_dir) return false;
+    return (st.st_gid != 0 && (st.st_mode & S_IWGRP) != 0) || (st.st_mode & S_IWOTH) != 0;
+}
+
+// Root privileges: the user or group is root, or the file is set-uid root
+// or set-gid root (and executable that way).
+bool runs_privileged(const struct stat& st, uid_t uid, gid_t gid)
+{
+    return uid == 0 || gid == 0 || (st.st_uid == 0 && (st.st_mode & S_IXUSR) && (st.st_mode & S_ISUID)) ||
+           (st.st_gid == 0 && (st.st_mode & S_IXGRP) && (st.st_mode & S_ISGID));
+}
+
+}  // namespace
+
+ScriptCheck check_script(const std::string& argv0, uid_t uid, gid_t gid)
+{
+    ScriptCheck r;
+    if (argv0.empty()) return r;
+    std::string written = argv0;
+    if (argv0.find('/') == std::string::npos) {
+        written = search_path(argv0, uid, gid);
+        if (written.empty()) return r;
+    }
     std::error_code ec;
-    const std::filesystem::path written = std::filesystem::absolute(path, ec).lexically_normal();
-    if (ec) return path;
-    if (auto bad = first_insecure(written, false)) return bad;
-    const std::filesystem::path real = std::filesystem::weakly_canonical(written, ec);
-    if (ec) return path;
-    return real == written ? std::nullopt : first_insecure(real, true);
+    const fs::path abs = fs::absolute(written, ec).lexically_normal();
+    if (ec || !reachable_by(abs, uid, gid)) return r;
+    const std::unique_ptr<char, decltype(&std::free)> real(realpath(written.c_str(), nullptr), &std::free);
+    if (!real || !reachable_by(real.get(), uid, gid)) return r;
+
+    struct stat st {};
+    if (stat(real.get(), &st) != 0) return r;
+    r.path = real.get();
+    if (!S_ISREG(st.st_mode) || !executable_by(st, uid, gid)) {
+        r.verdict = ScriptCheck::Verdict::not_executable;
+        return r;
+    }
+    r.verdict = ScriptCheck::Verdict::ok;
+    if (!runs_privileged(st, uid, gid)) return r;
+
+    // "/" first, then each longer prefix down to the file itself.
+    fs::path prefix;
+    for (const auto& part : fs::path(r.path)) {
+        prefix /= part;
+        struct stat cst {};
+        if (stat(prefix.c_str(), &cst) != 0) {
+            r.verdict = ScriptCheck::Verdict::not_found;
+            return r;
+        }
+        if (unsafe_component(cst)) {
+            r.verdict = ScriptCheck::Verdict::insecure;
+            r.unsafe = prefix.string();
+            return r;
+        }
+    }
+    return r;
 }
 
 bool executable_by(const struct stat& st, uid_t uid, gid_t gid)

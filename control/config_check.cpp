@@ -16,17 +16,18 @@ int run_config_check(const CliOptions& options, std::ostream& out, std::ostream&
     auto config = conf::load_file(options.config_file, load, diags);
     for (const auto& d : diags.all()) err << conf::Diagnostics::format(d) << '\n';
     if (!config) return kExitNoConfig;
+    const int failed = diags.has_security_violation() ? kExitScriptSecurity : kExitConfigError;
     if (diags.has_errors()) {
         err << options.config_file << ": " << diags.error_count() << " error(s), " << diags.warning_count()
             << " warning(s)\n";
-        return kExitConfigError;
+        return failed;
     }
     if (options.strict && diags.warning_count() > 0) {
         err << options.config_file << ": " << diags.warning_count() << " warning(s), failing because of --strict\n";
-        return kExitConfigError;
+        return failed;
     }
     if (options.dump_config) out << conf::dump_json(*config);
-    return kExitOk;
+    return diags.has_security_violation() ? kExitScriptSecurity : kExitOk;
 }
 
 }  // namespace kadp::ctl

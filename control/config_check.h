@@ -13,6 +13,9 @@ namespace kadp::ctl {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitNoConfig = 4;   // file missing or unreadable
 inline constexpr int kExitConfigError = 5;
+// Scripts would run without enable_script_security ("SECURITY VIOLATION");
+// wins over 5, as in keepalived.
+inline constexpr int kExitScriptSecurity = 6;
 
 // Diagnostics go to `err`, the JSON dump (when asked) to `out`.
 int run_config_check(const CliOptions& options, std::ostream& out, std::ostream& err);

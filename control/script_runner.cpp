@@ -317,9 +317,9 @@ std::optional<ScriptResult> ScriptRunner::check(const ScriptSpec& spec, std::str
 {
     if (spec.argv.empty()) return refuse(spec, "empty command", false);
     const std::string& name = spec.argv.front();
-    path = conf::resolve_script_path(name);
-    if (path.empty()) return refuse(spec, "script '" + name + "' not found or not executable", false);
 
+    // Who runs it comes first: the path search, the access to the file and
+    // whether it needs protecting all depend on that user.
     const std::string user = spec.user.empty() ? settings_.script_user : spec.user;
     const std::string group = spec.user.empty() ? settings_.script_group : spec.group;
     std::optional<Identity> found;
@@ -342,16 +342,25 @@ std::optional<ScriptResult> ScriptRunner::check(const ScriptSpec& spec, std::str
         found->gid = *gid;
     }
     who = *found;
+    const std::string ids = std::to_string(who.uid) + ":" + std::to_string(who.gid);
 
-    if (settings_.enable_script_security) {
-        if (auto bad = conf::insecure_path_component(path))
-            return refuse(spec, "SECURITY VIOLATION - script " + path + " not run: " + *bad +
-                                    " is writable by a user other than root (or not owned by root)", true);
+    const conf::ScriptCheck c = conf::check_script(name, who.uid, who.gid);
+    switch (c.verdict) {
+    case conf::ScriptCheck::Verdict::ok: break;
+    case conf::ScriptCheck::Verdict::not_found:
+        return refuse(spec, "script '" + name + "' not found or not accessible for uid:gid " + ids + " - not run",
+                      false);
+    case conf::ScriptCheck::Verdict::not_executable:
+        return refuse(spec, "script '" + c.path + "' is not executable for uid:gid " + ids + " - not run", false);
+    case conf::ScriptCheck::Verdict::insecure:
+        // Without enable_script_security keepalived runs it (`-t` said so).
+        if (settings_.enable_script_security)
+            return refuse(spec, "Unsafe permissions found for script '" + c.path + "' - not run: " + c.unsafe +
+                                    " can be changed by a user other than root", true);
+        break;
     }
-    struct stat st {};
-    if (stat(path.c_str(), &st) != 0 || !conf::executable_by(st, who.uid, who.gid))
-        return refuse(spec, "script '" + path + "' is not executable for uid:gid " + std::to_string(who.uid) + ":" +
-                                std::to_string(who.gid) + " - not run", false);
+    // The checked file, not a name that could now lead elsewhere.
+    path = c.path;
     return std::nullopt;
 }
 

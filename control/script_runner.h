@@ -140,13 +140,15 @@ public:
     // never from inside run() (unless the handle is dropped first). A zero
     // timeout means none (keepalived's notify scripts).
     //
-    // Before starting, on every run (files change after the load): the
-    // program must exist and be executable by the user it runs as; the user
-    // (and group) must exist. With enable_script_security the user must be
-    // configured or keepalived_script must exist (never root by default),
-    // and the program's path must pass conf::insecure_path_component: else
-    // "SECURITY VIOLATION - script ... not run" is logged and the result is
-    // not_started with security_violation set.
+    // Before starting, on every run (files change after the load): the user
+    // (and group) must exist; with enable_script_security the user must be
+    // configured or keepalived_script must exist (never root by default).
+    // Then conf::check_script(), the same check `kadp -t` makes: the program
+    // must be found and be executable by that user, and with
+    // enable_script_security a script that runs with root privileges must
+    // not be changeable by anyone but root: else "Unsafe permissions found
+    // for script ..." is logged and the result is not_started with
+    // security_violation set. What runs is the real path that was checked.
     // Throws std::system_error only when kadp itself runs out of
     // descriptors for the run's timerfd or its epoll registration.
     Handle run(const ScriptSpec& spec, std::chrono::milliseconds timeout, Callback callback);

@@ -223,8 +223,12 @@ TEST(MiscCheck, ScriptRefusedBySecurityNeverSucceedsAndIsLoggedOnce)
 {
     ctl::block_control_signals();
     ctl::EventLoop loop;
-    ScriptDir dir;  // under /tmp: sticky, world-writable, so insecure by kadp's rule
-    const std::string check = dir.write("check.sh", "exit 0");
+    ScriptDir dir;
+    // A root script in a world-writable directory without the sticky bit:
+    // insecure by keepalived's rule (/tmp itself, sticky, would pass).
+    std::filesystem::create_directory(dir.path + "/w777");
+    chmod((dir.path + "/w777").c_str(), 0777);
+    const std::string check = dir.write("w777/check.sh", "exit 0");
     Recorder sink;
     std::vector<std::string> log;
     HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
@@ -242,7 +246,7 @@ TEST(MiscCheck, ScriptRefusedBySecurityNeverSucceedsAndIsLoggedOnce)
     };
     // The runner's line (once per configuration) and the first failure's
     // reason (the checker was up), not one per run.
-    EXPECT_EQ(count("SECURITY VIOLATION"), 2);
+    EXPECT_EQ(count("Unsafe permissions found for script '" + check + "'"), 2);
     EXPECT_EQ(count("Misc check for [" + check + "] not started: "), 1);
 }
 

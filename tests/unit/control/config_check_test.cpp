@@ -91,6 +91,24 @@ TEST_F(ConfigCheck, WarningsAloneExitZeroUnlessStrict)
     EXPECT_EQ(run(o), kExitConfigError);
 }
 
+TEST_F(ConfigCheck, ScriptsWithoutScriptSecurityExitSixEvenWithErrors)
+{
+    CliOptions o;
+    o.config_test = true;
+    const std::string instance =
+        "vrrp_instance V {\n interface lo\n virtual_router_id 9\n notify_master /bin/true\n"
+        " virtual_ipaddress {\n  198.18.0.9\n }\n}\n";
+    o.config_file = write("k.conf", instance);
+    EXPECT_EQ(run(o), kExitScriptSecurity);  // keepalived -t: 6, --strict or not
+    EXPECT_THAT(err_.str(), HasSubstr("k.conf:4: warning: SECURITY VIOLATION - scripts are being executed"));
+    o.strict = true;
+    EXPECT_EQ(run(o), kExitScriptSecurity);
+    o.config_file = write("e.conf", instance + "global_defs {\n  router_id x\n");  // never closed
+    EXPECT_EQ(run(o), kExitScriptSecurity);
+    o.config_file = write("s.conf", "global_defs {\n  enable_script_security\n  script_user root\n}\n" + instance);
+    EXPECT_EQ(run(o), kExitOk);
+}
+
 TEST_F(ConfigCheck, DumpConfigPrintsJsonOnStdoutOnly)
 {
     CliOptions o;
