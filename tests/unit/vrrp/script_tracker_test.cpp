@@ -226,18 +226,22 @@ TEST(ScriptTracker, RunIgnoringItsSigtermIsBeingTimedOut)
 TEST(ScriptTracker, ScriptRefusedBySecurityNeverSucceeds)
 {
     ctl::block_control_signals();
-    ScriptDir dir;  // under /tmp: sticky and world-writable, so insecure
+    ScriptDir dir;
+    // A world-writable directory without the sticky bit: insecure for a
+    // script run as root (keepalived 2.2.7's rule, docs/scripts.md).
+    std::filesystem::create_directory(dir.path + "/w");
+    chmod((dir.path + "/w").c_str(), 0777);
     ctl::ScriptSettings settings;
     settings.enable_script_security = true;
     settings.script_user = "root";
-    Fixture f(config_with(vscript("chk", dir.write("chk.sh", "exit 0"), 0.05, 0)), settings);
+    Fixture f(config_with(vscript("chk", dir.write("w/chk.sh", "exit 0"), 0.05, 0)), settings);
     f.scripts.start();
     ASSERT_TRUE(run_until(f.loop, [&] { return f.vi().fault; }));
     EXPECT_TRUE(logged(f.log, "VRRP_Script(chk) failed"));
     const auto until = ctl::EventLoop::Clock::now() + milliseconds(200);
     run_until(f.loop, [&] { return ctl::EventLoop::Clock::now() > until; });
     EXPECT_TRUE(f.vi().fault);
-    EXPECT_GE(f.count("SECURITY VIOLATION"), 1);
+    EXPECT_GE(f.count("Unsafe permissions found for script"), 1);
     EXPECT_EQ(f.count("VRRP_Script(chk) failed"), 1);  // the crossing only
 }
 
