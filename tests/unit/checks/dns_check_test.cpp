@@ -3,7 +3,8 @@
 // strings (hand-made and recorded from dnsmasq), then the checker on a real
 // event loop against a UDP responder on 127.0.0.1 that answers well, with
 // another ID, with SERVFAIL or NXDOMAIN, or not at all, and against a
-// closed port; finally HealthCheckers taking a server down and back up.
+// closed port; HealthCheckers taking a server down and back up, and a
+// reload with another name or type restarting the checker.
 #include "checks/dns_message.h"
 
 #include <arpa/inet.h>
@@ -12,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <vector>
@@ -327,6 +329,45 @@ TEST(DnsCheck, HealthCheckersRunItAndTakeTheServerDownAndBackUp)
     ASSERT_TRUE(run_until(loop, [&] { return sink.events.size() == 2; }));
     EXPECT_EQ(sink.events[1], "up " + std::to_string(port));
     EXPECT_TRUE(logged(log, "Adding service " + rs_name + " to VS [198.18.0.53]:udp:53"));
+}
+
+TEST(DnsCheck, AReloadWithAnotherNameOrTypeRestartsTheChecker)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    Responder server(loop, Responder::Mode::good);
+    auto config_for = [&](std::string name, std::uint16_t type) {
+        conf::RealServer rs;
+        rs.address = *conf::IpAddr::parse("127.0.0.1");
+        rs.port = server.port;
+        rs.checkers.push_back(dns_checker(server.port, 1));
+        rs.checkers.back().dns_name = std::move(name);
+        rs.checkers.back().dns_type = type;
+        conf::VirtualServer vs;
+        vs.address = *conf::IpAddr::parse("198.18.0.53");
+        vs.port = 53;
+        vs.protocol = conf::Protocol::udp;
+        vs.real_servers.push_back(std::move(rs));
+        conf::Config config;
+        config.virtual_servers.push_back(std::move(vs));
+        return config;
+    };
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    auto activations = [&] {
+        return std::count_if(log.begin(), log.end(), [](const std::string& l) { return l.starts_with("Activating"); });
+    };
+    checkers.configure(config_for("kadp-dns.test", 1));
+    checkers.configure(config_for("kadp-dns.test", 1));
+    EXPECT_EQ(activations(), 1);
+    checkers.configure(config_for("other.test", 1));
+    EXPECT_EQ(activations(), 2);
+    checkers.configure(config_for("other.test", 28));
+    EXPECT_EQ(activations(), 3);
+    ASSERT_TRUE(run_until(loop, [&] { return !server.queries.empty(); }));
+    const Bytes& q = server.queries.back();
+    EXPECT_EQ(q, dns_query(static_cast<std::uint16_t>((q[0] << 8) | q[1]), "other.test", 28));
 }
 
 }  // namespace
