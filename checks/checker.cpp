@@ -33,7 +33,7 @@ std::string format_trio(const conf::IpAddr& address, conf::Protocol protocol, st
 
 Checker::Checker(ctl::EventLoop& loop, const conf::Checker& config, LogFn log)
     : loop_(&loop), config_(config), log_(std::move(log)),
-      name_(format_trio(config.connect_ip, conf::Protocol::tcp, config.connect_port)),
+      name_(format_trio(config.connect_ip, config.service_protocol, config.connect_port)),
       connect_timeout_(to_millis(config.connect_timeout.value)), state_(policy_of(config)), timer_(loop)
 {
     if (connect_timeout_.count() == 0) connect_timeout_ = Millis(1);
@@ -75,11 +75,22 @@ void Checker::done(bool ok, std::string_view why)
     // of a removal is in the log. A down checker's failures stay quiet.
     if (!ok && !why.empty() && (was_up || log_all)) log(std::string(why));
     const Step step = ok ? state_.on_success() : state_.on_failure();
-    if (step.event == Step::Event::success) log(success_line());
+    if (step.event == Step::Event::success) {
+        if (const std::string line = success_line(); !line.empty()) log(line);
+    }
     if (step.event == Step::Event::failure) log(failure_line(step.retries));
     timer_.arm(step.next, [this] { run(); });
     // Last: the owner may react (and, on a reload, even destroy us).
     if (state_.up() != was_up && on_change_) on_change_(state_.up());
+}
+
+void Checker::reschedule(std::string_view line)
+{
+    if (!running_) return;
+    running_ = false;
+    abandon();
+    if (!line.empty()) log(std::string(line));
+    timer_.arm(state_.policy().delay_loop, [this] { run(); });
 }
 
 }  // namespace kadp::chk

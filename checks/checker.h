@@ -62,7 +62,11 @@ protected:
     // words ("TCP connection to [..]:tcp:80 timeout."), logged while the
     // checker is up (its retries) or with log_all_failures.
     void done(bool ok, std::string_view why = {});
-    // keepalived's report lines for this kind.
+    // The attempt could not run (keepalived's "... Rescheduling." cases: no
+    // socket, bind failed): `line` is logged, no verdict, the next attempt
+    // comes after delay_loop.
+    void reschedule(std::string_view line);
+    // keepalived's report lines for this kind (an empty success line: none).
     virtual std::string success_line() const = 0;
     virtual std::string failure_line(int retries) const = 0;
 
@@ -89,7 +93,7 @@ private:
     bool running_ = false;  // an attempt is in flight
 };
 
-// The checker for `config` (TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK, and
+// The checker for `config` (TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK, DNS_CHECK, and
 // MISC_CHECK when `scripts` runs its script), or nullptr for a kind kadp
 // does not run yet (the caller says so in the log).
 std::unique_ptr<Checker> make_checker(ctl::EventLoop& loop, const conf::Checker& config, LogFn log,

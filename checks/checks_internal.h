@@ -20,6 +20,7 @@ inline Endpoint endpoint_of(const conf::Checker& c)
 }
 
 std::unique_ptr<Checker> make_tcp_check(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
+std::unique_ptr<Checker> make_dns_check(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
 std::unique_ptr<Checker> make_smtp_check(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
 std::unique_ptr<Checker> make_http_check(ctl::EventLoop& loop, const conf::Checker& config, LogFn log);
 std::unique_ptr<Checker> make_misc_check(ctl::EventLoop& loop, const conf::Checker& config, LogFn log,

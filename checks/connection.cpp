@@ -12,7 +12,6 @@
 #include <utility>
 
 namespace kadp::chk {
-namespace {
 
 socklen_t to_sockaddr(const conf::IpAddr& a, std::uint16_t port, sockaddr_storage& ss)
 {
@@ -33,7 +32,19 @@ socklen_t to_sockaddr(const conf::IpAddr& a, std::uint16_t port, sockaddr_storag
     return sizeof sin;
 }
 
-}  // namespace
+int bind_local(int fd, const Endpoint& to)
+{
+    if (to.bindto.empty() && to.bind_port == 0) return 0;
+    conf::IpAddr any;
+    any.family = to.address.family;
+    if (to.bind_port != 0) {
+        const int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    }
+    sockaddr_storage ss;
+    const socklen_t len = to_sockaddr(to.bindto.empty() ? any : to.bindto, to.bind_port, ss);
+    return bind(fd, reinterpret_cast<const sockaddr*>(&ss), len) == 0 ? 0 : errno;
+}
 
 SSL_CTX* client_tls_context()
 {
@@ -53,20 +64,9 @@ int Connection::connect(const Endpoint& to, Millis timeout, std::function<void(i
     const int family = to.address.is_v6() ? AF_INET6 : AF_INET;
     fd_ = ctl::Fd(socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP));
     if (fd_.get() < 0) return errno;
-    if (!to.bindto.empty() || to.bind_port != 0) {
-        conf::IpAddr any;
-        any.family = to.address.family;
-        if (to.bind_port != 0) {
-            const int one = 1;
-            setsockopt(fd_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        }
-        sockaddr_storage ss;
-        const socklen_t len = to_sockaddr(to.bindto.empty() ? any : to.bindto, to.bind_port, ss);
-        if (bind(fd_.get(), reinterpret_cast<const sockaddr*>(&ss), len) != 0) {
-            const int err = errno;
-            close();
-            return err;
-        }
+    if (const int err = bind_local(fd_.get(), to); err != 0) {
+        close();
+        return err;
     }
     sockaddr_storage ss;
     const socklen_t len = to_sockaddr(to.address, to.port, ss);

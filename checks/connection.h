@@ -7,6 +7,7 @@
 #pragma once
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdint>
@@ -25,6 +26,12 @@ struct Endpoint {
     conf::IpAddr bindto;     // empty: the kernel picks
     std::uint16_t bind_port = 0;
 };
+
+// `address`:`port` as a sockaddr_in or sockaddr_in6 in `ss`; returns its length.
+socklen_t to_sockaddr(const conf::IpAddr& address, std::uint16_t port, sockaddr_storage& ss);
+// Binds `fd` to to.bindto:to.bind_port when either is set (SO_REUSEADDR with
+// a port). Returns 0 or an errno.
+int bind_local(int fd, const Endpoint& to);
 
 struct SslCtxFree {
     void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }

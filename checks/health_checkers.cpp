@@ -22,7 +22,7 @@ std::string fingerprint(const conf::RealServer& rs)
           << '|' << c.alpha.value << '|' << c.log_all_failures.value_or(false) << '|' << c.virtualhost << '|'
           << c.http_protocol << '|' << c.enable_sni << '|' << c.misc_path.command << '|' << c.misc_path.user << '|'
           << c.misc_path.group << '|' << c.misc_path.disabled << '|' << c.misc_timeout << '|' << c.misc_dynamic << '|'
-          << c.user << '|' << c.group << '|';
+          << c.user << '|' << c.group << '|' << c.dns_type << '|' << c.dns_name << '|';
         for (const conf::HttpUrl& u : c.url) {
             o << "url:" << u.path << '|' << u.digest << '|' << u.virtualhost << '|';
             for (const auto& [lo, hi] : u.status_code) o << lo << '-' << hi << ',';

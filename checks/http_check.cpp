@@ -228,6 +228,7 @@ std::unique_ptr<Checker> make_checker(ctl::EventLoop& loop, const conf::Checker&
     switch (config.type) {
     case conf::CheckerType::tcp_check: return make_tcp_check(loop, config, std::move(log));
     case conf::CheckerType::smtp_check: return make_smtp_check(loop, config, std::move(log));
+    case conf::CheckerType::dns_check: return make_dns_check(loop, config, std::move(log));
     case conf::CheckerType::http_get:
     case conf::CheckerType::ssl_get:
         if (config.url.empty()) return nullptr;

@@ -422,6 +422,10 @@ public:
         w_.member("tls_compliant", c.tls_compliant);
         w_.member("fast_recovery", c.fast_recovery);
         str_or_null("helo_name", c.helo_name);
+        if (c.type == CheckerType::dns_check) {
+            w_.member("dns_type", std::string(dns_type_name(c.dns_type)));
+            w_.member("dns_name", c.dns_name);
+        }
         script("misc_path", c.misc_path);
         w_.member("misc_timeout", c.misc_timeout);
         w_.member("misc_dynamic", c.misc_dynamic);

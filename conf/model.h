@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -253,6 +254,9 @@ struct Checker {
     std::uint16_t bind_port = 0;
     std::string bind_if;
     std::uint32_t fwmark = 0;
+    // The virtual server's protocol (resolved): keepalived names a checker
+    // after it ("[198.19.0.1]:udp:53"), whatever the checker speaks.
+    Protocol service_protocol = Protocol::tcp;
     // Inherited virtual_server -> real_server -> checker, resolved here.
     Inherited<double> connect_timeout;     // seconds, default 5
     Inherited<int> retry;                  // default 1 (MISC_CHECK 0)
@@ -276,6 +280,9 @@ struct Checker {
     bool misc_dynamic = false;
     std::string user;                      // MISC_CHECK `user USER [GROUP]`; empty = script_user
     std::string group;
+    // DNS_CHECK
+    std::uint16_t dns_type = 6;            // `type`; keepalived's default is SOA (6)
+    std::string dns_name = ".";            // `name`; default the root
     std::vector<OtherKeyword> other;
 };
 
@@ -397,6 +404,10 @@ struct Config {
 const char* to_string(LbKind k);
 const char* to_string(Protocol p);
 const char* to_string(CheckerType t);
+// DNS_CHECK `type`: the record types keepalived 2.2.7 accepts (A, NS, CNAME,
+// SOA, MX, TXT, AAAA, RRSIG, DNSKEY; any letter case) and their codes.
+std::optional<std::uint16_t> dns_type_code(std::string_view label);
+const char* dns_type_name(std::uint16_t code);  // "(unknown)" for another code
 const char* to_string(VrrpState s);
 const char* to_string(AuthType a);
 

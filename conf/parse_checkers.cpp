@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <climits>
+#include <memory>
 
 #include "conf/lvs_internal.h"
 
@@ -227,6 +228,45 @@ void add_misc_keywords(KeywordTable& table, Checker& c, ParseContext& ctx)
     });
 }
 
+// ------------------------------------------------------------------- DNS_CHECK
+
+// keepalived 2.2.7's test for an empty label, quirk included: it looks at
+// the character after the start of the name and after every dot, so a
+// first label of one letter ("a.example.com") is refused too.
+bool dns_name_has_empty_label(std::string_view name)
+{
+    if (name.size() > 1 && name[0] == '.') return true;
+    for (std::size_t p = 0; p != std::string_view::npos; p = name.find('.', p + 1))
+        if (p + 1 < name.size() && name[p + 1] == '.') return true;
+    return false;
+}
+
+// Words after the value are ignored silently, as keepalived does.
+void add_dns_keywords(KeywordTable& table, Checker& c, ParseContext& ctx)
+{
+    auto name_set = std::make_shared<bool>(false);
+    table.insert(table.end(), {
+        {"type", [&](const Node& n) {
+             if (!need_args(n, 1, SIZE_MAX, ctx)) return;
+             if (auto code = dns_type_code(n.arg(0))) c.dns_type = *code;
+             else ctx.diags.warning(n.loc, "Unknown DNS check type " + n.arg(0) + " - ignoring");
+         }},
+        {"name", [&c, &ctx, name_set](const Node& n) {
+             if (!need_args(n, 1, SIZE_MAX, ctx)) return;
+             if (*name_set) {
+                 ctx.diags.warning(n.loc, "DNS_CHECK name already specified - ignoring");
+                 return;
+             }
+             if (dns_name_has_empty_label(n.arg(0))) {
+                 ctx.diags.warning(n.loc, "DNS_CHECK name '" + n.arg(0) + "' has empty label - ignoring");
+                 return;
+             }
+             c.dns_name = n.arg(0);
+             *name_set = true;
+         }},
+    });
+}
+
 // Keywords of the other checkers, recognised and kept for the dump.
 void add_kept_keywords(KeywordTable& table, Checker& c, std::initializer_list<std::string_view> names)
 {
@@ -287,7 +327,7 @@ KeywordTable checker_table(Checker& c, ParseContext& ctx)
         });
         break;
     case CheckerType::misc_check: add_misc_keywords(table, c, ctx); break;
-    case CheckerType::dns_check: add_kept_keywords(table, c, {"type", "name"}); break;
+    case CheckerType::dns_check: add_dns_keywords(table, c, ctx); break;
     case CheckerType::udp_check:
         add_kept_keywords(table, c, {"payload", "require_reply", "min_reply_length", "max_reply_length"});
         break;

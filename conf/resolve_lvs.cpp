@@ -51,6 +51,7 @@ void resolve_checker(Checker& c, const RealServer& rs, const VirtualServer& vs, 
     // Unset everywhere: the first check comes after a random delay up to delay_loop.
     resolve(c.warmup, nearest(rs.warmup, vs.warmup), c.delay_loop.value);
     resolve(c.alpha, nearest(rs.alpha, vs.alpha), false);
+    c.service_protocol = vs.protocol;
     if (connects(c.type)) {
         if (c.connect_ip.empty()) c.connect_ip = rs.address;
         if (c.connect_port == 0) c.connect_port = rs.port;

@@ -9,7 +9,7 @@ build_pkgs=(build-essential meson ninja-build pkg-config
             libdpdk-dev dpdk libnl-3-dev libnl-genl-3-dev libnl-route-3-dev
             libssl-dev libboost-dev libgtest-dev libgmock-dev)
 test_pkgs=(clang libclang-rt-14-dev keepalived nginx-light python3 python3-scapy dpdk-dev
-           iproute2 ethtool curl tcpdump procps valgrind
+           iproute2 ethtool curl tcpdump procps valgrind dnsmasq-base
            qemu-system-x86 linux-image-cloud-amd64 busybox-static ipvsadm cpio kmod)
 demo_pkgs=(nginx-light curl ethtool iproute2 procps)
 

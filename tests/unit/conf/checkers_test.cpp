@@ -223,15 +223,48 @@ TEST(CheckerOthers, RecognisedWithTheirDefaults)
     EXPECT_EQ(cs[0].type, CheckerType::dns_check);
     EXPECT_EQ(cs[0].retry.value, 3);
     EXPECT_DOUBLE_EQ(cs[0].delay_before_retry.value, 30);  // DNS: delay_loop
-    ASSERT_EQ(cs[0].other.size(), 2u);
-    EXPECT_EQ(cs[0].other[0].keyword, "type");
-    EXPECT_EQ(cs[0].other[1].value, "example.com");
+    EXPECT_EQ(cs[0].dns_type, 1);
+    EXPECT_EQ(cs[0].dns_name, "example.com");
+    EXPECT_TRUE(cs[0].other.empty());
     EXPECT_EQ(cs[1].type, CheckerType::udp_check);
     EXPECT_EQ(cs[1].other.size(), 2u);
     EXPECT_EQ(cs[2].type, CheckerType::ping_check);
     EXPECT_EQ(cs[3].type, CheckerType::file_check);
     EXPECT_TRUE(cs[3].connect_ip.empty());
     EXPECT_EQ(cs[4].type, CheckerType::bfd_check);
+}
+
+// keepalived 2.2.7's check_dns.c, its messages checked against `keepalived -t`.
+TEST(CheckerDns, TypeAndNameWithKeepalivedsDefaultsAndMessages)
+{
+    auto l = load_rs("        DNS_CHECK {\n        }\n"                                // 6-7: SOA, root
+                     "        DNS_CHECK {\n            type aaaa\n            name www.example.com. extra\n"
+                     "            type PTR\n        }\n"                                // 8-12
+                     "        DNS_CHECK {\n            name a.example.com\n            name ..\n"
+                     "            name .com\n            name example..com\n            name example.org\n"
+                     "            name example.net\n            type DNSKEY\n        }\n"); // 13-21
+    expect_diag(l, Severity::warning, 11, "Unknown DNS check type PTR - ignoring");
+    expect_diag(l, Severity::warning, 14, "DNS_CHECK name 'a.example.com' has empty label - ignoring");
+    expect_diag(l, Severity::warning, 15, "DNS_CHECK name '..' has empty label - ignoring");
+    expect_diag(l, Severity::warning, 16, "DNS_CHECK name '.com' has empty label - ignoring");
+    expect_diag(l, Severity::warning, 17, "DNS_CHECK name 'example..com' has empty label - ignoring");
+    expect_diag(l, Severity::warning, 19, "DNS_CHECK name already specified - ignoring");
+    EXPECT_EQ(l.diags.all().size(), 6u) << all_diags(l);  // extra words: ignored silently, as keepalived does
+    const auto& cs = checkers(l);
+    ASSERT_EQ(cs.size(), 3u);
+    EXPECT_EQ(cs[0].dns_type, 6);
+    EXPECT_EQ(cs[0].dns_name, ".");
+    EXPECT_EQ(cs[0].connect_port, 8080);
+    EXPECT_EQ(cs[0].retry.value, 3);
+    EXPECT_EQ(cs[1].dns_type, 28);
+    EXPECT_EQ(cs[1].dns_name, "www.example.com.");
+    EXPECT_EQ(cs[2].dns_type, 48);
+    EXPECT_EQ(cs[2].dns_name, "example.org");
+    EXPECT_EQ(dns_type_code("cname"), 5);
+    EXPECT_EQ(dns_type_code("RRSIG"), 46);
+    EXPECT_FALSE(dns_type_code("SRV"));
+    EXPECT_STREQ(dns_type_name(15), "MX");
+    EXPECT_STREQ(dns_type_name(33), "(unknown)");
 }
 
 }  // namespace
