@@ -70,6 +70,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -113,7 +114,7 @@ void usage()
                  "usage: kadp-bench-checkers [--quick] [--check=tcp|http|both] [--mode=steady|saturate|both]\n"
                  "         [--servers=N] [--delay-loop=S] [--sat-servers=N] [--sat-delay-loop=S]\n"
                  "         [--warmup=S] [--seconds=S] [--http-server=nginx|builtin]\n"
-                 "  --warmup       before each window, at least delay_loop + 0.25 (default 3)\n"
+                 "  --warmup       before each window, and until every checker passed once (default 3)\n"
                  "  --quick        200 servers (steady at delay_loop 0.25), 0.5 s windows (smoke test)\n"
                  "  steady:        --servers (10000) at --delay-loop (1): control-thread CPU\n"
                  "  saturate:      --sat-servers (10000) at --sat-delay-loop (0.01): checks/s ceiling\n"
@@ -508,10 +509,17 @@ bool measure(const Run& run, Server& server, const Options& opt)
     CountingSink sink;
     std::uint64_t log_lines = 0;
     std::vector<std::string> first_lines;
+    std::uint32_t first_successes = 0;
     bool measuring = false;
     chk::HealthCheckers checkers(loop, sink,
                                  [&](const std::string& line) {
-                                     if (!measuring) return;
+                                     if (!measuring) {
+                                         // Each checker logs its first success once.
+                                         if (line.ends_with(" success.") || line.ends_with(" succeed on service.")) {
+                                             ++first_successes;
+                                         }
+                                         return;
+                                     }
                                      ++log_lines;
                                      if (first_lines.size() < 5) first_lines.push_back(line);
                                  },
@@ -540,10 +548,21 @@ bool measure(const Run& run, Server& server, const Options& opt)
     std::size_t timers = 0, watched = 0;
     ctl::Timer window(loop);
     const auto ms = [](double s) { return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000)); };
-    // Every checker has had its first check (spread over delay_loop: the
-    // warmup keepalived gives it) and logged its first success.
-    const double warmup = std::max(opt.warmup, run.delay_loop + 0.25);
-    window.arm(ms(warmup), [&] {
+    // The window opens once every checker has logged its first success
+    // (the first checks are spread over delay_loop, keepalived's warmup) and
+    // --warmup has passed; after a minute without that, it opens anyway.
+    const std::uint64_t started = now_ns();
+    double warmup = 0;
+    std::function<void()> open_window = [&] {
+        warmup = static_cast<double>(now_ns() - started) / 1e9;
+        if ((first_successes < run.servers || warmup < opt.warmup) && warmup < opt.warmup + 60) {
+            window.arm(std::chrono::milliseconds(50), open_window);
+            return;
+        }
+        if (first_successes < run.servers) {
+            std::fprintf(stderr, "kadp-bench-checkers: note: only %u of %u checkers passed once after %.0f s\n",
+                         first_successes, run.servers, warmup);
+        }
         // The server's count outside the CPU window: nginx's is an HTTP request.
         const std::uint64_t served = server.served();
         tcp_a = tcp_counters();
@@ -558,7 +577,8 @@ bool measure(const Run& run, Server& server, const Options& opt)
             watched = loop.watched();
             kill(getpid(), SIGTERM);  // the loop's signalfd: run() returns
         });
-    });
+    };
+    window.arm(ms(opt.warmup), open_window);
     loop.run({});
 
     const double wall = static_cast<double>(b.wall_ns - a.wall_ns) / 1e9;
@@ -569,7 +589,7 @@ bool measure(const Run& run, Server& server, const Options& opt)
     getloadavg(load, 1);
     for (const std::string& l : first_lines) std::fprintf(stderr, "kadp-bench-checkers: logged: %s\n", l.c_str());
     std::printf("{\"bench\":\"checkers\",\"check\":\"%s\",\"mode\":\"%s\",\"server\":\"%s\",\"servers\":%u,"
-                "\"delay_loop\":%g,\"offered_per_s\":%.0f,\"warmup_s\":%g,\"seconds\":%.3f,\"checks\":%llu,"
+                "\"delay_loop\":%g,\"offered_per_s\":%.0f,\"warmup_s\":%.2f,\"seconds\":%.3f,\"checks\":%llu,"
                 "\"checks_per_s\":%.1f,\"control_cpu_core\":%.4f,\"control_user_s\":%.3f,\"control_sys_s\":%.3f,"
                 "\"control_runqueue_wait_s\":%.3f,"
                 "\"control_us_per_check\":%.2f,\"checks_per_control_cpu_s\":%.0f,"
