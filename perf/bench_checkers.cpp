@@ -362,7 +362,10 @@ public:
                             << "    server {\n        listen 127.0.0.1:" << kStatusPort << ";\n"
                             << "        location / { stub_status; }\n    }\n}\n";
         const pid_t pid = fork();
-        if (pid < 0) throw std::runtime_error("fork");
+        if (pid < 0) {
+            stop();
+            throw std::runtime_error("fork");
+        }
         if (pid == 0) {
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             const sigset_t set = ctl::control_signals();
@@ -376,18 +379,12 @@ public:
             if (status_requests()) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
-        throw std::runtime_error("nginx did not answer on 127.0.0.1:" + std::to_string(kStatusPort) + " (see " +
-                                 dir_ + "/error.log)");
+        std::string log;
+        std::getline(std::ifstream(dir_ + "/error.log"), log);
+        stop();  // the destructor does not run for a constructor that throws
+        throw std::runtime_error("nginx did not answer on 127.0.0.1:" + std::to_string(kStatusPort) + ": " + log);
     }
-    ~NginxServer() override
-    {
-        if (pid_ > 0) {
-            kill(pid_, SIGTERM);
-            waitpid(pid_, nullptr, 0);
-        }
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
-    }
+    ~NginxServer() override { stop(); }
     // stub_status counts its own requests too: each read adds one.
     std::uint64_t served() override
     {
@@ -398,6 +395,17 @@ public:
     const char* name() const override { return "nginx"; }
 
 private:
+    void stop()
+    {
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            waitpid(pid_, nullptr, 0);
+            pid_ = -1;
+        }
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+
     // "Active connections: 1 \nserver accepts handled requests\n 5 5 9 \n...":
     // the third number of the third line.
     static std::optional<std::uint64_t> status_requests()
