@@ -71,7 +71,8 @@ public:
     std::size_t watched() const { return watches_.size(); }
 
     // One-shot timers on the monotonic clock. A timer runs its callback once,
-    // `delay` from now (0: on the next turn of the loop, after the events
+    // `delay` from now or up to 1 ms later (timers due that close together
+    // share a wake-up; 0: on the next turn of the loop, after the events
     // already pending); it is removed before its callback runs, so the
     // callback may re-arm it or cancel any timer. Timers due at the same
     // instant run in the order they were armed. Prefer the RAII Timer below.
