@@ -1,6 +1,7 @@
 // Runs on: control thread. The control thread's event loop: epoll over a
 // signalfd (SIGTERM/SIGINT stop, SIGHUP reload), a 1 s timerfd tick,
-// one-shot millisecond timers (one more timerfd armed for the earliest), and
+// one-shot millisecond timers (one more timerfd armed for the earliest, up
+// to 1 ms late so that close deadlines share a wake-up), and
 // any other descriptor a component asks it to watch (the kadpctl socket and
 // its clients, the health checkers' sockets). Callbacks run on the control
 // thread, one at a time; none may block.
