@@ -75,8 +75,9 @@ int Connection::connect(const Endpoint& to, Millis timeout, std::function<void(i
         close();
         return err;
     }
-    watch_ = loop_->watch(fd_.get(), 0, [this](std::uint32_t ev) { on_events(ev); });
-    wait(EPOLLOUT, timeout, [this, done = std::move(done)](bool timed_out) {
+    // Watched for the connect's EPOLLOUT at once: one epoll_ctl, not two.
+    watch_ = loop_->watch(fd_.get(), EPOLLOUT | EPOLLONESHOT, [this](std::uint32_t ev) { on_events(ev); });
+    expect(timeout, [this, done = std::move(done)](bool timed_out) {
         if (timed_out) {
             done(ETIMEDOUT);
             return;
@@ -89,19 +90,26 @@ int Connection::connect(const Endpoint& to, Millis timeout, std::function<void(i
     return 0;
 }
 
+// EPOLLONESHOT: the kernel disarms the watch when it reports the event, so
+// a wait costs one epoll_ctl (this one) and the watch never fires again by
+// itself, not even for EPOLLHUP/EPOLLERR while nobody waits.
 void Connection::wait(std::uint32_t events, Millis timeout, WaitFn done)
 {
+    loop_->modify(watch_, events | EPOLLONESHOT);
+    expect(timeout, std::move(done));
+}
+
+void Connection::expect(Millis timeout, WaitFn done)
+{
     waiting_ = std::move(done);
-    loop_->modify(watch_, events);
     timer_.arm(timeout, [this] { on_timeout(); });
 }
 
-// One-shot: the watch goes quiet and the timer stops before the callback,
+// The watch is quiet (one-shot) and the timer stops before the callback,
 // which may wait again, close, or have the connection destroyed.
 void Connection::on_events(std::uint32_t)
 {
     if (!waiting_) return;
-    loop_->modify(watch_, 0);
     timer_.cancel();
     WaitFn done = std::move(waiting_);
     waiting_ = nullptr;

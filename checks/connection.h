@@ -62,7 +62,8 @@ public:
     // even start (socket, bind, or an immediate refusal): `done` is not called.
     int connect(const Endpoint& to, Millis timeout, std::function<void(int error)> done);
 
-    // Waits until the socket is readable (EPOLLIN) or writable (EPOLLOUT).
+    // Waits until the socket is readable (EPOLLIN) or writable (EPOLLOUT);
+    // one wait, one callback (the watch is EPOLLONESHOT).
     void wait(std::uint32_t events, Millis timeout, WaitFn done);
 
     // TLS on the connected socket. `sni`: server name to send (empty: none).
@@ -73,6 +74,8 @@ public:
     void close();
 
 private:
+    // The callback of a wait whose watch is already armed.
+    void expect(Millis timeout, WaitFn done);
     void on_events(std::uint32_t events);
     void on_timeout();
 

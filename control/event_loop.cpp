@@ -23,6 +23,8 @@ constexpr std::uint64_t kSignalsId = 1;
 constexpr std::uint64_t kTimerId = 2;
 constexpr std::uint64_t kTimersId = 3;
 
+constexpr std::chrono::microseconds kTimerSlack{1000};
+
 }  // namespace
 
 sigset_t control_signals()
@@ -131,7 +133,12 @@ bool EventLoop::cancel_timer(TimerId id)
 }
 
 // CLOCK_MONOTONIC is what steady_clock reads on Linux: an absolute deadline
-// in its terms needs no conversion.
+// in its terms needs no conversion. A deadline still ahead is armed up to
+// kTimerSlack later, so timers due within that of each other run in one
+// wake-up (thousands of health checkers, each with its own deadline, would
+// otherwise wake the loop, read the timerfd and re-arm it for one or two
+// timers each). One already due is armed as it is: 0 ms timers run on the
+// next turn.
 void EventLoop::arm_timerfd()
 {
     itimerspec spec{};
@@ -139,7 +146,9 @@ void EventLoop::arm_timerfd()
         armed_for_ = Clock::time_point::max();
     } else {
         armed_for_ = timers_.begin()->first.first;
-        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(armed_for_.time_since_epoch()).count();
+        Clock::time_point at = armed_for_;
+        if (at > Clock::now()) at += kTimerSlack;
+        const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(at.time_since_epoch()).count();
         // 0 would disarm: a deadline at the clock's origin is long past anyway.
         spec.it_value.tv_sec = static_cast<time_t>(ns / 1000000000);
         spec.it_value.tv_nsec = static_cast<long>(ns % 1000000000);

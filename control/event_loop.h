@@ -1,6 +1,7 @@
 // Runs on: control thread. The control thread's event loop: epoll over a
 // signalfd (SIGTERM/SIGINT stop, SIGHUP reload), a 1 s timerfd tick,
-// one-shot millisecond timers (one more timerfd armed for the earliest), and
+// one-shot millisecond timers (one more timerfd armed for the earliest, up
+// to 1 ms late so that close deadlines share a wake-up), and
 // any other descriptor a component asks it to watch (the kadpctl socket and
 // its clients, the health checkers' sockets). Callbacks run on the control
 // thread, one at a time; none may block.
@@ -71,7 +72,8 @@ public:
     std::size_t watched() const { return watches_.size(); }
 
     // One-shot timers on the monotonic clock. A timer runs its callback once,
-    // `delay` from now (0: on the next turn of the loop, after the events
+    // `delay` from now or up to 1 ms later (timers due that close together
+    // share a wake-up; 0: on the next turn of the loop, after the events
     // already pending); it is removed before its callback runs, so the
     // callback may re-arm it or cancel any timer. Timers due at the same
     // instant run in the order they were armed. Prefer the RAII Timer below.
