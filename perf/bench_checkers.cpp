@@ -470,6 +470,7 @@ struct CountingSink final : chk::HealthSink {
     void server_down(const ctl::RsIdentity&, bool) override { ++downs; }
     void server_up(const ctl::RsIdentity&) override { ++ups; }
     void server_weight(const ctl::RsIdentity&, int) override { ++weights; }
+    void quorum(const ctl::VsIdentity&, bool) override {}
 };
 
 struct Sample {
