@@ -289,8 +289,17 @@ std::unique_ptr<dp::Snapshot> SnapshotBuilder::build(const conf::Config& config,
     ++generation_;
     std::vector<dp::ServiceKey> released_keys;
     for (const conf::IpAddr& vip : released) released_keys.push_back(vip_key(vip));
+    // VRRP's addresses answer like VIPs while owned, service or not.
+    std::vector<dp::ServiceKey> vrrp_keys;
+    for (const conf::VrrpInstance& vi : config.vrrp_instances) {
+        for (const auto* list : {&vi.virtual_ipaddress, &vi.virtual_ipaddress_excluded}) {
+            for (const conf::VirtualIp& v : *list) {
+                if (v.address.addr.is_v4()) vrrp_keys.push_back(vip_key(v.address.addr));
+            }
+        }
+    }
     return std::make_unique<dp::Snapshot>(generation_, b.take_lease(), std::move(table), std::move(routes),
-                                          released_keys);
+                                          released_keys, vrrp_keys);
 }
 
 }  // namespace kadp::ctl

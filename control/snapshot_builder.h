@@ -11,6 +11,9 @@
 // * fwmark services and fwmark group entries are skipped with a warning (the
 //   data plane does not classify by mark yet), as are IPv6 and SCTP
 //   services and forwarding methods the data plane does not run yet.
+// The addresses of every vrrp_instance are VIPs too (answered for ARP and
+// ICMP while owned, whether or not a service uses them: a gateway for the
+// real servers, say).
 // With a dataplane block, the snapshot also carries its routing table
 // (RouteTable4::build; its errors are errors here).
 // An lb_algo the data plane does not implement is an error naming the

@@ -178,15 +178,19 @@ DestCounters& StatsLease::dest(const DestKey& key) {
 
 namespace {
 // The services' VIPs but those in `released` (compared by family and address).
-std::vector<ServiceKey> owned_vips(const ServiceTable& table, std::span<const ServiceKey> released) {
+std::vector<ServiceKey> owned_vips(const ServiceTable& table, std::span<const ServiceKey> released,
+                                   std::span<const ServiceKey> addresses) {
     std::vector<ServiceKey> keys;
-    keys.reserve(table.size());
+    keys.reserve(table.size() + addresses.size());
+    const auto owned = [&released](const ServiceKey& k) {
+        return std::none_of(released.begin(), released.end(),
+                            [&k](const ServiceKey& r) { return r.family == k.family && r.addr == k.addr; });
+    };
     for (const auto& s : table.services()) {
-        const ServiceKey& k = s->key();
-        const bool gone = std::any_of(released.begin(), released.end(), [&k](const ServiceKey& r) {
-            return r.family == k.family && r.addr == k.addr;
-        });
-        if (!gone) keys.push_back(k);
+        if (owned(s->key())) keys.push_back(s->key());
+    }
+    for (const ServiceKey& k : addresses) {
+        if (owned(k)) keys.push_back(k);
     }
     return keys;
 }
@@ -208,8 +212,9 @@ std::vector<ServiceKey> real_server_keys(const ServiceTable& table) {
 }  // namespace
 
 Snapshot::Snapshot(std::uint64_t generation, StatsLease lease, ServiceTable services,
-                   std::unique_ptr<const RouteTable4> routes, std::span<const ServiceKey> released)
-    : lease_(std::move(lease)), services_(std::move(services)), vips_(owned_vips(services_, released)),
+                   std::unique_ptr<const RouteTable4> routes, std::span<const ServiceKey> released,
+                   std::span<const ServiceKey> addresses)
+    : lease_(std::move(lease)), services_(std::move(services)), vips_(owned_vips(services_, released, addresses)),
       real_servers_(real_server_keys(services_)), routes_(std::move(routes)), generation_(generation) {}
 
 }  // namespace kadp::dp

@@ -167,9 +167,13 @@ public:
     // `released` lists VIPs this node does not own now (VRRP backup; only
     // family and address count): they stay out of the VIP set, so they are
     // neither answered for ARP/ICMP nor given new connections, while their
-    // services stay listed and keep their counters.
+    // services stay listed and keep their counters. `addresses` are VIPs
+    // with no service of their own (VRRP's virtual_ipaddress: a gateway
+    // for the real servers, say): answered for ARP/ICMP like the services'
+    // while owned.
     Snapshot(std::uint64_t generation, StatsLease lease, ServiceTable services,
-             std::unique_ptr<const RouteTable4> routes = nullptr, std::span<const ServiceKey> released = {});
+             std::unique_ptr<const RouteTable4> routes = nullptr, std::span<const ServiceKey> released = {},
+             std::span<const ServiceKey> addresses = {});
     Snapshot(const Snapshot&) = delete;
     Snapshot& operator=(const Snapshot&) = delete;
 

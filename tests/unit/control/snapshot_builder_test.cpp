@@ -327,6 +327,28 @@ TEST(SnapshotBuilder, SorryServerAloneTakesNewConnectionsWhileQuorumIsLost) {
     EXPECT_TRUE(messages(diags).empty());
 }
 
+// A vrrp_instance's addresses are answered like VIPs while owned, with or
+// without a service of their own (the real servers' gateway, say).
+TEST(SnapshotBuilder, VrrpAddressesAreVipsWhileOwned) {
+    const auto config = load(vs("198.18.0.100 80", "rr", {"198.19.0.1 80 1"}) +
+                             "vrrp_instance VI {\n    interface lan\n    virtual_router_id 7\n"
+                             "    virtual_ipaddress {\n        198.18.0.100/24\n        198.19.0.254/24\n    }\n}\n");
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    const auto owned = b.build(config, nullptr, {}, diags);
+    ASSERT_NE(owned, nullptr);
+    EXPECT_TRUE(owned->serves_vip4(ip("198.18.0.100")));
+    EXPECT_TRUE(owned->serves_vip4(ip("198.19.0.254")));  // no service: answered all the same
+    EXPECT_FALSE(owned->serves_vip4(ip("198.19.0.1")));
+    const auto released = b.build(config, owned.get(), {}, diags,
+                                  {*conf::IpAddr::parse("198.18.0.100"), *conf::IpAddr::parse("198.19.0.254")});
+    ASSERT_NE(released, nullptr);
+    EXPECT_FALSE(released->serves_vip4(ip("198.18.0.100")));
+    EXPECT_FALSE(released->serves_vip4(ip("198.19.0.254")));
+    EXPECT_NE(released->find4(ip("198.18.0.100"), htons(80), IPPROTO_TCP), nullptr);  // still listed
+}
+
 TEST(SnapshotBuilder, RoundRobinPositionAndCountersCarryOverARebuild) {
     const std::string text = vs("10.0.0.1 80", "rr", {"192.168.1.1 8080 1", "192.168.1.2 8080 1",
                                                       "192.168.1.3 8080 1"});
