@@ -37,8 +37,8 @@ chmod 0755 "$tmp"
 kadp_pid= ka_pid=
 cleanup() {
   [ -n "$kadp_pid" ] && { kill -KILL "$kadp_pid"; wait "$kadp_pid"; } 2>/dev/null
-  for f in "$tmp"/ka*.pid; do [ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null; done
   [ -n "$ka_pid" ] && { kill -KILL "$ka_pid"; wait "$ka_pid"; } 2>/dev/null
+  for f in "$tmp"/ka*.pid; do [ -s "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null; done
   local n p
   for n in c lb ka br; do
     for p in $(ip netns pids "$P-$n" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
