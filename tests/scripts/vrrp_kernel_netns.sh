@@ -9,6 +9,7 @@
 # VRRPv3, advert_int 0.1; kadp priority 150, keepalived 100.
 # (a) kadp becomes MASTER: the VIP is on its eth0 (rtnetlink), the
 #     client's ARP for the VIP gets kadp's MAC, keepalived is BACKUP;
+#     `kadpctl status` shows the instance MASTER with its priority;
 # (b) its notify script got keepalived's arguments ("INSTANCE VI_1 MASTER
 #     150") and notify_master ran;
 # (c) its vrrp_script failing (weight -60) hands over: kadp BACKUP, the VIP
@@ -20,6 +21,7 @@
 # last line is "COUNT passed failed skipped". Environment: KADP.
 set -u
 KADP=${KADP:-build/kadp}
+KADPCTL=${KADPCTL:-$(dirname "$KADP")/kadpctl}
 passed=0 failed=0 skipped=0
 pass() { echo "PASS: $1"; passed=$((passed + 1)); }
 fail() {
@@ -134,6 +136,13 @@ if wait_for 10 "$tmp/kadp.log" "(VI_1) Entering MASTER STATE"; then
   fi
 else
   fail a_kadp_master_vip_on_its_interface "kadp never became MASTER" "$tmp/kadp.log"
+fi
+
+st=$(ip netns exec "$P-lb" "$KADPCTL" -s "$tmp/k.sock" status 2>&1)
+if [[ "$st" == *"vrrp VI_1 on eth0, VRID 61: MASTER, priority 150"* ]]; then
+  pass a_kadpctl_status_shows_the_instance
+else
+  fail a_kadpctl_status_shows_the_instance "status: $st"
 fi
 
 # --- (b) ---------------------------------------------------------------------------
