@@ -4,7 +4,8 @@
 // with keepalived's log lines; alpha starts a server down; a reload with
 // the same checkers keeps them; an HTTP_GET judges a response that arrives
 // in pieces (digest match and mismatch); an HTTP_GET on a server that accepts and
-// never answers fails on its read timeout, an SSL_GET on one that never
+// never answers fails on its read timeout, one that resets mid-response on
+// the reset, an SSL_GET on one that never
 // answers the ClientHello on its handshake timeout; SMTP_CHECK conversations
 // (good, bad greeting, bad HELO answer) with a scripted server.
 #include "checks/health_checkers.h"
@@ -289,6 +290,54 @@ TEST(HealthCheckers, HttpGetJudgesAResponseArrivingInPieces)
             EXPECT_TRUE(logged(log, "MD5 digest error to server " + chk + "."));
         }
     }
+}
+
+// Accepts, reads the request, sends the start of a response and resets the
+// connection (SO_LINGER 0): the checker sees ECONNRESET mid-read.
+struct ResettingServer {
+    ResettingServer()
+    {
+        worker = std::thread([this] {
+            for (;;) {
+                const int c = accept(listener.fd.get(), nullptr, nullptr);
+                if (c < 0) return;  // shut down
+                char req[1024];
+                (void)!recv(c, req, sizeof req, 0);
+                (void)!send(c, "HTTP/1.0 200 OK\r\n", 17, MSG_NOSIGNAL);
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                const linger hard{1, 0};
+                setsockopt(c, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+                close(c);
+            }
+        });
+    }
+    ~ResettingServer()
+    {
+        shutdown(listener.fd.get(), SHUT_RDWR);
+        worker.join();
+    }
+    Listener listener;
+    std::thread worker;
+};
+
+TEST(HealthCheckers, HttpGetOnAServerThatResetsFails)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    ResettingServer server;
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    conf::Checker c = checker(conf::CheckerType::http_get, server.listener.port, 0);
+    c.url.push_back(conf::HttpUrl{{}, "/", {}, {{200, 299}}, {}});
+    checkers.configure(config_with(server.listener.port, c));
+    ASSERT_TRUE(run_until(loop, [&] { return !sink.events.empty(); }));
+    const std::string chk = "[127.0.0.1]:tcp:" + std::to_string(server.listener.port);
+    EXPECT_EQ(sink.events, std::vector<std::string>{"down 127.0.0.1:" + std::to_string(server.listener.port)});
+    EXPECT_TRUE(std::any_of(log.begin(), log.end(), [&](const std::string& l) {
+        return l.find("Connection reset by peer") != std::string::npos && l.find(chk) != std::string::npos;
+    })) << "no reset reason logged";
+    EXPECT_TRUE(logged(log, "HTTP_CHECK on service " + chk + " failed."));
 }
 
 // Plays one scripted SMTP conversation per connection: sends `lines[0]`,
