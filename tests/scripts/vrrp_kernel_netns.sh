@@ -15,6 +15,9 @@
 # (c) its vrrp_script failing (weight -60) hands over: kadp BACKUP, the VIP
 #     gone from its eth0, keepalived MASTER; the script OK again: kadp
 #     preempts back;
+# (e) SIGHUP with the same file keeps the MASTER as it is; with priority 90
+#     the instance restarts as backup and keepalived takes over; back to
+#     150, kadp preempts again;
 # (d) SIGTERM: kadp sends priority 0 and removes the VIP; keepalived is
 #     MASTER within the skew plus a generous margin; kadp exits 0.
 # Needs root, keepalived, python3. Exit 0 pass, 77 skip, else fail; the
@@ -86,14 +89,15 @@ $4
 }
 CONF
 }
-{
+kadp_conf() {  # PRIORITY
   printf 'vrrp_script chk {\n    script "%s"\n    interval 1\n    weight -60\n}\n' "$tmp/chk.sh"
-  instance kadp 150 eth0 "    track_script {
+  instance kadp "$1" eth0 "    track_script {
         chk
     }
     notify \"$tmp/notify.sh\"
     notify_master \"$tmp/master.sh\""
-} >"$tmp/kadp.conf"
+}
+kadp_conf 150 >"$tmp/kadp.conf"
 { printf 'global_defs {\n    router_id ka\n}\n'; instance ka 100 eth0 ""; } >"$tmp/ka.conf"
 
 ip netns exec "$P-ka" keepalived -n -l -D -P -f "$tmp/ka.conf" -p "$tmp/ka.pid" -r "$tmp/kav.pid" -c "$tmp/kac.pid" \
@@ -174,6 +178,43 @@ if wait_for 10 "$tmp/kadp.log" "(VI_1) Changing effective priority from 150 to 9
   fi
 else
   fail c_failing_vrrp_script_hands_over "no hand-over" "$tmp/kadp.log"
+fi
+
+# --- (e) reload ----------------------------------------------------------------------
+# The same file: the instance goes on (no new state line). Priority 90: it
+# restarts as backup (priority 0 first, so keepalived takes over at once).
+inits=$(grep -c "(VI_1) Entering BACKUP STATE (init)" "$tmp/kadp.log")
+kill -HUP "$kadp_pid"
+sleep 1
+if [ "$(grep -c "(VI_1) Entering BACKUP STATE (init)" "$tmp/kadp.log")" = "$inits" ] && vip_on lb; then
+  pass e_reload_same_file_keeps_the_master
+else
+  fail e_reload_same_file_keeps_the_master "restarted or lost the VIP" "$tmp/kadp.log"
+fi
+masters=$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/ka.log")
+kadp_conf 90 >"$tmp/kadp.conf"
+kill -HUP "$kadp_pid"
+for _ in $(seq 100); do [ "$(grep -c "(VI_1) Entering BACKUP STATE (init)" "$tmp/kadp.log")" -gt "$inits" ] && break; sleep 0.05; done
+if [ "$(grep -c "(VI_1) Entering BACKUP STATE (init)" "$tmp/kadp.log")" -gt "$inits" ]; then
+  for _ in $(seq 40); do [ "$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/ka.log")" -gt "$masters" ] && break; sleep 0.05; done
+  if [ "$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/ka.log")" -gt "$masters" ] && ! vip_on lb; then
+    pass e_reload_lower_priority_hands_over
+  else
+    fail e_reload_lower_priority_hands_over "keepalived not master or VIP still on kadp" "$tmp/kadp.log"
+  fi
+else
+  fail e_reload_lower_priority_hands_over "no restart of the instance" "$tmp/kadp.log"
+fi
+kadp_conf 150 >"$tmp/kadp.conf"
+kill -HUP "$kadp_pid"
+n=$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/kadp.log")
+for _ in $(seq 100); do [ "$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/kadp.log")" -gt "$n" ] && break; sleep 0.05; done
+if [ "$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/kadp.log")" -gt "$n" ]; then
+  sleep 0.3
+  vip_on lb && ! vip_on ka && pass e_reload_back_to_150_preempts ||
+    fail e_reload_back_to_150_preempts "vip lb=$(vip_on lb && echo y) ka=$(vip_on ka && echo y)" "$tmp/kadp.log"
+else
+  fail e_reload_back_to_150_preempts "kadp not master again" "$tmp/kadp.log"
 fi
 
 # --- (d) ---------------------------------------------------------------------------
