@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <csignal>
 #include <functional>
+#include <memory>
 #include <string>
 #include <mutex>
 #include <thread>
@@ -237,34 +238,43 @@ TEST(HealthCheckers, HttpGetOnAServerThatNeverAnswersTimesOut)
     EXPECT_TRUE(logged(log, "HTTP_CHECK on service " + chk + " failed."));
 }
 
-// Answers every connection with `response`, written in pieces 20 ms apart
-// (the checker sees partial reads), then closes.
-struct SlowHttpServer {
-    explicit SlowHttpServer(std::string response) : body(std::move(response))
+// Serves every connection it accepts with `serve(fd)` (which closes it),
+// on a thread of its own, until destroyed.
+struct ThreadServer {
+    explicit ThreadServer(std::function<void(int)> serve_one) : serve(std::move(serve_one))
     {
         worker = std::thread([this] {
             for (;;) {
                 const int c = accept(listener.fd.get(), nullptr, nullptr);
                 if (c < 0) return;  // shut down
-                char req[1024];
-                (void)!recv(c, req, sizeof req, 0);
-                for (std::size_t i = 0; i < body.size(); i += 7) {
-                    (void)!send(c, body.data() + i, std::min<std::size_t>(7, body.size() - i), MSG_NOSIGNAL);
-                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                }
-                close(c);
+                serve(c);
             }
         });
     }
-    ~SlowHttpServer()
+    ~ThreadServer()
     {
         shutdown(listener.fd.get(), SHUT_RDWR);
         worker.join();
     }
     Listener listener;
-    std::string body;
+    std::function<void(int)> serve;
     std::thread worker;
 };
+
+// Answers every connection with `response`, written in pieces 20 ms apart
+// (the checker sees partial reads), then closes.
+std::unique_ptr<ThreadServer> slow_http_server(const std::string& response)
+{
+    return std::make_unique<ThreadServer>([response](int c) {
+        char req[1024];
+        (void)!recv(c, req, sizeof req, 0);
+        for (std::size_t i = 0; i < response.size(); i += 7) {
+            (void)!send(c, response.data() + i, std::min<std::size_t>(7, response.size() - i), MSG_NOSIGNAL);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        close(c);
+    });
+}
 
 TEST(HealthCheckers, HttpGetJudgesAResponseArrivingInPieces)
 {
@@ -272,7 +282,8 @@ TEST(HealthCheckers, HttpGetJudgesAResponseArrivingInPieces)
     const std::string ok = "HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n";
     for (const char* digest : {"b1946ac92492d2347c6235b4d2611184", "00000000000000000000000000000000"}) {
         ctl::EventLoop loop;
-        SlowHttpServer server(ok);
+        const auto slow = slow_http_server(ok);
+        ThreadServer& server = *slow;
         Recorder sink;
         std::vector<std::string> log;
         HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
@@ -294,37 +305,22 @@ TEST(HealthCheckers, HttpGetJudgesAResponseArrivingInPieces)
 
 // Accepts, reads the request, sends the start of a response and resets the
 // connection (SO_LINGER 0): the checker sees ECONNRESET mid-read.
-struct ResettingServer {
-    ResettingServer()
-    {
-        worker = std::thread([this] {
-            for (;;) {
-                const int c = accept(listener.fd.get(), nullptr, nullptr);
-                if (c < 0) return;  // shut down
-                char req[1024];
-                (void)!recv(c, req, sizeof req, 0);
-                (void)!send(c, "HTTP/1.0 200 OK\r\n", 17, MSG_NOSIGNAL);
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                const linger hard{1, 0};
-                setsockopt(c, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
-                close(c);
-            }
-        });
-    }
-    ~ResettingServer()
-    {
-        shutdown(listener.fd.get(), SHUT_RDWR);
-        worker.join();
-    }
-    Listener listener;
-    std::thread worker;
-};
+void reset_midway(int c)
+{
+    char req[1024];
+    (void)!recv(c, req, sizeof req, 0);
+    (void)!send(c, "HTTP/1.0 200 OK\r\n", 17, MSG_NOSIGNAL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const linger hard{1, 0};
+    setsockopt(c, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    close(c);
+}
 
 TEST(HealthCheckers, HttpGetOnAServerThatResetsFails)
 {
     ctl::block_control_signals();
     ctl::EventLoop loop;
-    ResettingServer server;
+    ThreadServer server(reset_midway);
     Recorder sink;
     std::vector<std::string> log;
     HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
