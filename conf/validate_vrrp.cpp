@@ -136,11 +136,14 @@ void check_track_scripts(std::vector<TrackedScript>& list, const std::string& ow
     });
 }
 
-// Sync group members must change state together, so keepalived zeroes the
-// tracking weights of their scripts and interfaces (unless global_tracking).
-void zero_member_weights(VrrpInstance& vi, const Config& config, ParseContext& ctx)
+// Sync group members must change state together, so keepalived ignores the
+// tracking weights of their scripts and interfaces (unless global_tracking):
+// said here at load time; what it means at run time (a weighted script is
+// not tracked at all; an interface's weight, as the 2.2.7 binary does, is
+// still applied) is vrrp::Tracker's job, so the model keeps the weights.
+void warn_member_weights(const VrrpInstance& vi, const Config& config, ParseContext& ctx)
 {
-    for (TrackedScript& t : vi.track_script) {
+    for (const TrackedScript& t : vi.track_script) {
         int weight = t.weight.value_or(0);
         if (!t.weight) {
             for (const VrrpScript& s : config.vrrp_scripts)
@@ -149,13 +152,11 @@ void zero_member_weights(VrrpInstance& vi, const Config& config, ParseContext& c
         if (weight == 0) continue;
         ctx.diags.warning(t.loc, "(" + vi.name + ") ignoring weight of tracked script " + t.name +
                                      " due to SYNC group " + vi.sync_group);
-        t.weight = 0;
     }
-    for (TrackedInterface& t : vi.track_interface) {
+    for (const TrackedInterface& t : vi.track_interface) {
         if (t.weight == 0) continue;
         ctx.diags.warning(t.loc, "(" + vi.name + ") ignoring weight of tracked interface " + t.name +
                                      " due to SYNC group " + vi.sync_group);
-        t.weight = 0;
     }
 }
 
@@ -182,7 +183,7 @@ void check_sync_groups(Config& config, ParseContext& ctx)
         }
         sg.group = kept;
         if (!sg.global_tracking)
-            for (const std::string& member : kept) zero_member_weights(*by_name[member], config, ctx);
+            for (const std::string& member : kept) warn_member_weights(*by_name[member], config, ctx);
         check_track_scripts(sg.track_script, sg.name, config, ctx);
         if (kept.size() == 1)
             ctx.diags.warning(sg.loc, "Sync group " + sg.name +

@@ -325,7 +325,10 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         // VRRP: adverts through the exception TAPs, VIPs owned in the
         // desired state, gratuitous ARPs from the data plane.
         ctl.announce_takeovers(false);
-        DpdkVrrpBackend vrrp_backend(ctl, dpc);
+        std::vector<std::uint16_t> port_ids;
+        for (const auto& p : ports.ports()) port_ids.push_back(p.port_id);
+        DpdkLinkState vrrp_links(loop, dpc, port_ids);
+        DpdkVrrpBackend vrrp_backend(ctl, dpc, vrrp_links);
         vrrp::VrrpService vrrp(loop, vrrp_backend, log_line);
         vrrp.configure(config);
         ctl.on_reloaded([&checkers, &vrrp, &ctl, running = config](const conf::Config& next) mutable {

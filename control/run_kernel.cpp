@@ -152,7 +152,7 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         checkers.configure(daemon.config());
         // VRRP: adverts on raw sockets, VIPs added and removed over
         // rtnetlink, gratuitous ARPs from packet sockets.
-        KernelVrrpBackend vrrp_backend(log_line);
+        KernelVrrpBackend vrrp_backend(loop, log_line);
         vrrp::VrrpService vrrp(loop, vrrp_backend, log_line);
         vrrp.configure(daemon.config());
         ctl.on_reloaded([&checkers, &vrrp](const conf::Config& next) {

@@ -1,7 +1,32 @@
 // Runs on: control thread.
 #include "control/vrrp_dpdk.h"
 
+#include <rte_ethdev.h>
+
 namespace kadp::ctl {
+
+DpdkLinkState::DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids)
+    : timer_(loop)
+{
+    for (std::size_t i = 0; i < dataplane.interfaces.size(); ++i) {
+        up_[dataplane.interfaces[i].name] = true;
+        if (i < port_ids.size()) ports_.emplace_back(dataplane.interfaces[i].name, port_ids[i]);
+    }
+    poll();
+}
+
+void DpdkLinkState::poll()
+{
+    for (const auto& [name, port] : ports_) {
+        rte_eth_link link{};
+        const bool up = rte_eth_link_get_nowait(port, &link) != 0 || link.link_status == RTE_ETH_LINK_UP;
+        bool& known = up_[name];
+        if (known == up) continue;
+        known = up;
+        if (callback_) callback_(name, up);
+    }
+    if (!ports_.empty()) timer_.arm(std::chrono::milliseconds(1000), [this] { poll(); });
+}
 
 std::set<conf::IpAddr> vrrp_addresses(const conf::Config& config)
 {

@@ -8,28 +8,57 @@
 // the data plane's port (DpdkControl::gratuitous_arp).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "conf/model.h"
 #include "control/dpdk_control.h"
+#include "control/event_loop.h"
+#include "vrrp/link_state.h"
 #include "vrrp/vrrp_service.h"
 
 namespace kadp::ctl {
 
+// The data plane's ports as track_interface sees them: each dataplane
+// interface by its name, up while its DPDK port reports link up (polled
+// every second; a port that cannot tell counts as up).
+class DpdkLinkState final : public vrrp::LinkState {
+public:
+    // `port_ids[i]` is the DPDK port of dataplane->interfaces[i]; empty in
+    // tests without EAL (every interface up, never changing).
+    DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids);
+    [[nodiscard]] std::map<std::string, bool> snapshot() const override { return up_; }
+    void subscribe(Callback callback) override { callback_ = std::move(callback); }
+
+private:
+    void poll();
+    std::vector<std::pair<std::string, std::uint16_t>> ports_;
+    std::map<std::string, bool> up_;
+    Callback callback_;
+    Timer timer_;
+};
+
 class DpdkVrrpBackend final : public vrrp::VrrpBackend {
 public:
-    DpdkVrrpBackend(DpdkControl& ctl, const conf::Dataplane& dataplane) : ctl_(&ctl), dataplane_(&dataplane) {}
+    DpdkVrrpBackend(DpdkControl& ctl, const conf::Dataplane& dataplane, vrrp::LinkState& links)
+        : ctl_(&ctl), dataplane_(&dataplane), links_(&links) {}
 
     std::string device(const std::string& interface) override;
     conf::IpAddr primary_address(const std::string& interface) override;
     void own(const std::string& interface, const std::vector<conf::VirtualIp>& vips) override;
     void release(const std::string& interface, const std::vector<conf::VirtualIp>& vips) override;
     void gratuitous_arp(const std::string& interface, const std::vector<conf::IpAddr>& addresses) override;
+    vrrp::LinkState& links() override { return *links_; }
 
 private:
     const conf::DataplaneInterface* find(const std::string& interface) const;
     DpdkControl* ctl_;
     const conf::Dataplane* dataplane_;
+    vrrp::LinkState* links_;
 };
 
 // Every address VRRP instances own while master (virtual_ipaddress and

@@ -3,7 +3,7 @@
 // socket on it; owning a VIP is adding the address there over rtnetlink
 // (each virtual_ipaddress line as `ip addr add` reads it: its own dev,
 // label, scope), releasing it is deleting it; gratuitous ARPs leave from a
-// packet socket (vrrp::GarpSocket).
+// packet socket (vrrp::GarpSocket); link states come from rtnetlink.
 #pragma once
 
 #include <map>
@@ -19,16 +19,19 @@ namespace kadp::ctl {
 class KernelVrrpBackend final : public vrrp::VrrpBackend {
 public:
     using LogFn = std::function<void(const std::string&)>;
-    explicit KernelVrrpBackend(LogFn log) : log_(std::move(log)) {}
+    // Throws std::system_error when rtnetlink cannot be read (links()).
+    KernelVrrpBackend(ctl::EventLoop& loop, LogFn log) : log_(log), links_(loop, std::move(log)) {}
 
     std::string device(const std::string& interface) override { return interface; }
     conf::IpAddr primary_address(const std::string& interface) override;
     void own(const std::string& interface, const std::vector<conf::VirtualIp>& vips) override;
     void release(const std::string& interface, const std::vector<conf::VirtualIp>& vips) override;
     void gratuitous_arp(const std::string& interface, const std::vector<conf::IpAddr>& addresses) override;
+    vrrp::LinkState& links() override { return links_; }
 
 private:
     LogFn log_;
+    vrrp::NetlinkLinkState links_;
     Rtnl rtnl_;
     std::map<std::string, std::unique_ptr<vrrp::GarpSocket>> garp_;
 };

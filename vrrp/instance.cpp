@@ -505,8 +505,9 @@ Actions Instance::set_priority_adjustment(TimePoint now, int total_weight)
     const int total = base_priority_ + total_weight_;
     const auto new_prio = static_cast<std::uint8_t>(std::clamp(total, 1, kPrioOwner - 1));
     if (new_prio == effective_priority_) return out;
+    // The Tracker logs this line itself (vrrp/track.h): detail only here.
     log(out, "Changing effective priority from " + std::to_string(effective_priority_) + " to " +
-                 std::to_string(new_prio));
+                 std::to_string(new_prio), true);
     effective_priority_ = new_prio;
     const Micros old_down = ms_down_timer_;
     ms_down_timer_ = down_interval();

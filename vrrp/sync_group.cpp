@@ -41,6 +41,14 @@ void SyncGroup::log(MemberActions& out, const std::string& text) const
     out.push_back(MemberAction{nullptr, Log{"VRRP_Group(" + name_ + ") " + text, false}});
 }
 
+SyncGroup::~SyncGroup()
+{
+    for (Instance* m : members_) {
+        m->set_master_gate({});
+        m->set_fault_hold({});
+    }
+}
+
 MemberActions SyncGroup::start(TimePoint now)
 {
     MemberActions out;

@@ -23,6 +23,8 @@ using MemberActions = std::vector<MemberAction>;
 class SyncGroup {
 public:
     SyncGroup(std::string name, std::vector<Instance*> members);
+    // Unhooks its members (they may outlive it: a reload that regroups them).
+    ~SyncGroup();
     SyncGroup(const SyncGroup&) = delete;
     SyncGroup& operator=(const SyncGroup&) = delete;
 
@@ -35,6 +37,7 @@ public:
 
     [[nodiscard]] State state() const { return state_; }
     [[nodiscard]] const std::string& name() const { return name_; }
+    [[nodiscard]] const std::vector<Instance*>& members() const { return members_; }
 
 private:
     [[nodiscard]] bool can_goto_master(const Instance& member) const;

@@ -177,7 +177,7 @@ void Tracker::add_instance_entries(const conf::Config& config, std::size_t index
                 " is configured on VRRP instance and sync group. Remove vrrp instance or sync group config");
             continue;
         }
-        if (t.weight != 0 && group != nullptr) {
+        if (t.weight != 0 && group != nullptr && !group->global_tracking) {
             // Said, not done: the 2.2.7 binary keeps applying the weight.
             log("(" + vi.name + ") ignoring " + t.name + " tracked interface weight due to SYNC group");
         } else if (t.weight != 0 && owner) {
@@ -208,7 +208,7 @@ void Tracker::add_instance_entries(const conf::Config& config, std::size_t index
             continue;
         }
         const auto [weight, multiplier] = script_weight(t, *s);
-        if (weight != 0 && group != nullptr) {
+        if (weight != 0 && group != nullptr && !group->global_tracking) {
             log("(" + vi.name + ") ignoring tracked script " + t.name + " with weights due to SYNC group");
             continue;
         }

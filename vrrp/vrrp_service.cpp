@@ -3,9 +3,11 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <exception>
+#include <set>
 #include <span>
 #include <stdexcept>
 #include <utility>
@@ -30,6 +32,7 @@ struct VrrpService::Running {
     ctl::Timer timer;
     std::uint16_t ip_id = 0;  // keepalived numbers each instance's packets from 1
     Advert mine;              // what validate() compares a received advert with
+    SyncGroup* group = nullptr;
 };
 
 namespace {
@@ -84,6 +87,7 @@ VrrpService::VrrpService(ctl::EventLoop& loop, VrrpBackend& backend, LogFn log)
 VrrpService::~VrrpService()
 {
     stop();
+    backend_->links().subscribe({});
     notifies_.clear();
     for (auto& [device, link] : links_) loop_->unwatch(link->watch);
 }
@@ -116,63 +120,178 @@ std::unique_ptr<VrrpService::Running> VrrpService::make(const conf::Config& conf
 
 void VrrpService::configure(const conf::Config& config)
 {
-    if (!runner_) {
-        ctl::ScriptSettings settings = ctl::ScriptSettings::from(config.global_defs);
-        settings.log = log_;
-        runner_ = std::make_unique<ctl::ScriptRunner>(*loop_, std::move(settings));
-    } else {
-        ctl::ScriptSettings settings = ctl::ScriptSettings::from(config.global_defs);
-        settings.log = log_;
-        runner_->set_settings(std::move(settings));
-    }
+    ctl::ScriptSettings settings = ctl::ScriptSettings::from(config.global_defs);
+    settings.log = log_;
+    if (!runner_) runner_ = std::make_unique<ctl::ScriptRunner>(*loop_, std::move(settings));
+    else runner_->set_settings(std::move(settings));
+
     // Build everything first: an instance that cannot start (no source
     // address, no socket) leaves the running ones as they were.
-    std::vector<std::unique_ptr<Running>> built;
+    std::map<std::string, std::unique_ptr<Running>> built;
     for (const conf::VrrpInstance& vi : config.vrrp_instances) {
-        built.push_back(make(config, vi));
-        built.back()->link = &link_for(backend_->device(vi.interface));
+        auto r = make(config, vi);
+        r->link = &link_for(backend_->device(vi.interface));
+        built.emplace(vi.name, std::move(r));
     }
-    std::map<std::string, std::unique_ptr<Running>> next;
-    std::vector<Running*> fresh;
-    for (auto& r : built) {
-        const std::string name = r->model.name;
+    // An instance goes on, state and all, when its settings are the same
+    // and so is its sync group (members, by name); otherwise it restarts.
+    std::map<std::string, std::string> group_of;  // instance -> group
+    std::map<std::string, conf::VrrpSyncGroup> models;
+    for (const conf::VrrpSyncGroup& g : config.vrrp_sync_groups) {
+        models.emplace(g.name, g);
+        for (const std::string& m : g.group) group_of[m] = g.name;
+    }
+    const auto same_group = [&](const std::string& instance) {
+        const auto now_in = group_of.find(instance);
+        const Running* old = instances_.at(instance).get();
+        if (now_in == group_of.end()) return old->group == nullptr;
+        if (old->group == nullptr || old->group->name() != now_in->second) return false;
+        const auto was = group_models_.find(now_in->second);
+        return was != group_models_.end() && was->second.group == models.at(now_in->second).group;
+    };
+    std::set<std::string> kept;
+    for (const auto& [name, r] : built) {
         const auto old = instances_.find(name);
         if (old != instances_.end() && old->second->link == r->link &&
-            same_settings(old->second->model, r->model, old->second->fsm.config(), r->fsm.config())) {
-            old->second->model = r->model;  // notify scripts and the like may change freely
-            next.emplace(name, std::move(old->second));
-            instances_.erase(old);
+            same_settings(old->second->model, r->model, old->second->fsm.config(), r->fsm.config()) && same_group(name)) {
+            kept.insert(name);
+        }
+    }
+    // A group is kept only with all of its members.
+    for (const auto& [gname, g] : models) {
+        const bool whole = std::all_of(g.group.begin(), g.group.end(), [&](const std::string& m) { return kept.contains(m); });
+        if (!whole) {
+            for (const std::string& m : g.group) kept.erase(m);
+        }
+    }
+
+    // Groups that do not go on release their members first.
+    const TimePoint t = now();
+    std::map<std::string, std::unique_ptr<SyncGroup>> next_groups;
+    for (auto& [gname, g] : groups_) {
+        const bool whole = std::all_of(g->members().begin(), g->members().end(),
+                                       [&](const Instance* m) { return kept.contains(m->config().name); });
+        if (whole && models.contains(gname)) next_groups.emplace(gname, std::move(g));
+    }
+    // What is not kept stops as at shutdown.
+    std::map<std::string, std::unique_ptr<Running>> next;
+    for (auto& [name, r] : instances_) {
+        if (kept.contains(name)) {
+            r->model = built.at(name)->model;  // notify scripts and the like may change freely
+            next.emplace(name, std::move(r));
             continue;
         }
-        fresh.push_back(r.get());
-        next.emplace(name, std::move(r));
-    }
-    // What is left was removed or changed: it stops as at shutdown.
-    for (auto& [name, r] : instances_) {
-        if (r->fsm.state() != State::stop) carry_out(*r, r->fsm.stop(now()));
+        if (r->fsm.state() != State::stop && r->fsm.state() != State::init) carry_out(*r, r->fsm.stop(t));
         r->timer.cancel();
         const auto v = r->link->by_vrid.find(r->fsm.config().vrid);
         if (v != r->link->by_vrid.end() && v->second == r.get()) r->link->by_vrid.erase(v);
     }
+    groups_.clear();  // the ones not kept: unhooks their members
+    groups_ = std::move(next_groups);
     instances_ = std::move(next);
-    for (Running* r : fresh) {
-        auto [it, added] = r->link->by_vrid.emplace(r->fsm.config().vrid, r);
+    std::vector<Running*> fresh;
+    for (auto& [name, r] : built) {
+        if (kept.contains(name)) continue;
+        auto [it, added] = r->link->by_vrid.emplace(r->fsm.config().vrid, r.get());
         if (!added) {
-            log_("(" + r->fsm.config().name + ") VRID " + std::to_string(r->fsm.config().vrid) + " on " +
-                 r->model.interface + " is already used by (" + it->second->fsm.config().name + "): not started");
+            log_("(" + name + ") VRID " + std::to_string(r->fsm.config().vrid) + " on " + r->model.interface +
+                 " is already used by (" + it->second->fsm.config().name + "): not started");
             continue;
         }
-        carry_out(*r, r->fsm.start(now()));
+        fresh.push_back(r.get());
+        instances_.emplace(name, std::move(r));
     }
+    by_fsm_.clear();
+    for (auto& [name, r] : instances_) by_fsm_[&r->fsm] = r.get();
+    group_models_ = std::move(models);
+
+    // New groups over their members (all fresh).
+    std::vector<SyncGroup*> fresh_groups;
+    for (const auto& [gname, g] : group_models_) {
+        if (groups_.contains(gname)) continue;
+        std::vector<Instance*> members;
+        for (const std::string& m : g.group) {
+            const auto it = instances_.find(m);
+            if (it != instances_.end()) members.push_back(&it->second->fsm);
+        }
+        if (members.empty()) continue;
+        auto group = std::make_unique<SyncGroup>(gname, members);
+        for (Instance* m : members) by_fsm_.at(m)->group = group.get();
+        fresh_groups.push_back(group.get());
+        groups_.emplace(gname, std::move(group));
+    }
+
+    // Tracking, then the fresh instances start with its verdicts.
+    track(config);
+    for (Running* r : fresh) {
+        if (const TrackOutcome* o = tracker_->outcome(r->model.name)) {
+            (void)r->fsm.set_priority_adjustment(t, o->adjustment);
+            (void)r->fsm.set_fault(t, o->fault || o->waiting);
+        }
+        if (r->group == nullptr) carry_out(*r, r->fsm.start(t));
+    }
+    for (SyncGroup* g : fresh_groups) carry_out(*g, g->start(t));
+    // Kept instances follow the new tracking (but do not wait again for a
+    // first script result they already had).
+    for (auto& [name, r] : instances_) {
+        if (std::find(fresh.begin(), fresh.end(), r.get()) != fresh.end()) continue;
+        if (const TrackOutcome* o = tracker_->outcome(name)) on_tracking(*r, *o, false);
+    }
+    if (scripts_) scripts_->start();
+}
+
+// vrrp_script and track_interface, rebuilt with every configuration.
+void VrrpService::track(const conf::Config& config)
+{
+    scripts_.reset();
+    backend_->links().subscribe({});
+    tracker_ = std::make_unique<Tracker>(
+        config, log_,
+        [this](const std::string& instance, const TrackOutcome& o) {
+            const auto it = instances_.find(instance);
+            if (it != instances_.end()) on_tracking(*it->second, o, true);
+        },
+        backend_->links().snapshot());
+    feed_link_states(backend_->links(), *tracker_);
+    scripts_ = std::make_unique<ScriptTracker>(*loop_, *runner_, *tracker_, config, log_);
+}
+
+void VrrpService::on_tracking(Running& r, const TrackOutcome& o, bool with_waiting)
+{
+    const TimePoint t = now();
+    const bool fault = o.fault || (with_waiting && o.waiting);
+    if (r.group != nullptr) {
+        carry_out(*r.group, r.group->set_priority_adjustment(r.fsm, t, o.adjustment));
+        carry_out(*r.group, r.group->set_fault(r.fsm, t, fault));
+    } else {
+        carry_out(r, r.fsm.set_priority_adjustment(t, o.adjustment));
+        carry_out(r, r.fsm.set_fault(t, fault));
+    }
+}
+
+void VrrpService::on_timer(Running& r)
+{
+    if (r.group != nullptr) carry_out(*r.group, r.group->on_timer(r.fsm, now()));
+    else carry_out(r, r.fsm.on_timer(now()));
+}
+
+void VrrpService::on_advert(Running& r, const Advert& a)
+{
+    if (r.group != nullptr) carry_out(*r.group, r.group->on_advert(r.fsm, now(), a));
+    else carry_out(r, r.fsm.on_advert(now(), a));
 }
 
 void VrrpService::stop()
 {
+    const TimePoint t = now();
+    for (auto& [name, g] : groups_) {
+        if (g->state() != State::stop) carry_out(*g, g->stop(t));
+    }
     for (auto& [name, r] : instances_) {
-        if (r->fsm.state() == State::stop) continue;
-        carry_out(*r, r->fsm.stop(now()));
+        if (r->fsm.state() != State::stop && r->fsm.state() != State::init) carry_out(*r, r->fsm.stop(t));
         r->timer.cancel();
     }
+    scripts_.reset();
 }
 
 void VrrpService::on_readable(Link& link)
@@ -218,34 +337,54 @@ void VrrpService::deliver(Link& link, std::span<const std::uint8_t> packet)
         drop(std::string(name(v.reason)), "(" + iname + ") " + v.text);
         return;
     }
-    carry_out(r, r.fsm.on_advert(now(), a));
+    on_advert(r, a);
 }
 
 void VrrpService::carry_out(Running& r, Actions actions)
 {
-    const std::string& iface = r.model.interface;
-    for (Action& action : actions) {
-        if (auto* s = std::get_if<SendAdvert>(&action)) {
-            const Result<std::vector<std::uint8_t>> p = encode_ipv4(s->advert, ++r.ip_id);
-            if (!p) {
-                log_("(" + r.fsm.config().name + ") cannot send an advert: " + p.text);
-                continue;
-            }
-            const conf::IpAddr dst = s->advert.destination.empty() ? r.fsm.config().group : s->advert.destination;
-            if (r.link != nullptr) r.link->socket->send(p.value, dst);
-        } else if (auto* o = std::get_if<OwnVips>(&action)) {
-            backend_->own(iface, o->addresses);
-        } else if (auto* rel = std::get_if<ReleaseVips>(&action)) {
-            backend_->release(iface, rel->addresses);
-        } else if (auto* g = std::get_if<SendGarp>(&action)) {
-            for (unsigned i = 0; i < g->repeat; ++i) backend_->gratuitous_arp(iface, g->addresses);
-        } else if (auto* n = std::get_if<Notify>(&action)) {
-            notify(r, n->state);
-        } else if (auto* l = std::get_if<Log>(&action)) {
-            if (!l->detail) log_(l->line);
-        }
-    }
+    for (Action& action : actions) run(r, action);
     arm(r);
+}
+
+void VrrpService::carry_out(SyncGroup& g, MemberActions actions)
+{
+    for (MemberAction& ma : actions) {
+        if (ma.instance == nullptr) {
+            if (const auto* n = std::get_if<Notify>(&ma.action)) notify_group(g, n->state);
+            else if (const auto* l = std::get_if<Log>(&ma.action); l != nullptr && !l->detail) log_(l->line);
+            continue;
+        }
+        const auto it = by_fsm_.find(ma.instance);
+        if (it != by_fsm_.end()) run(*it->second, ma.action);
+    }
+    for (Instance* m : g.members()) {
+        const auto it = by_fsm_.find(m);
+        if (it != by_fsm_.end()) arm(*it->second);
+    }
+}
+
+void VrrpService::run(Running& r, Action& action)
+{
+    const std::string& iface = r.model.interface;
+    if (auto* s = std::get_if<SendAdvert>(&action)) {
+        const Result<std::vector<std::uint8_t>> p = encode_ipv4(s->advert, ++r.ip_id);
+        if (!p) {
+            log_("(" + r.fsm.config().name + ") cannot send an advert: " + p.text);
+            return;
+        }
+        const conf::IpAddr dst = s->advert.destination.empty() ? r.fsm.config().group : s->advert.destination;
+        if (r.link != nullptr) r.link->socket->send(p.value, dst);
+    } else if (auto* o = std::get_if<OwnVips>(&action)) {
+        backend_->own(iface, o->addresses);
+    } else if (auto* rel = std::get_if<ReleaseVips>(&action)) {
+        backend_->release(iface, rel->addresses);
+    } else if (auto* g = std::get_if<SendGarp>(&action)) {
+        for (unsigned i = 0; i < g->repeat; ++i) backend_->gratuitous_arp(iface, g->addresses);
+    } else if (auto* n = std::get_if<Notify>(&action)) {
+        notify(r, n->state);
+    } else if (auto* l = std::get_if<Log>(&action)) {
+        if (!l->detail) log_(l->line);
+    }
 }
 
 void VrrpService::arm(Running& r)
@@ -258,41 +397,55 @@ void VrrpService::arm(Running& r)
     const auto left = *deadline - now();
     // Millisecond timers: round up, so on_timer never comes early.
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left);
-    r.timer.arm(ms.count() > 0 ? ms : std::chrono::milliseconds(0), [this, &r] { carry_out(r, r.fsm.on_timer(now())); });
+    r.timer.arm(ms.count() > 0 ? ms : std::chrono::milliseconds(0), [this, &r] { on_timer(r); });
 }
 
 // keepalived: notify_master / _backup / _fault / _stop with no arguments
 // of their own, then `notify` with "INSTANCE" NAME STATE PRIORITY.
 void VrrpService::notify(const Running& r, State state)
 {
-    if (!runner_) return;
     const conf::VrrpInstance& vi = r.model;
     const conf::Script* specific = state == State::master   ? &vi.notify_master
                                    : state == State::backup ? &vi.notify_backup
                                    : state == State::fault  ? &vi.notify_fault
                                    : state == State::stop   ? &vi.notify_stop
                                                             : nullptr;
-    std::vector<std::pair<ctl::ScriptSpec, std::string>> runs;
-    if (specific != nullptr && !specific->empty() && !specific->disabled) {
-        runs.emplace_back(ctl::ScriptSpec::from(*specific, "notify of (" + vi.name + ")"), specific->command);
-    }
-    if (!vi.notify.empty() && !vi.notify.disabled) {
-        ctl::ScriptSpec spec = ctl::ScriptSpec::from(vi.notify, "notify of (" + vi.name + ")");
-        spec.argv.insert(spec.argv.end(), {"INSTANCE", vi.name, to_string(state), std::to_string(r.fsm.effective_priority())});
-        runs.emplace_back(std::move(spec), vi.notify.command);
-    }
-    for (auto& [spec, command] : runs) {
-        const std::uint64_t id = next_notify_++;
-        const std::string what = "(" + vi.name + ") notify [" + command + "]";
-        try {
-            notifies_.emplace(id, runner_->run(std::move(spec), std::chrono::milliseconds(60000),
-                                               [this, id, what](const ctl::ScriptResult& res) {
-                                                   if (!res.succeeded()) log_(what + " " + res.describe());
-                                                   notifies_.erase(id);
-                                               }));
-        } catch (const std::exception& e) {
-            log_(what + " not started: " + e.what());
-        }
+    const std::string what = "notify of (" + vi.name + ")";
+    if (specific != nullptr) run_notify(*specific, {}, what);
+    run_notify(vi.notify, {"INSTANCE", vi.name, to_string(state), std::to_string(r.fsm.effective_priority())}, what);
+}
+
+// A vrrp_sync_group's: notify_<state>, then `notify` with "GROUP" NAME STATE.
+void VrrpService::notify_group(const SyncGroup& g, State state)
+{
+    const auto it = group_models_.find(g.name());
+    if (it == group_models_.end()) return;
+    const conf::VrrpSyncGroup& m = it->second;
+    const conf::Script* specific = state == State::master   ? &m.notify_master
+                                   : state == State::backup ? &m.notify_backup
+                                   : state == State::fault  ? &m.notify_fault
+                                   : state == State::stop   ? &m.notify_stop
+                                                            : nullptr;
+    const std::string what = "notify of group (" + g.name() + ")";
+    if (specific != nullptr) run_notify(*specific, {}, what);
+    run_notify(m.notify, {"GROUP", g.name(), to_string(state)}, what);
+}
+
+void VrrpService::run_notify(const conf::Script& script, std::vector<std::string> extra, const std::string& what)
+{
+    if (!runner_ || script.empty() || script.disabled) return;
+    ctl::ScriptSpec spec = ctl::ScriptSpec::from(script, what);
+    spec.argv.insert(spec.argv.end(), extra.begin(), extra.end());
+    const std::uint64_t id = next_notify_++;
+    const std::string line = what + " [" + script.command + "]";
+    try {
+        notifies_.emplace(id, runner_->run(std::move(spec), std::chrono::milliseconds(60000),
+                                           [this, id, line](const ctl::ScriptResult& res) {
+                                               if (!res.succeeded()) log_(line + " " + res.describe());
+                                               notifies_.erase(id);
+                                           }));
+    } catch (const std::exception& e) {
+        log_(line + " not started: " + e.what());
     }
 }
 

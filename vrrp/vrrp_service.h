@@ -5,7 +5,9 @@
 // (decoded and validated by vrrp/codec.h), and the service carries out the
 // actions it returns: adverts out of the socket, addresses owned and
 // released and gratuitous ARPs through the VrrpBackend, notify scripts
-// through a ScriptRunner, log lines to the log.
+// through a ScriptRunner, log lines to the log. Tracking (vrrp/track.h:
+// vrrp_script, track_interface) sets each instance's priority adjustment
+// and FAULT; members of a vrrp_sync_group go through their SyncGroup.
 //
 // The backend is the seam between the protocol and what owning an address
 // means: the DPDK backend marks VIPs owned in the DesiredState (the data
@@ -25,6 +27,10 @@
 #include "control/event_loop.h"
 #include "control/script_runner.h"
 #include "vrrp/instance.h"
+#include "vrrp/link_state.h"
+#include "vrrp/script_tracker.h"
+#include "vrrp/sync_group.h"
+#include "vrrp/track.h"
 #include "vrrp/socket.h"
 
 namespace kadp::vrrp {
@@ -42,6 +48,9 @@ public:
     virtual void release(const std::string& interface, const std::vector<conf::VirtualIp>& vips) = 0;
     // One gratuitous ARP per address, out of `interface`.
     virtual void gratuitous_arp(const std::string& interface, const std::vector<conf::IpAddr>& addresses) = 0;
+    // Link states for track_interface (and every instance's own
+    // interface): the kernel's (rtnetlink) or the data plane ports'.
+    virtual LinkState& links() = 0;
 };
 
 class VrrpService {
@@ -82,9 +91,18 @@ private:
 
     void on_readable(Link& link);
     void deliver(Link& link, std::span<const std::uint8_t> packet);
+    // Events for an instance, through its sync group when it has one.
+    void on_timer(Running& r);
+    void on_advert(Running& r, const Advert& a);
+    void on_tracking(Running& r, const TrackOutcome& o, bool with_waiting);
     void carry_out(Running& r, Actions actions);
+    void carry_out(SyncGroup& g, MemberActions actions);
+    void run(Running& r, Action& action);
     void arm(Running& r);
     void notify(const Running& r, State state);
+    void notify_group(const SyncGroup& g, State state);
+    void run_notify(const conf::Script& script, std::vector<std::string> extra, const std::string& what);
+    void track(const conf::Config& config);
     void drop(const std::string& reason, const std::string& line);
     Link& link_for(const std::string& device);
     std::unique_ptr<Running> make(const conf::Config& config, const conf::VrrpInstance& vi);
@@ -97,6 +115,11 @@ private:
     std::uint64_t next_notify_ = 0;
     std::map<std::string, std::unique_ptr<Link>> links_;         // by device
     std::map<std::string, std::unique_ptr<Running>> instances_;  // by instance name
+    std::map<const Instance*, Running*> by_fsm_;
+    std::map<std::string, std::unique_ptr<SyncGroup>> groups_;  // by name
+    std::map<std::string, conf::VrrpSyncGroup> group_models_;
+    std::unique_ptr<Tracker> tracker_;
+    std::unique_ptr<ScriptTracker> scripts_;
     std::map<std::string, std::uint64_t> dropped_;
 };
 

@@ -22,22 +22,41 @@ bool same_route(const conf::Route& a, const conf::Route& b) { return a.text == b
 
 }  // namespace
 
-KernelBackend::KernelBackend(Log log) : log_(std::move(log)) {}
+KernelBackend::KernelBackend(Log log) : log_(std::move(log)) {
+    try {
+        ipvs_ = std::make_unique<IpvsNetlink>();
+    } catch (const IpvsMissing& e) {
+        missing_ = e.what();
+    }
+}
+
+IpvsNetlink& KernelBackend::ipvs() {
+    if (!ipvs_) throw IpvsMissing(missing_, ENOENT);
+    return *ipvs_;
+}
 
 KernelBackend::Result KernelBackend::apply(const conf::Config& config, const std::vector<IpvsService>& desired,
                                            const LvsGlobals& globals) {
     Result result;
+    if (!ipvs_ && desired.empty() && !globals.flush_at_start && !globals.timeouts) {
+        // VRRP and static addresses only: nothing for IPVS to do.
+        if (!started_) log_("no IPVS in this kernel: running without virtual servers");
+        started_ = true;
+        globals_ = globals;
+        apply_static(config, result);
+        return result;
+    }
     if (!started_ && globals.flush_at_start) {
-        ipvs_.flush();
+        ipvs().flush();
         log_("lvs_flush: IPVS flushed");
     }
     if (globals.timeouts) {
         try {
-            const IpvsTimeouts now = ipvs_.timeouts();
+            const IpvsTimeouts now = ipvs().timeouts();
             const IpvsTimeouts& t = *globals.timeouts;
             if ((t.tcp != 0 && t.tcp != now.tcp) || (t.tcp_fin != 0 && t.tcp_fin != now.tcp_fin) ||
                 (t.udp != 0 && t.udp != now.udp)) {
-                ipvs_.set_timeouts(t);
+                ipvs().set_timeouts(t);
                 ++result.applied;
                 log_("lvs_timeouts: tcp " + std::to_string(t.tcp ? t.tcp : now.tcp) + " tcpfin " +
                      std::to_string(t.tcp_fin ? t.tcp_fin : now.tcp_fin) + " udp " +
@@ -110,7 +129,7 @@ void KernelBackend::apply_static(const conf::Config& config, Result& result) {
 }
 
 void KernelBackend::apply_ipvs(const std::vector<IpvsService>& desired, Result& result) {
-    const std::vector<IpvsService> current = ipvs_.services();
+    const std::vector<IpvsService> current = ipvs().services();
     std::vector<IpvsService> not_added;  // its real servers cannot be added either: one message is enough
     for (const IpvsOp& op : reconcile(current, managed_, desired)) {
         if (op.kind == IpvsOp::Kind::add_dest &&
@@ -118,7 +137,7 @@ void KernelBackend::apply_ipvs(const std::vector<IpvsService>& desired, Result& 
             continue;
         }
         try {
-            ipvs_.apply(op);
+            ipvs().apply(op);
             ++result.applied;
             log_(describe(op));
         } catch (const IpvsError& e) {
@@ -135,16 +154,18 @@ void KernelBackend::apply_ipvs(const std::vector<IpvsService>& desired, Result& 
     managed_ = desired;
 }
 
-std::vector<IpvsService> KernelBackend::list() { return ipvs_.services(); }
+std::vector<IpvsService> KernelBackend::list() { return ipvs_ ? ipvs_->services() : std::vector<IpvsService>{}; }
 
-std::vector<IpvsConn> KernelBackend::conns() { return read_ip_vs_conn(); }
+std::vector<IpvsConn> KernelBackend::conns() { return ipvs_ ? read_ip_vs_conn() : std::vector<IpvsConn>{}; }
 
 void KernelBackend::stop() {
     if (!started_) return;
     started_ = false;
     try {
-        if (globals_.on_stop == LvsGlobals::OnStop::flush_all) {
-            ipvs_.flush();
+        if (!ipvs_) {
+            // nothing of ours in IPVS
+        } else if (globals_.on_stop == LvsGlobals::OnStop::flush_all) {
+            ipvs_->flush();
             log_("lvs_flush_on_stop: IPVS flushed");
         } else {
             // Deleting a service drops its real servers with it.
@@ -154,7 +175,7 @@ void KernelBackend::stop() {
                 op.service = s;
                 op.service.dests.clear();
                 try {
-                    ipvs_.apply(op);
+                    ipvs_->apply(op);
                     log_(describe(op));
                 } catch (const IpvsError& e) {
                     if (e.error() != ESRCH) log_(e.what());

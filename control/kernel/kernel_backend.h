@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,10 @@ class KernelBackend {
 public:
     using Log = std::function<void(const std::string&)>;
 
-    // Opens both netlink sockets. Throws IpvsMissing when the kernel has no
-    // IPVS, IpvsError / std::runtime_error for other failures.
+    // Opens both netlink sockets. A kernel without IPVS is fine as long as
+    // the configuration has no virtual server (VRRP and static addresses
+    // only, as keepalived's VRRP alone): apply() throws IpvsMissing when it
+    // needs IPVS. Throws IpvsError / std::runtime_error for other failures.
     explicit KernelBackend(Log log);
 
     struct Result {
@@ -48,7 +51,9 @@ public:
     std::vector<IpvsService> list();
     std::vector<IpvsConn> conns();
     // IPVS's version and connection table size (ipvsadm's header line).
-    IpvsInfo info() { return ipvs_.info(); }
+    IpvsInfo info() { return ipvs_ ? ipvs_->info() : IpvsInfo{}; }
+    // False when the kernel has no IPVS.
+    bool has_ipvs() const { return ipvs_ != nullptr; }
 
     // Removes what kadp added; safe to call twice.
     void stop();
@@ -57,8 +62,11 @@ private:
     void apply_static(const conf::Config& config, Result& result);
     void apply_ipvs(const std::vector<IpvsService>& desired, Result& result);
 
+    IpvsNetlink& ipvs();  // throws IpvsMissing without IPVS
+
     Log log_;
-    IpvsNetlink ipvs_;
+    std::unique_ptr<IpvsNetlink> ipvs_;  // null: the kernel has no IPVS
+    std::string missing_;                // why, for the error when IPVS is needed
     Rtnl rtnl_;
     bool started_ = false;
     LvsGlobals globals_;

@@ -233,6 +233,8 @@ case_g() {
   local c=g_kernel_backend_without_ipvs
   if [ -e /proc/net/ip_vs ]; then skip $c "this kernel has IPVS"; return; fi
   write_conf "$tmp/g.conf" "lan net_null0"
+  # A virtual server needs IPVS (VRRP and static addresses alone run without).
+  printf 'virtual_server 198.18.0.100 80 {\n    protocol TCP\n    real_server 198.19.0.1 80 {\n    }\n}\n' >>"$tmp/g.conf"
   # shellcheck disable=SC2046
   run_to_end g "$KADP" $(eal g) --backend kernel -- -f "$tmp/g.conf" --control-socket "$tmp/g.sock"
   if [ "$rc" -ne 1 ] || ! one_clear_error "$log" "the kernel has no IPVS" || grep -q "^EAL:" "$log"; then

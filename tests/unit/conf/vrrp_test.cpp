@@ -548,7 +548,9 @@ vrrp_sync_group G {
     EXPECT_EQ(only(l).sync_group, "G");
 }
 
-TEST(VrrpSyncGroup, MemberTrackingWeightsAreZeroed)
+// Said at load time; the model keeps the weights for vrrp::Tracker, which
+// drops the weighted script and keeps the interface weight as 2.2.7 does.
+TEST(VrrpSyncGroup, MemberTrackingWeightsAreWarnedAboutAndKept)
 {
     auto l = load(instance("V1", 1, "    track_script {\n        chk\n    }\n    track_interface {\n        eth1 weight 5\n    }\n") +
                   instance("V2", 2, "", "198.18.0.2") +
@@ -559,8 +561,8 @@ TEST(VrrpSyncGroup, MemberTrackingWeightsAreZeroed)
     expect_diag(l, Severity::warning, 11, "ignoring weight of tracked interface eth1");
     expect_diag(l, Severity::warning, 31, "(G) track script nosuch not found");
     const VrrpInstance& v = l.config.vrrp_instances.at(0);
-    EXPECT_EQ(v.track_script.at(0).weight, 0);
-    EXPECT_EQ(v.track_interface.at(0).weight, 0);
+    EXPECT_FALSE(v.track_script.at(0).weight.has_value());  // not turned into a weight-0 (FAULT) entry
+    EXPECT_EQ(v.track_interface.at(0).weight, 5);
     EXPECT_TRUE(l.config.vrrp_sync_groups.at(0).track_script.empty());
 }
 

@@ -464,6 +464,29 @@ TEST(Tracker, SyncGroupTrackingAppliesToEveryMember)
     EXPECT_EQ(t.outcome("B")->effective_priority, 205);
 }
 
+// global_tracking: the members keep their own weighted scripts.
+TEST(Tracker, GlobalTrackingKeepsMembersWeightedScripts)
+{
+    conf::Config c;
+    c.vrrp_scripts.push_back(vscript("own", -10));
+    c.vrrp_instances.push_back(instance("A", 100));
+    c.vrrp_instances.back().sync_group = "G";
+    c.vrrp_instances.back().track_script = {track("own")};
+    c.vrrp_instances.push_back(instance("B", 100));
+    c.vrrp_instances.back().sync_group = "G";
+    conf::VrrpSyncGroup g;
+    g.name = "G";
+    g.group = {"A", "B"};
+    g.global_tracking = true;
+    c.vrrp_sync_groups.push_back(g);
+    Log log;
+    Tracker t(c, log.fn(), {}, kUp);
+    EXPECT_EQ(log.take(), Lines{});
+    t.script_result("own", exited(1));
+    EXPECT_EQ(t.outcome("A")->effective_priority, 90);
+    EXPECT_EQ(t.outcome("B")->effective_priority, 100);
+}
+
 TEST(Tracker, SyncGroupWeightsAreClearedWithAnOwnerMember)
 {
     conf::Config c;
