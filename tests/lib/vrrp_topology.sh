@@ -149,7 +149,7 @@ vrrp_topo_kadp_wait_exit() {
 vrrp_topo_kadp_stop() {
   [ -n "$VT_KADP_PID" ] || return 1
   kill -TERM "$VT_KADP_PID" 2>/dev/null
-  vrrp_topo_kadp_wait_exit
+  vrrp_topo_kadp_wait_exit 10
 }
 
 # vrrp_topo_kadpctl ARGS...: kadpctl on the running kadp's control socket.
@@ -206,7 +206,7 @@ vrrp_topo_ka_kill() {
     for _ in $(seq 50); do _vt_dead "$VT_KA_VRRP_PID" && break; sleep 0.02; done
   fi
   _vt_ka_flush
-  VT_KA_PID= VT_KA_VRRP_PID=
+  VT_KA_PID='' VT_KA_VRRP_PID=''
 }
 
 # vrrp_topo_ka_wait_exit [SECONDS]: waits (default 10 s) for keepalived,
@@ -219,7 +219,7 @@ vrrp_topo_ka_wait_exit() {
     if ! kill -0 "$VT_KA_PID" 2>/dev/null; then
       wait "$VT_KA_PID"
       rc=$?
-      VT_KA_PID= VT_KA_VRRP_PID=
+      VT_KA_PID='' VT_KA_VRRP_PID=''
       _vt_ka_flush
       return $rc
     fi
@@ -234,7 +234,7 @@ vrrp_topo_ka_wait_exit() {
 vrrp_topo_ka_stop() {
   [ -n "$VT_KA_PID" ] || return 1
   kill -TERM "$VT_KA_PID" 2>/dev/null
-  vrrp_topo_ka_wait_exit
+  vrrp_topo_ka_wait_exit 10
 }
 
 # vrrp_topo_ka_has ADDR: keepalived's eth0 holds ADDR.
@@ -283,7 +283,7 @@ vrrp_topo_cleanup() {
   [ -n "$VT_KA_PID" ] && kill -KILL "$VT_KA_PID" 2>/dev/null
   for p in "${VT_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in $VT_KADP_PID $VT_KA_PID "${VT_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  VT_KADP_PID= VT_KA_PID= VT_KA_VRRP_PID=
+  VT_KADP_PID='' VT_KA_PID='' VT_KA_VRRP_PID=''
   VT_PIDS=()
   for ns in "$VT_NS_C" "$VT_NS_LB" "$VT_NS_KA" "$VT_NS_BR"; do
     [ -n "$ns" ] || continue

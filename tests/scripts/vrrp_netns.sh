@@ -36,11 +36,19 @@
 #      from both.
 #   5. v2 PASS with different passwords: both MASTER, kadp logs that it
 #      drops keepalived's adverts ("invalid password"), both answer ARP.
+#   6a. v3: a vrrp_script on kadp (weight -60, exit code read from a file)
+#      fails: kadp 150 -> 90, keepalived 100 preempts; it passes again: kadp
+#      preempts back.
+#   6b. v3: a vrrp_sync_group of two instances (two VRIDs, two VIPs) on kadp,
+#      keepalived with the same two instances: a weight-0 script of one
+#      member fails -> both kadp members FAULT (priority 0), keepalived takes
+#      both VIPs; the script passes -> kadp takes both back.
 #
 # Needs root, keepalived, ethtool, ip, tcpdump (case 4), /usr/bin/python3,
 # /dev/net/tun. Exit 0 pass, 77 skip, else fail; the last line is "COUNT
 # passed failed skipped". Environment: KADP, KADPCTL, VRRP_MARGIN,
-# VRRP_CASES (default "1 2 3 4 5": which cases run, in that order).
+# VRRP_CASES (default "1 2 3 4 5 6a 6b": which cases run, in that order),
+# VRRP_NETNS_KEEP=DIR (the configs, logs and capture are copied there).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 KADP=${KADP:-build/kadp}
@@ -58,7 +66,13 @@ export KADPCTL
 
 . tests/lib/vrrp_topology.sh
 VT_KADP=$KADP
-trap vrrp_topo_cleanup EXIT
+on_exit() {
+  if [ -n "${VRRP_NETNS_KEEP:-}" ] && [ -n "$VT_DIR" ]; then
+    mkdir -p "$VRRP_NETNS_KEEP" && cp -a "$VT_DIR"/. "$VRRP_NETNS_KEEP"/
+  fi
+  vrrp_topo_cleanup
+}
+trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -233,7 +247,7 @@ case1() {
   kill -TERM "$VT_KADP_PID"
   if wait_state "$d/ka.log" VI_1 MASTER 10; then
     took=$(secs_since "$t0")
-    vrrp_topo_kadp_wait_exit
+    vrrp_topo_kadp_wait_exit 10
     local rc=$?
     if [ "$(grep -c "(VI_1) Backup received priority 0 advertisement" "$d/ka.log")" -le "$n" ]; then
       fail 1_graceful_stop "keepalived got no priority-0 advert" "${logs[@]}"
@@ -276,7 +290,7 @@ case2() {
   seen=
   for _ in 1 2 3; do
     sleep 0.4
-    seen="$seen $(vrrp_topo_arp "$vip")"
+    seen="${seen:+$seen }$(vrrp_topo_arp "$vip")"
   done
   sleep 0.9
   c1=$(counter exception_vrrp_to_kernel)
@@ -284,9 +298,9 @@ case2() {
     fail 2_kadp_backup "kadp left BACKUP" "${logs[@]}"
   elif [ $((c1 - c0)) -lt 2 ]; then
     fail 2_kadp_backup "kadp's exception path passed $((c1 - c0)) adverts in 3 s" "${logs[@]}"
-  elif [ "$(echo $seen)" != "$KA_MAC $KA_MAC $KA_MAC" ]; then
+  elif [ "$seen" != "$KA_MAC $KA_MAC $KA_MAC" ]; then
     fail 2_kadp_backup "ARP for $vip answered by '$(macs "$seen")' (3 requests), not keepalived alone" "${logs[@]}"
-  elif ! vrrp_topo_ka_has "$vip"; then
+  elif ! wait_ka_vip "$vip" present 2; then
     fail 2_kadp_backup "$vip not on keepalived's eth0" "${logs[@]}"
   else
     pass "2_kadp_backup: keepalived 150 MASTER; kadp 100 BACKUP over $((c1 - c0)) adverts, never answers ARP for $vip"
@@ -356,10 +370,10 @@ case3() {
   seen=
   for _ in 1 2; do
     sleep 0.5
-    seen="$seen $(vrrp_topo_arp "$vip")"
+    seen="${seen:+$seen }$(vrrp_topo_arp "$vip")"
   done
   if [ "$(state "$d/kadp2.log" VI_1)" != BACKUP ] || grep -q "Entering MASTER STATE" "$d/kadp2.log" ||
-     [ "$(state "$d/ka.log" VI_1)" != MASTER ] || [ "$(echo $seen)" != "$KA_MAC $KA_MAC" ]; then
+     [ "$(state "$d/ka.log" VI_1)" != MASTER ] || [ "$seen" != "$KA_MAC $KA_MAC" ]; then
     fail 3_v3_kadp_backup "kadp '$(state "$d/kadp2.log" VI_1)', keepalived '$(state "$d/ka.log" VI_1)', ARP '$(macs "$seen")'" "${logs[@]}"
     return
   fi
@@ -399,7 +413,7 @@ case3() {
   kill -TERM "$VT_KA_PID"
   if wait_state "$d/kadp2.log" VI_1 MASTER 10; then
     took=$(secs_since "$t0")
-    vrrp_topo_ka_wait_exit
+    vrrp_topo_ka_wait_exit 10
     local rc=$?
     if ! within "$took" "$b"; then
       fail 3_v3_graceful_to_kadp "kadp MASTER after $took s (skew $b s + $MARGIN)" "${logs[@]}"
@@ -495,7 +509,7 @@ case4() {
 # 5. Auth mismatch: v2 PASS, different passwords
 # =========================================================================================
 case5() {
-  local d=$VT_DIR/c5 vip=198.18.0.105 seen
+  local d=$VT_DIR/c5 vip=198.18.0.105 both
   mkdir -p "$d"
   kadp_conf "$d/kadp.conf" VI_1 lan 55 150 1 "$vip" "$(pass_auth kadpAAA)"
   ka_conf "$d/ka.conf" VI_1 eth0 55 100 1 "$vip" "$(pass_auth kadpBBB)"
@@ -503,13 +517,14 @@ case5() {
   start_ka "$d/ka.conf" "$d/ka.log" 5_auth_mismatch || return
   local logs=("$d/kadp.log" "$d/ka.log")
   if wait_state "$d/kadp.log" VI_1 MASTER 10 && wait_state "$d/ka.log" VI_1 MASTER 10; then
-    seen=$(vrrp_topo_arp "$vip")
+    both=$(printf '%s\n' "$KADP_MAC" "$KA_MAC" | sort | tr '\n' ' ')
+    wait_arp "$vip" "${both% }" 2
     if ! grep -q "^kadp: (VI_1) invalid password" "$d/kadp.log"; then
       fail 5_auth_mismatch "kadp did not log dropping keepalived's adverts" "${logs[@]}"
     elif [ "$(state "$d/kadp.log" VI_1)" != MASTER ] || [ "$(state "$d/ka.log" VI_1)" != MASTER ]; then
       fail 5_auth_mismatch "not both MASTER" "${logs[@]}"
-    elif [ "$seen" != "$(printf '%s\n' "$KADP_MAC" "$KA_MAC" | sort | tr '\n' ' ' | sed 's/ $//')" ]; then
-      fail 5_auth_mismatch "ARP answered by '$(macs "$seen")', not both" "${logs[@]}"
+    elif [ "$ARP_SEEN" != "${both% }" ]; then
+      fail 5_auth_mismatch "ARP answered by '$(macs "$ARP_SEEN")', not both" "${logs[@]}"
     else
       pass "5_auth_mismatch: both MASTER (kadp drops keepalived's adverts: '$(grep -m1 "^kadp: (VI_1) invalid password" "$d/kadp.log" | cut -c7-)'), both answer ARP"
     fi
@@ -520,8 +535,154 @@ case5() {
   vrrp_topo_ka_stop || fail 5_keepalived_stop "keepalived exited with $?" "$d/ka.log"
 }
 
+# =========================================================================================
+# 6a. A vrrp_script on kadp (weight -60) moves mastership to keepalived and back
+# =========================================================================================
+case6a() {
+  local d=$VT_DIR/c6a vip=198.18.0.106 t0 took b n
+  mkdir -p "$d"
+  echo 0 >"$d/code"
+  # shellcheck disable=SC2016 # $(cat) is the script's
+  printf '#!/bin/sh\nexit "$(cat %s)"\n' "$d/code" >"$d/chk.sh"
+  chmod 0755 "$d/chk.sh"
+  {
+    printf 'global_defs {\n    enable_script_security\n    script_user root\n}\n'
+    vrrp_topo_dataplane
+    printf 'vrrp_script chk {\n    script "%s"\n    interval 1\n    weight -60\n    rise 1\n    fall 1\n}\n' "$d/chk.sh"
+    instance VI_1 lan 56 150 0.1 "$vip" "    version 3
+    track_script {
+        chk
+    }"
+  } >"$d/kadp.conf"
+  ka_conf "$d/ka.conf" VI_1 eth0 56 100 0.1 "$vip" "    version 3"
+  start_kadp "$d/kadp.conf" "$d/kadp.log" 6a_script_fails || return
+  start_ka "$d/ka.conf" "$d/ka.log" 6a_script_fails || return
+  local logs=("$d/kadp.log" "$d/ka.log")
+  if ! wait_state "$d/kadp.log" VI_1 MASTER 10 || ! wait_state "$d/ka.log" VI_1 BACKUP 3 ||
+     ! wait_arp "$vip" "$KADP_MAC" 2; then
+    fail 6a_script_fails "at start: kadp '$(state "$d/kadp.log" VI_1)', keepalived '$(state "$d/ka.log" VI_1)', ARP '$(macs "$ARP_SEEN")'" "${logs[@]}"
+    return
+  fi
+  # Failing, the script takes kadp to 90: keepalived's 100 preempts. The
+  # script runs every second: the bound is that plus the master-down interval.
+  b=$(awk -v b="$(down_bound 3 0.1 100)" 'BEGIN { printf "%.2f", 1 + b }')
+  n=$(grep -c "(VI_1) Entering BACKUP STATE$" "$d/kadp.log")
+  t0=$(now_us)
+  echo 1 >"$d/code"
+  if wait_state "$d/ka.log" VI_1 MASTER 10; then
+    took=$(secs_since "$t0")
+    if ! wait_state "$d/kadp.log" VI_1 BACKUP 3 || [ "$(grep -c "(VI_1) Entering BACKUP STATE$" "$d/kadp.log")" -le "$n" ]; then
+      fail 6a_script_fails "kadp did not go BACKUP" "${logs[@]}"
+    elif ! grep -q "^kadp: VRRP_Script(chk) failed (exited with status 1)$" "$d/kadp.log" ||
+         ! grep -q "^kadp: (VI_1) Changing effective priority from 150 to 90$" "$d/kadp.log"; then
+      fail 6a_script_fails "kadp's log lacks the script's failure / the priority change to 90" "${logs[@]}"
+    elif ! within "$took" "$b"; then
+      fail 6a_script_fails "keepalived MASTER $took s after the script's file changed (bound $b s + $MARGIN)" "${logs[@]}"
+    elif ! wait_arp "$vip" "$KA_MAC" 2; then
+      fail 6a_script_fails "ARP answered by '$(macs "$ARP_SEEN")', not keepalived alone" "${logs[@]}"
+    else
+      pass "6a_script_fails: kadp's vrrp_script fails -> priority 150 to 90 -> keepalived 100 preempts in $took s (bound: interval 1 + $(down_bound 3 0.1 100) s + $MARGIN), ARP answered by keepalived"
+    fi
+  else
+    fail 6a_script_fails "keepalived not MASTER after kadp's script failed" "${logs[@]}"
+    return
+  fi
+  # The script passes again: kadp back at 150 preempts.
+  n=$(grep -c "(VI_1) Entering BACKUP STATE$" "$d/ka.log")
+  b=$(awk -v b="$(down_bound 3 0.1 150)" 'BEGIN { printf "%.2f", 1 + b }')
+  t0=$(now_us)
+  echo 0 >"$d/code"
+  if wait_state "$d/kadp.log" VI_1 MASTER 10; then
+    took=$(secs_since "$t0")
+    if ! wait_state "$d/ka.log" VI_1 BACKUP 3 || [ "$(grep -c "(VI_1) Entering BACKUP STATE$" "$d/ka.log")" -le "$n" ]; then
+      fail 6a_script_recovers "keepalived did not go BACKUP" "${logs[@]}"
+    elif ! grep -q "^kadp: (VI_1) Changing effective priority from 90 to 150$" "$d/kadp.log"; then
+      fail 6a_script_recovers "kadp's log lacks the priority change back to 150" "${logs[@]}"
+    elif ! within "$took" "$b"; then
+      fail 6a_script_recovers "kadp MASTER $took s after the script's file changed (bound $b s + $MARGIN)" "${logs[@]}"
+    elif ! wait_arp "$vip" "$KADP_MAC" 2; then
+      fail 6a_script_recovers "ARP answered by '$(macs "$ARP_SEEN")', not kadp alone" "${logs[@]}"
+    else
+      pass "6a_script_recovers: script passes again -> kadp 150 preempts in $took s, keepalived BACKUP, ARP answered by kadp"
+    fi
+  else
+    fail 6a_script_recovers "kadp not MASTER after its script passed again" "${logs[@]}"
+  fi
+  vrrp_topo_kadp_stop || fail 6a_kadp_stop "kadp exited with $?" "$d/kadp.log"
+}
+
+# =========================================================================================
+# 6b. A vrrp_sync_group on kadp: one member's FAULT moves both VIPs to keepalived
+# =========================================================================================
+case6b() {
+  local d=$VT_DIR/c6b vipa=198.18.0.107 vipb=198.18.0.108 t0 took b i ok
+  mkdir -p "$d"
+  echo 0 >"$d/code"
+  # shellcheck disable=SC2016 # $(cat) is the script's
+  printf '#!/bin/sh\nexit "$(cat %s)"\n' "$d/code" >"$d/chk.sh"
+  chmod 0755 "$d/chk.sh"
+  {
+    printf 'global_defs {\n    enable_script_security\n    script_user root\n}\n'
+    vrrp_topo_dataplane
+    printf 'vrrp_script chk_b {\n    script "%s"\n    interval 1\n    weight 0\n    rise 1\n    fall 1\n}\n' "$d/chk.sh"
+    printf 'vrrp_sync_group G1 {\n    group {\n        VI_A\n        VI_B\n    }\n}\n'
+    instance VI_A lan 57 150 0.1 "$vipa" "    version 3"
+    instance VI_B lan 58 150 0.1 "$vipb" "    version 3
+    track_script {
+        chk_b
+    }"
+  } >"$d/kadp.conf"
+  { instance VI_A eth0 57 100 0.1 "$vipa" "    version 3"; instance VI_B eth0 58 100 0.1 "$vipb" "    version 3"; } >"$d/ka.conf"
+  start_kadp "$d/kadp.conf" "$d/kadp.log" 6b_sync_group_fault || return
+  start_ka "$d/ka.conf" "$d/ka.log" 6b_sync_group_fault || return
+  local logs=("$d/kadp.log" "$d/ka.log")
+  ok=1
+  for i in VI_A VI_B; do
+    wait_state "$d/kadp.log" $i MASTER 10 && wait_state "$d/ka.log" $i BACKUP 3 || ok=
+  done
+  if [ -z "$ok" ] || ! wait_arp "$vipa" "$KADP_MAC" 2 || ! wait_arp "$vipb" "$KADP_MAC" 2; then
+    fail 6b_sync_group_fault "at start: kadp VI_A '$(state "$d/kadp.log" VI_A)' VI_B '$(state "$d/kadp.log" VI_B)', keepalived VI_A '$(state "$d/ka.log" VI_A)' VI_B '$(state "$d/ka.log" VI_B)', ARP '$(macs "$ARP_SEEN")'" "${logs[@]}"
+    return
+  fi
+  # VI_B's script fails: VI_B FAULT, the group follows, both masters send
+  # priority 0; keepalived takes both within the script's interval and its skew.
+  b=$(awk -v b="$(skew 3 0.1 100)" 'BEGIN { printf "%.2f", 1 + b }')
+  t0=$(now_us)
+  echo 1 >"$d/code"
+  ok=1
+  for i in VI_A VI_B; do wait_state "$d/ka.log" $i MASTER 10 || ok=; done
+  took=$(secs_since "$t0")
+  if [ -z "$ok" ]; then
+    fail 6b_sync_group_fault "keepalived VI_A '$(state "$d/ka.log" VI_A)' VI_B '$(state "$d/ka.log" VI_B)'" "${logs[@]}"
+    return
+  elif [ "$(state "$d/kadp.log" VI_A)" != FAULT ] || [ "$(state "$d/kadp.log" VI_B)" != FAULT ] ||
+       ! grep -q "^kadp: VRRP_Group(G1) Syncing instances to FAULT state$" "$d/kadp.log"; then
+    fail 6b_sync_group_fault "kadp VI_A '$(state "$d/kadp.log" VI_A)' VI_B '$(state "$d/kadp.log" VI_B)', or no 'Syncing instances to FAULT state'" "${logs[@]}"
+  elif ! within "$took" "$b"; then
+    fail 6b_sync_group_fault "keepalived MASTER of both $took s after the script's file changed (bound $b s + $MARGIN)" "${logs[@]}"
+  elif ! wait_ka_vip "$vipa" present 2 || ! wait_ka_vip "$vipb" present 2; then
+    fail 6b_sync_group_fault "keepalived MASTER but its eth0 lacks $vipa or $vipb" "${logs[@]}"
+  elif ! wait_arp "$vipa" "$KA_MAC" 2 || ! wait_arp "$vipb" "$KA_MAC" 2; then
+    fail 6b_sync_group_fault "ARP answered by '$(macs "$ARP_SEEN")', not keepalived alone" "${logs[@]}"
+  else
+    pass "6b_sync_group_fault: VI_B's script fails -> kadp's group G1 FAULT (VI_A too) -> keepalived MASTER of both VIPs in $took s (bound: interval 1 + skew $(skew 3 0.1 100) s + $MARGIN), ARP answered by keepalived"
+  fi
+  # Back: both kadp members leave FAULT and preempt together.
+  echo 0 >"$d/code"
+  ok=1
+  for i in VI_A VI_B; do
+    wait_state "$d/kadp.log" $i MASTER 10 && wait_state "$d/ka.log" $i BACKUP 3 || ok=
+  done
+  if [ -n "$ok" ] && wait_arp "$vipa" "$KADP_MAC" 2 && wait_arp "$vipb" "$KADP_MAC" 2; then
+    pass "6b_sync_group_recovers: script passes -> kadp MASTER of VI_A and VI_B again, keepalived BACKUP, ARP answered by kadp"
+  else
+    fail 6b_sync_group_recovers "kadp VI_A '$(state "$d/kadp.log" VI_A)' VI_B '$(state "$d/kadp.log" VI_B)', keepalived VI_A '$(state "$d/ka.log" VI_A)' VI_B '$(state "$d/ka.log" VI_B)', ARP '$(macs "$ARP_SEEN")'" "${logs[@]}"
+  fi
+  vrrp_topo_kadp_stop || fail 6b_kadp_stop "kadp exited with $?" "$d/kadp.log"
+}
+
 started=$(now_us)
-for c in ${VRRP_CASES:-1 2 3 4 5}; do
+for c in ${VRRP_CASES:-1 2 3 4 5 6a 6b}; do
   "case$c"
   end_case
 done
