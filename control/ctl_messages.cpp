@@ -282,6 +282,14 @@ std::string to_json(const StatusReply& r) {
     } else {
         w.null();
     }
+    w.key("vrrp").begin_array();
+    for (const auto& i : r.vrrp) {
+        w.begin_object();
+        w.member("name", i.name).member("interface", i.interface).member("vrid", i.vrid);
+        w.member("state", i.state).member("priority", i.priority);
+        w.end_object();
+    }
+    w.end_array();
     w.end_object();
     return w.take();
 }
@@ -394,6 +402,12 @@ std::optional<StatusReply> status_from_json(const JsonValue& v, std::string& err
     if (const JsonValue* lr = v.get("last_reload"); lr != nullptr && lr->is_object()) {
         r.last_reload = reload_from_json(*lr, error);
         if (!r.last_reload) return std::nullopt;
+    }
+    if (const JsonValue* vr = v.get("vrrp"); vr != nullptr && vr->is_array()) {
+        for (const auto& iv : vr->items()) {
+            r.vrrp.push_back(VrrpInstanceStatus{iv.str("name"), iv.str("interface"), iv.u64("vrid"), iv.str("state"),
+                                                iv.u64("priority")});
+        }
     }
     return r;
 }

@@ -60,6 +60,15 @@ struct PortStatus {
 };
 
 // `status`.
+// One vrrp_instance as `kadpctl status` shows it.
+struct VrrpInstanceStatus {
+    std::string name;
+    std::string interface;
+    std::uint64_t vrid = 0;
+    std::string state;  // INIT, BACKUP, MASTER, FAULT, STOP
+    std::uint64_t priority = 0;  // effective
+};
+
 struct StatusReply {
     std::string backend;
     std::string version;  // kadp's
@@ -75,6 +84,7 @@ struct StatusReply {
     std::uint64_t services = 0;
     std::uint64_t real_servers = 0;
     std::optional<ReloadReply> last_reload;
+    std::vector<VrrpInstanceStatus> vrrp;
 };
 
 // --- JSON, both ways --------------------------------------------------------

@@ -92,7 +92,7 @@ std::string kadpctl_usage() {
            "Commands:\n"
            "  list [--stats|--rate] [--exact]  services and real servers, as ipvsadm -Ln [--stats|--rate]\n"
            "  conns [--limit N]                connections, as ipvsadm -Lnc (default at most 100000)\n"
-           "  status                           backend, workers, ports, counters (dpdk), last reload\n"
+           "  status                           backend, workers, ports, counters (dpdk), VRRP, last reload\n"
            "  reload                           reload the configuration file (like SIGHUP)\n"
            "\n"
            "Options:\n"
@@ -139,6 +139,10 @@ std::string render_status(const StatusReply& s) {
         for (const auto& [name, value] : s.counters)
             if (value != 0) counters += "  " + name + " " + std::to_string(value) + "\n";
         out += "counters (all workers, non-zero):\n" + (counters.empty() ? std::string("  none\n") : counters);
+    }
+    for (const auto& i : s.vrrp) {
+        out += "vrrp " + i.name + " on " + i.interface + ", VRID " + std::to_string(i.vrid) + ": " + i.state +
+               ", priority " + std::to_string(i.priority) + "\n";
     }
     if (s.last_reload) {
         out += "last reload " + when(s.last_reload->time) + " (" + s.last_reload->trigger + "): " +

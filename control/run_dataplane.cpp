@@ -26,6 +26,7 @@
 #include "control/run_kernel.h"
 #include "control/snapshot_builder.h"
 #include "control/vrrp_dpdk.h"
+#include "control/vrrp_status.h"
 #include "dataplane/conn_table.h"
 #include "dataplane/eal.h"
 #include "dataplane/exception_port.h"
@@ -342,7 +343,8 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             ctl.apply();
             running = next;
         });
-        control.set_handler(&ctl);
+        WithVrrpStatus handler(ctl, vrrp);
+        control.set_handler(&handler);
         log_line("running with " + plural(workers, "worker") + " (NAT pipeline)");
         log_line("control socket " + control.path());
 

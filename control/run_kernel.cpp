@@ -14,6 +14,7 @@
 #include "control/kernel_control.h"
 #include "control/run_dataplane.h"
 #include "control/vrrp_kernel.h"
+#include "control/vrrp_status.h"
 #include "vrrp/vrrp_service.h"
 
 namespace kadp::ctl {
@@ -163,7 +164,8 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
                 log_line(std::string("VRRP keeps its running instances: ") + e.what());
             }
         });
-        control.set_handler(&ctl);
+        WithVrrpStatus handler(ctl, vrrp);
+        control.set_handler(&handler);
         log_line("running with the kernel (IPVS) backend");
         log_line("control socket " + control.path());
         LoopHandlers handlers;

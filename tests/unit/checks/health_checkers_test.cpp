@@ -4,7 +4,8 @@
 // with keepalived's log lines; alpha starts a server down; a reload with
 // the same checkers keeps them; an HTTP_GET judges a response that arrives
 // in pieces (digest match and mismatch); an HTTP_GET on a server that accepts and
-// never answers fails on its read timeout, an SSL_GET on one that never
+// never answers fails on its read timeout, one that resets mid-response on
+// the reset, an SSL_GET on one that never
 // answers the ClientHello on its handshake timeout; SMTP_CHECK conversations
 // (good, bad greeting, bad HELO answer) with a scripted server.
 #include "checks/health_checkers.h"
@@ -20,6 +21,7 @@
 #include <algorithm>
 #include <csignal>
 #include <functional>
+#include <memory>
 #include <string>
 #include <mutex>
 #include <thread>
@@ -236,34 +238,43 @@ TEST(HealthCheckers, HttpGetOnAServerThatNeverAnswersTimesOut)
     EXPECT_TRUE(logged(log, "HTTP_CHECK on service " + chk + " failed."));
 }
 
-// Answers every connection with `response`, written in pieces 20 ms apart
-// (the checker sees partial reads), then closes.
-struct SlowHttpServer {
-    explicit SlowHttpServer(std::string response) : body(std::move(response))
+// Serves every connection it accepts with `serve(fd)` (which closes it),
+// on a thread of its own, until destroyed.
+struct ThreadServer {
+    explicit ThreadServer(std::function<void(int)> serve_one) : serve(std::move(serve_one))
     {
         worker = std::thread([this] {
             for (;;) {
                 const int c = accept(listener.fd.get(), nullptr, nullptr);
                 if (c < 0) return;  // shut down
-                char req[1024];
-                (void)!recv(c, req, sizeof req, 0);
-                for (std::size_t i = 0; i < body.size(); i += 7) {
-                    (void)!send(c, body.data() + i, std::min<std::size_t>(7, body.size() - i), MSG_NOSIGNAL);
-                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                }
-                close(c);
+                serve(c);
             }
         });
     }
-    ~SlowHttpServer()
+    ~ThreadServer()
     {
         shutdown(listener.fd.get(), SHUT_RDWR);
         worker.join();
     }
     Listener listener;
-    std::string body;
+    std::function<void(int)> serve;
     std::thread worker;
 };
+
+// Answers every connection with `response`, written in pieces 20 ms apart
+// (the checker sees partial reads), then closes.
+std::unique_ptr<ThreadServer> slow_http_server(const std::string& response)
+{
+    return std::make_unique<ThreadServer>([response](int c) {
+        char req[1024];
+        (void)!recv(c, req, sizeof req, 0);
+        for (std::size_t i = 0; i < response.size(); i += 7) {
+            (void)!send(c, response.data() + i, std::min<std::size_t>(7, response.size() - i), MSG_NOSIGNAL);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        close(c);
+    });
+}
 
 TEST(HealthCheckers, HttpGetJudgesAResponseArrivingInPieces)
 {
@@ -271,7 +282,8 @@ TEST(HealthCheckers, HttpGetJudgesAResponseArrivingInPieces)
     const std::string ok = "HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n";
     for (const char* digest : {"b1946ac92492d2347c6235b4d2611184", "00000000000000000000000000000000"}) {
         ctl::EventLoop loop;
-        SlowHttpServer server(ok);
+        const auto slow = slow_http_server(ok);
+        ThreadServer& server = *slow;
         Recorder sink;
         std::vector<std::string> log;
         HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
@@ -289,6 +301,39 @@ TEST(HealthCheckers, HttpGetJudgesAResponseArrivingInPieces)
             EXPECT_TRUE(logged(log, "MD5 digest error to server " + chk + "."));
         }
     }
+}
+
+// Accepts, reads the request, sends the start of a response and resets the
+// connection (SO_LINGER 0): the checker sees ECONNRESET mid-read.
+void reset_midway(int c)
+{
+    char req[1024];
+    (void)!recv(c, req, sizeof req, 0);
+    (void)!send(c, "HTTP/1.0 200 OK\r\n", 17, MSG_NOSIGNAL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const linger hard{1, 0};
+    setsockopt(c, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+    close(c);
+}
+
+TEST(HealthCheckers, HttpGetOnAServerThatResetsFails)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    ThreadServer server(reset_midway);
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    conf::Checker c = checker(conf::CheckerType::http_get, server.listener.port, 0);
+    c.url.push_back(conf::HttpUrl{{}, "/", {}, {{200, 299}}, {}});
+    checkers.configure(config_with(server.listener.port, c));
+    ASSERT_TRUE(run_until(loop, [&] { return !sink.events.empty(); }));
+    const std::string chk = "[127.0.0.1]:tcp:" + std::to_string(server.listener.port);
+    EXPECT_EQ(sink.events, std::vector<std::string>{"down 127.0.0.1:" + std::to_string(server.listener.port)});
+    EXPECT_TRUE(std::any_of(log.begin(), log.end(), [&](const std::string& l) {
+        return l.find("Connection reset by peer") != std::string::npos && l.find(chk) != std::string::npos;
+    })) << "no reset reason logged";
+    EXPECT_TRUE(logged(log, "HTTP_CHECK on service " + chk + " failed."));
 }
 
 // Plays one scripted SMTP conversation per connection: sends `lines[0]`,

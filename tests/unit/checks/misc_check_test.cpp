@@ -38,37 +38,7 @@ struct Recorder final : HealthSink {
     std::vector<bool> quorums;
 };
 
-// A 0755 directory with scripts, removed at the end.
-struct ScriptDir {
-    ScriptDir()
-    {
-        char tmpl[] = "/tmp/kadp-misc-XXXXXX";
-        path = mkdtemp(tmpl);
-        chmod(path.c_str(), 0755);
-    }
-    ~ScriptDir() { std::filesystem::remove_all(path); }
-    std::string write(const std::string& name, const std::string& body) const
-    {
-        const std::string p = path + "/" + name;
-        std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
-        chmod(p.c_str(), 0755);
-        return p;
-    }
-    void set(const std::string& name, const std::string& value) const
-    {
-        const std::string p = path + "/" + name;
-        std::ofstream(p + ".tmp") << value << "\n";
-        std::filesystem::rename(p + ".tmp", p);
-    }
-    std::string read(const std::string& name) const
-    {
-        std::ifstream in(path + "/" + name);
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
-    }
-    std::string path;
-};
+using testing::ScriptDir;
 
 conf::Script script(std::vector<std::string> argv)
 {
@@ -125,7 +95,7 @@ TEST(MiscCheck, ExitCodeTakesTheServerDownAfterRetriesAndBackUp)
 {
     ctl::block_control_signals();
     ctl::EventLoop loop;
-    ScriptDir dir;
+    ScriptDir dir("kadp-misc");
     dir.set("code", "0");
     const std::string check = dir.write("check.sh", "echo run >> " + dir.path + "/runs; exit $(cat " + dir.path + "/code)");
     Recorder sink;
@@ -154,7 +124,7 @@ TEST(MiscCheck, DynamicExitSevenSetsWeightFive)
 {
     ctl::block_control_signals();
     ctl::EventLoop loop;
-    ScriptDir dir;
+    ScriptDir dir("kadp-misc");
     dir.set("code", "7");
     const std::string check = dir.write("check.sh", "exit $(cat " + dir.path + "/code)");
     Recorder sink;
@@ -185,7 +155,7 @@ TEST(MiscCheck, ScriptSleepingPastMiscTimeoutFails)
 {
     ctl::block_control_signals();
     ctl::EventLoop loop;
-    ScriptDir dir;
+    ScriptDir dir("kadp-misc");
     const std::string check = dir.write("slow.sh", "sleep 30");
     Recorder sink;
     std::vector<std::string> log;
@@ -202,7 +172,7 @@ TEST(MiscCheck, MissingScriptNeverSucceeds)
 {
     ctl::block_control_signals();
     ctl::EventLoop loop;
-    ScriptDir dir;
+    ScriptDir dir("kadp-misc");
     Recorder sink;
     std::vector<std::string> log;
     HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
@@ -223,7 +193,7 @@ TEST(MiscCheck, ScriptRefusedBySecurityNeverSucceedsAndIsLoggedOnce)
 {
     ctl::block_control_signals();
     ctl::EventLoop loop;
-    ScriptDir dir;
+    ScriptDir dir("kadp-misc");
     // A root script in a world-writable directory without the sticky bit:
     // insecure by keepalived's rule (/tmp itself, sticky, would pass).
     std::filesystem::create_directory(dir.path + "/w777");
@@ -254,7 +224,7 @@ TEST(MiscCheck, NotifyScriptsRunWithTheirArguments)
 {
     ctl::block_control_signals();
     ctl::EventLoop loop;
-    ScriptDir dir;
+    ScriptDir dir("kadp-misc");
     dir.set("code", "0");
     const std::string check = dir.write("check.sh", "exit $(cat " + dir.path + "/code)");
     const std::string notify = dir.write("notify.sh", "echo \"$*\" >> " + dir.path + "/marker");
@@ -286,7 +256,7 @@ TEST(MiscCheck, QuorumWithHysteresisBringsInTheSorryServerAndRunsItsScripts)
 {
     ctl::block_control_signals();
     ctl::EventLoop loop;
-    ScriptDir dir;
+    ScriptDir dir("kadp-misc");
     dir.set("a", "0");
     dir.set("b", "0");
     conf::Config config = config_with(misc(script({dir.write("a.sh", "exit $(cat " + dir.path + "/a)")}), 0));
@@ -353,7 +323,7 @@ TEST(MiscCheck, StartingBelowQuorumWithoutSorryServerIsSilent)
 {
     ctl::block_control_signals();
     ctl::EventLoop loop;
-    ScriptDir dir;
+    ScriptDir dir("kadp-misc");
     dir.set("a", "0");
     conf::Config config = config_with(misc(script({dir.write("a.sh", "exit $(cat " + dir.path + "/a)")}), 0, 1, true));
     conf::VirtualServer& vs = config.virtual_servers[0];

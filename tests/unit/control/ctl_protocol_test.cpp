@@ -121,6 +121,7 @@ public:
         s.conn_capacity = 1024;
         s.conn_in_use = 3;
         s.last_reload = reload("SIGHUP");
+        s.vrrp = {VrrpInstanceStatus{"VI_1", "lan", 51, "MASTER", 150}};
         return s;
     }
     ReloadReply reload(const std::string& trigger) override {
@@ -206,6 +207,12 @@ TEST(CtlProtocol, StatusAndReloadRoundTrip)
     EXPECT_EQ(s->counters, (std::vector<std::pair<std::string, std::uint64_t>>{{"rx_packets", 10}, {"conn_new", 0}}));
     ASSERT_TRUE(s->last_reload);
     EXPECT_EQ(s->last_reload->trigger, "SIGHUP");
+    ASSERT_EQ(s->vrrp.size(), 1u);
+    EXPECT_EQ(s->vrrp[0].name, "VI_1");
+    EXPECT_EQ(s->vrrp[0].interface, "lan");
+    EXPECT_EQ(s->vrrp[0].vrid, 51u);
+    EXPECT_EQ(s->vrrp[0].state, "MASTER");
+    EXPECT_EQ(s->vrrp[0].priority, 150u);
 
     const auto r = reload_from_json(result_of(serve_request(h, Request{Request::Command::reload, 0}), "reload"), error);
     ASSERT_TRUE(r) << error;

@@ -118,6 +118,9 @@ TEST(Kadpctl, StatusShowsNonZeroCounters)
     EXPECT_THAT(text, HasSubstr("  rx_packets 5\n"));
     EXPECT_THAT(text, ::testing::Not(HasSubstr("conn_new")));
     EXPECT_THAT(text, HasSubstr("last reload: none"));
+    EXPECT_THAT(text, ::testing::Not(HasSubstr("vrrp")));
+    s.vrrp = {VrrpInstanceStatus{"VI_1", "lan", 51, "BACKUP", 100}};
+    EXPECT_THAT(render_status(s), HasSubstr("vrrp VI_1 on lan, VRID 51: BACKUP, priority 100\n"));
 }
 
 // The kernel backend has no workers, ports or worker counters: status says

@@ -41,41 +41,8 @@ using chk::testing::logged;
 using chk::testing::run_until;
 using std::chrono::milliseconds;
 
-// A 0755 directory with scripts, removed at the end.
-struct ScriptDir {
-    ScriptDir()
-    {
-        char tmpl[] = "/tmp/kadp-track-XXXXXX";
-        path = mkdtemp(tmpl);
-        chmod(path.c_str(), 0755);
-    }
-    ~ScriptDir() { std::filesystem::remove_all(path); }
-    std::string write(const std::string& name, const std::string& body) const
-    {
-        const std::string p = path + "/" + name;
-        std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
-        chmod(p.c_str(), 0755);
-        return p;
-    }
-    void set(const std::string& name, const std::string& value) const
-    {
-        const std::string p = path + "/" + name;
-        std::ofstream(p + ".tmp") << value << "\n";
-        std::filesystem::rename(p + ".tmp", p);
-    }
-    std::string read(const std::string& name) const
-    {
-        std::ifstream in(path + "/" + name);
-        std::stringstream s;
-        s << in.rdbuf();
-        return s.str();
-    }
-    long lines(const std::string& name) const
-    {
-        const std::string s = read(name);
-        return std::count(s.begin(), s.end(), '\n');
-    }
-    std::string path;
+struct ScriptDir : chk::testing::ScriptDir {
+    ScriptDir() : chk::testing::ScriptDir("kadp-track") {}
 };
 
 conf::VrrpScript vscript(const std::string& name, const std::string& path, double interval, int weight)

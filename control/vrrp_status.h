@@ -1,0 +1,33 @@
+// Runs on: control thread. The kadpctl handler of either backend, with the
+// VRRP instances' states added to `status`: the backends know nothing of
+// VRRP, the VrrpService nothing of the control socket.
+#pragma once
+
+#include "control/control_handler.h"
+#include "vrrp/vrrp_service.h"
+
+namespace kadp::ctl {
+
+class WithVrrpStatus final : public ControlHandler {
+public:
+    // Both outlive it.
+    WithVrrpStatus(ControlHandler& inner, const vrrp::VrrpService& vrrp) : inner_(&inner), vrrp_(&vrrp) {}
+    ListReply list() override { return inner_->list(); }
+    ConnsReply conns(std::size_t limit) override { return inner_->conns(limit); }
+    ReloadReply reload(const std::string& trigger) override { return inner_->reload(trigger); }
+    StatusReply status() override
+    {
+        StatusReply r = inner_->status();
+        for (const auto& i : vrrp_->status()) {
+            r.vrrp.push_back(VrrpInstanceStatus{i.name, i.interface, static_cast<std::uint64_t>(i.vrid),
+                                                vrrp::to_string(i.state), static_cast<std::uint64_t>(i.priority)});
+        }
+        return r;
+    }
+
+private:
+    ControlHandler* inner_;
+    const vrrp::VrrpService* vrrp_;
+};
+
+}  // namespace kadp::ctl
