@@ -644,6 +644,13 @@ case6b() {
     fail 6b_sync_group_fault "at start: kadp VI_A '$(state "$d/kadp.log" VI_A)' VI_B '$(state "$d/kadp.log" VI_B)', keepalived VI_A '$(state "$d/ka.log" VI_A)' VI_B '$(state "$d/ka.log" VI_B)', ARP '$(macs "$ARP_SEEN")'" "${logs[@]}"
     return
   fi
+  # keepalived keeps a member whose weight-0 script has not reported yet in
+  # INIT without a word; so does kadp: no FAULT (nor notify_fault) at start.
+  if grep -q "FAULT" "$d/kadp.log"; then
+    fail 6b_no_fault_before_the_first_script_result "$(grep FAULT "$d/kadp.log" | head -3 | tr '\n' '|')" "$d/kadp.log"
+  else
+    pass 6b_no_fault_before_the_first_script_result
+  fi
   # VI_B's script fails: VI_B FAULT, the group follows, both masters send
   # priority 0; keepalived takes both within the script's interval and its skew.
   b=$(awk -v b="$(skew 3 0.1 100)" 'BEGIN { printf "%.2f", 1 + b }')
