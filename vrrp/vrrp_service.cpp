@@ -33,6 +33,9 @@ struct VrrpService::Running {
     std::uint16_t ip_id = 0;  // keepalived numbers each instance's packets from 1
     Advert mine;              // what validate() compares a received advert with
     SyncGroup* group = nullptr;
+    // Not started: a weight-0 vrrp_script has not reported yet (keepalived
+    // keeps such an instance in INIT without a word).
+    bool held = false;
 };
 
 namespace {
@@ -186,6 +189,9 @@ void VrrpService::configure(const conf::Config& config)
         const auto v = r->link->by_vrid.find(r->fsm.config().vrid);
         if (v != r->link->by_vrid.end() && v->second == r.get()) r->link->by_vrid.erase(v);
     }
+    std::erase_if(held_groups_, [&next_groups](SyncGroup* g) {
+        return std::none_of(next_groups.begin(), next_groups.end(), [g](const auto& e) { return e.second.get() == g; });
+    });
     groups_.clear();  // the ones not kept: unhooks their members
     groups_ = std::move(next_groups);
     instances_ = std::move(next);
@@ -221,23 +227,38 @@ void VrrpService::configure(const conf::Config& config)
         groups_.emplace(gname, std::move(group));
     }
 
-    // Tracking, then the fresh instances start with its verdicts.
+    // Tracking, then the fresh instances start with its verdicts. One whose
+    // weight-0 script has not reported yet stays in INIT, silently, as
+    // keepalived does (and holds its sync group there): it starts with
+    // that script's first result (on_tracking).
     track(config);
     for (Running* r : fresh) {
         if (const TrackOutcome* o = tracker_->outcome(r->model.name)) {
             (void)r->fsm.set_priority_adjustment(t, o->adjustment);
-            (void)r->fsm.set_fault(t, o->fault || o->waiting);
+            (void)r->fsm.set_fault(t, o->fault);
+            r->held = o->waiting;
         }
-        if (r->group == nullptr) carry_out(*r, r->fsm.start(t));
+        if (r->group == nullptr && !r->held) carry_out(*r, r->fsm.start(t));
     }
-    for (SyncGroup* g : fresh_groups) carry_out(*g, g->start(t));
-    // Kept instances follow the new tracking (but do not wait again for a
+    for (SyncGroup* g : fresh_groups) {
+        if (group_held(*g)) held_groups_.insert(g);
+        else carry_out(*g, g->start(t));
+    }
+    // Kept instances follow the new tracking (they do not wait again for a
     // first script result they already had).
     for (auto& [name, r] : instances_) {
         if (std::find(fresh.begin(), fresh.end(), r.get()) != fresh.end()) continue;
-        if (const TrackOutcome* o = tracker_->outcome(name)) on_tracking(*r, *o, false);
+        if (const TrackOutcome* o = tracker_->outcome(name)) on_tracking(*r, *o);
     }
     if (scripts_) scripts_->start();
+}
+
+bool VrrpService::group_held(const SyncGroup& g) const
+{
+    return std::any_of(g.members().begin(), g.members().end(), [this](const Instance* m) {
+        const auto it = by_fsm_.find(m);
+        return it != by_fsm_.end() && it->second->held;
+    });
 }
 
 // vrrp_script and track_interface, rebuilt with every configuration.
@@ -249,17 +270,31 @@ void VrrpService::track(const conf::Config& config)
         config, log_,
         [this](const std::string& instance, const TrackOutcome& o) {
             const auto it = instances_.find(instance);
-            if (it != instances_.end()) on_tracking(*it->second, o, true);
+            if (it != instances_.end()) on_tracking(*it->second, o);
         },
         backend_->links().snapshot());
     feed_link_states(backend_->links(), *tracker_);
     scripts_ = std::make_unique<ScriptTracker>(*loop_, *runner_, *tracker_, config, log_);
 }
 
-void VrrpService::on_tracking(Running& r, const TrackOutcome& o, bool with_waiting)
+void VrrpService::on_tracking(Running& r, const TrackOutcome& o)
 {
     const TimePoint t = now();
-    const bool fault = o.fault || (with_waiting && o.waiting);
+    const bool fault = o.fault;
+    if (r.held) {
+        // Not started yet: the verdicts wait in the state machine.
+        (void)r.fsm.set_priority_adjustment(t, o.adjustment);
+        (void)r.fsm.set_fault(t, fault);
+        if (o.waiting) return;
+        r.held = false;
+        if (r.group == nullptr) {
+            carry_out(r, r.fsm.start(t));
+        } else if (held_groups_.contains(r.group) && !group_held(*r.group)) {
+            held_groups_.erase(r.group);
+            carry_out(*r.group, r.group->start(t));
+        }
+        return;
+    }
     if (r.group != nullptr) {
         carry_out(*r.group, r.group->set_priority_adjustment(r.fsm, t, o.adjustment));
         carry_out(*r.group, r.group->set_fault(r.fsm, t, fault));
@@ -285,7 +320,7 @@ void VrrpService::stop()
 {
     const TimePoint t = now();
     for (auto& [name, g] : groups_) {
-        if (g->state() != State::stop) carry_out(*g, g->stop(t));
+        if (g->state() != State::stop && !held_groups_.contains(g.get())) carry_out(*g, g->stop(t));
     }
     for (auto& [name, r] : instances_) {
         if (r->fsm.state() != State::stop && r->fsm.state() != State::init) carry_out(*r, r->fsm.stop(t));

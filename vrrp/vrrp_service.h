@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,7 +95,8 @@ private:
     // Events for an instance, through its sync group when it has one.
     void on_timer(Running& r);
     void on_advert(Running& r, const Advert& a);
-    void on_tracking(Running& r, const TrackOutcome& o, bool with_waiting);
+    void on_tracking(Running& r, const TrackOutcome& o);
+    bool group_held(const SyncGroup& g) const;
     void carry_out(Running& r, Actions actions);
     void carry_out(SyncGroup& g, MemberActions actions);
     void run(Running& r, Action& action);
@@ -117,6 +119,7 @@ private:
     std::map<std::string, std::unique_ptr<Running>> instances_;  // by instance name
     std::map<const Instance*, Running*> by_fsm_;
     std::map<std::string, std::unique_ptr<SyncGroup>> groups_;  // by name
+    std::set<SyncGroup*> held_groups_;  // not started: a member is held
     std::map<std::string, conf::VrrpSyncGroup> group_models_;
     std::unique_ptr<Tracker> tracker_;
     std::unique_ptr<ScriptTracker> scripts_;
