@@ -131,6 +131,29 @@ wait_arp() {
     [ "$(now_us)" -lt "$end" ] || return 1
   done
 }
+
+# crash_takeover CASE LOG WHO MAC BOUND T0 WAIT [VIP_ON_KA]: after a SIGKILL
+# at T0, LOG's VI_1 must be MASTER (waiting up to WAIT s) within BOUND (+
+# MARGIN), and MAC alone must answer ARP for $vip (with VIP_ON_KA, the VIP
+# must be on keepalived's eth0 too). WHO names the new master in messages.
+# Returns 1 when it never became MASTER. Uses the caller's vip and logs.
+crash_takeover() {
+  local c=$1 log=$2 who=$3 mac=$4 b=$5 t0=$6 wait=$7 vip_on_ka=${8:-} took
+  if ! wait_state "$log" VI_1 MASTER "$wait"; then
+    fail "$c" "$who not MASTER" "${logs[@]}"
+    return 1
+  fi
+  took=$(secs_since "$t0")
+  if ! within "$took" "$b"; then
+    fail "$c" "$who MASTER after $took s (bound $b s + $MARGIN)" "${logs[@]}"
+  elif [ -n "$vip_on_ka" ] && ! wait_ka_vip "$vip" present 2; then
+    fail "$c" "$who MASTER but $vip not on its eth0" "${logs[@]}"
+  elif ! wait_arp "$vip" "$mac" 2; then
+    fail "$c" "ARP for $vip answered by '$(macs "$ARP_SEEN")', not $who alone" "${logs[@]}"
+  else
+    pass "$c: SIGKILL of the master -> $who MASTER in $took s (bound $b s + $MARGIN), ARP answered by $who"
+  fi
+}
 # ka_vip_gone VIP SECONDS: until keepalived's eth0 no longer holds VIP.
 wait_ka_vip() {
   local want=$2 end=$(($(now_us) + $3 * 1000000))
@@ -203,21 +226,7 @@ case1() {
   b=$(down_bound 2 1 100)
   t0=$(now_us)
   vrrp_topo_kadp_kill
-  if wait_state "$d/ka.log" VI_1 MASTER $((${b%.*} + 10)); then
-    took=$(secs_since "$t0")
-    if ! within "$took" "$b"; then
-      fail 1_crash_takeover "keepalived MASTER after $took s (bound $b s + $MARGIN)" "${logs[@]}"
-    elif ! wait_ka_vip "$vip" present 2; then
-      fail 1_crash_takeover "keepalived MASTER but $vip not on its eth0" "${logs[@]}"
-    elif ! wait_arp "$vip" "$KA_MAC" 2; then
-      fail 1_crash_takeover "ARP for $vip answered by '$(macs "$ARP_SEEN")', not keepalived alone" "${logs[@]}"
-    else
-      pass "1_crash_takeover: kadp SIGKILL -> keepalived MASTER in $took s (bound $b s + $MARGIN), ARP answered by keepalived"
-    fi
-  else
-    fail 1_crash_takeover "keepalived not MASTER" "${logs[@]}"
-    return
-  fi
+  crash_takeover 1_crash_takeover "$d/ka.log" keepalived "$KA_MAC" "$b" "$t0" $((${b%.*} + 10)) vip_on_ka || return
 
   # kadp restarted at 150 preempts.
   n=$(grep -c "(VI_1) Entering BACKUP STATE$" "$d/ka.log")
@@ -309,18 +318,7 @@ case2() {
   b=$(down_bound 2 1 100)
   t0=$(now_us)
   vrrp_topo_ka_kill
-  if wait_state "$d/kadp.log" VI_1 MASTER $((${b%.*} + 10)); then
-    took=$(secs_since "$t0")
-    if ! within "$took" "$b"; then
-      fail 2_crash_takeover "kadp MASTER after $took s (bound $b s + $MARGIN)" "${logs[@]}"
-    elif ! wait_arp "$vip" "$KADP_MAC" 2; then
-      fail 2_crash_takeover "ARP for $vip answered by '$(macs "$ARP_SEEN")', not kadp alone" "${logs[@]}"
-    else
-      pass "2_crash_takeover: keepalived SIGKILL -> kadp MASTER in $took s (bound $b s + $MARGIN), ARP answered by kadp"
-    fi
-  else
-    fail 2_crash_takeover "kadp not MASTER" "${logs[@]}"
-  fi
+  crash_takeover 2_crash_takeover "$d/kadp.log" kadp "$KADP_MAC" "$b" "$t0" $((${b%.*} + 10))
   vrrp_topo_kadp_stop || fail 2_kadp_stop "kadp exited with $?" "$d/kadp.log"
 }
 
@@ -350,19 +348,7 @@ case3() {
   b=$(down_bound 3 0.1 100)
   t0=$(now_us)
   vrrp_topo_kadp_kill
-  if wait_state "$d/ka.log" VI_1 MASTER 10; then
-    took=$(secs_since "$t0")
-    if ! within "$took" "$b"; then
-      fail 3_v3_crash_to_keepalived "keepalived MASTER after $took s (bound $b s + $MARGIN)" "${logs[@]}"
-    elif ! wait_arp "$vip" "$KA_MAC" 2; then
-      fail 3_v3_crash_to_keepalived "ARP answered by '$(macs "$ARP_SEEN")', not keepalived alone" "${logs[@]}"
-    else
-      pass "3_v3_crash_to_keepalived: kadp SIGKILL -> keepalived MASTER in $took s (bound $b s + $MARGIN)"
-    fi
-  else
-    fail 3_v3_crash_to_keepalived "keepalived not MASTER" "${logs[@]}"
-    return
-  fi
+  crash_takeover 3_v3_crash_to_keepalived "$d/ka.log" keepalived "$KA_MAC" "$b" "$t0" 10 || return
 
   # kadp back at priority 50: a backup of keepalived's 100.
   start_kadp "$d/kadp50.conf" "$d/kadp2.log" 3_v3_kadp_backup || return
@@ -382,19 +368,7 @@ case3() {
   b=$(down_bound 3 0.1 50)
   t0=$(now_us)
   vrrp_topo_ka_kill
-  if wait_state "$d/kadp2.log" VI_1 MASTER 10; then
-    took=$(secs_since "$t0")
-    if ! within "$took" "$b"; then
-      fail 3_v3_crash_to_kadp "kadp MASTER after $took s (bound $b s + $MARGIN)" "${logs[@]}"
-    elif ! wait_arp "$vip" "$KADP_MAC" 2; then
-      fail 3_v3_crash_to_kadp "ARP answered by '$(macs "$ARP_SEEN")', not kadp alone" "${logs[@]}"
-    else
-      pass "3_v3_crash_to_kadp: keepalived SIGKILL -> kadp MASTER in $took s (bound $b s + $MARGIN), ARP answered by kadp"
-    fi
-  else
-    fail 3_v3_crash_to_kadp "kadp not MASTER" "${logs[@]}"
-    return
-  fi
+  crash_takeover 3_v3_crash_to_kadp "$d/kadp2.log" kadp "$KADP_MAC" "$b" "$t0" 10 || return
 
   # keepalived restarted at 100 preempts kadp's 50.
   n=$(grep -c "(VI_1) Entering BACKUP STATE$" "$d/kadp2.log")
