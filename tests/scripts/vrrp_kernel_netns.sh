@@ -18,6 +18,8 @@
 # (e) SIGHUP with the same file keeps the MASTER as it is; with priority 90
 #     the instance restarts as backup and keepalived takes over; back to
 #     150, kadp preempts again;
+# (f) track_interface up0: its carrier lost (the veth peer down), kadp goes
+#     to FAULT and keepalived takes over; back up, kadp is MASTER again;
 # (d) SIGTERM: kadp sends priority 0 and removes the VIP; keepalived is
 #     MASTER within the skew plus a generous margin; kadp exits 0.
 # Needs root, keepalived, python3. Exit 0 pass, 77 skip, else fail; the
@@ -67,6 +69,11 @@ for n in c lb ka; do
   ip -n "$P-$n" link set eth0 up
   ip -n "$P-$n" link set lo up
 done
+# An uplink kadp tracks (track_interface, weight 0): its peer going down
+# takes its carrier away.
+ip link add up0 netns "$P-lb" type veth peer name up0p netns "$P-br"
+ip -n "$P-lb" link set up0 up
+ip -n "$P-br" link set up0p up
 
 echo 0 >"$tmp/code"
 printf '#!/bin/sh\nexit "$(cat %s)"\n' "$tmp/code" >"$tmp/chk.sh"
@@ -93,6 +100,9 @@ kadp_conf() {  # PRIORITY
   printf 'vrrp_script chk {\n    script "%s"\n    interval 1\n    weight -60\n}\n' "$tmp/chk.sh"
   instance kadp "$1" eth0 "    track_script {
         chk
+    }
+    track_interface {
+        up0
     }
     notify \"$tmp/notify.sh\"
     notify_master \"$tmp/master.sh\""
@@ -215,6 +225,28 @@ if [ "$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/kadp.log")" -gt "$n" ]; the
     fail e_reload_back_to_150_preempts "vip lb=$(vip_on lb && echo y) ka=$(vip_on ka && echo y)" "$tmp/kadp.log"
 else
   fail e_reload_back_to_150_preempts "kadp not master again" "$tmp/kadp.log"
+fi
+
+# --- (f) track_interface ---------------------------------------------------------------
+faults=$(grep -c "(VI_1) Entering FAULT STATE" "$tmp/kadp.log")
+masters=$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/ka.log")
+ip -n "$P-br" link set up0p down
+for _ in $(seq 100); do [ "$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/ka.log")" -gt "$masters" ] && break; sleep 0.05; done
+sleep 0.3
+if [ "$(grep -c "(VI_1) Entering FAULT STATE" "$tmp/kadp.log")" -gt "$faults" ] &&
+   [ "$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/ka.log")" -gt "$masters" ] && ! vip_on lb && vip_on ka; then
+  pass f_tracked_interface_down_faults_and_hands_over
+else
+  fail f_tracked_interface_down_faults_and_hands_over "vip lb=$(vip_on lb && echo y) ka=$(vip_on ka && echo y)" "$tmp/kadp.log"
+fi
+n=$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/kadp.log")
+ip -n "$P-br" link set up0p up
+for _ in $(seq 100); do [ "$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/kadp.log")" -gt "$n" ] && break; sleep 0.05; done
+sleep 0.3
+if [ "$(grep -c "(VI_1) Entering MASTER STATE" "$tmp/kadp.log")" -gt "$n" ] && vip_on lb && ! vip_on ka; then
+  pass f_tracked_interface_up_kadp_back
+else
+  fail f_tracked_interface_up_kadp_back "vip lb=$(vip_on lb && echo y) ka=$(vip_on ka && echo y)" "$tmp/kadp.log"
 fi
 
 # --- (d) ---------------------------------------------------------------------------
