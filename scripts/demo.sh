@@ -89,6 +89,10 @@ log=$NT_DIR/kadp.log
 echo "== in $NT_NS_LB: kadp -l 0,1 --no-huge -m 512 --no-pci ... -- -f $conf"
 nat_topo_kadp_start "$conf" "$log" run || die "kadp did not start" "$log"
 grep -E '^kadp: (port|services|running)' "$log" | sed 's/^/  /'
+# VRRP: alone on the LAN, the instance becomes MASTER after its master-down
+# interval (about 3.4 s); only then does the data plane answer for the VIP.
+for _ in $(seq 100); do grep -q "Entering MASTER STATE" "$log" && break; sleep 0.1; done
+grep -E '^kadp: \(VI_1\) Entering' "$log" | sed 's/^/  /'
 
 # Requests: one new TCP connection each. The first may wait for ARP on both
 # sides of kadp, so it gets a few tries; the others get one.

@@ -18,6 +18,8 @@ check() {  # check NAME CONDITION-RESULT
     if [ "$2" -eq 0 ]; then echo "PASS: $1"; pass=$((pass + 1)); else echo "FAIL: $1"; fail=$((fail + 1)); fi
 }
 check "exit_0" "$rc"
+# The example's VRRP instance, alone on the LAN, is MASTER before the requests.
+grep -q "kadp: (VI_1) Entering MASTER STATE" <<<"$out"; check "vrrp_master" $?
 grep -q "== done: 32 of 32 requests answered" <<<"$out"; check "all_32_answered" $?
 # The example's weights 1, 1, 2: 8/8/16.
 grep -Eq "server 3 +198\.19\.0\.3 +16 " <<<"$out"; check "wrr_split_8_8_16" $?
