@@ -1,7 +1,7 @@
 // Runs on: control thread. What should be: the configuration, adjusted by
 // the checkers' verdicts (weights of real servers, the quorum of each
 // virtual server) and by VRRP's ownership of virtual addresses. Reload replaces the configuration; checkers
-// (issue 6) set weights; VRRP (issue 7) owns and releases VIPs. Every
+// set weights and quorum verdicts; VRRP owns and releases VIPs. Every
 // change bumps version(); a backend applies the state whenever the version
 // moved since it last did (DpdkControl::apply: one snapshot for a whole
 // batch of changes; KernelDaemon::apply: one reconcile pass over IPVS).

@@ -29,10 +29,10 @@ namespace kadp::ctl {
 // (KernelControl: list / conns / status / reload) and the checkers need.
 // What should be lives in a DesiredState, the model the DPDK backend uses
 // too (configuration + checker weight verdicts + VIPs VRRP released);
-// apply() makes IPVS follow it. The kernel backend has no VIPs to release
-// yet: VRRP's virtual_ipaddress is issue 7, so released VIPs are kept in the
-// model but change nothing here (docs/kernel-backend.md). Control thread
-// only.
+// apply() makes IPVS follow it. VRRP's VIPs are not its business: the VRRP
+// service adds and removes them over rtnetlink (control/vrrp_kernel.h), so
+// released VIPs are kept in the model but change nothing here. Control
+// thread only.
 class KernelDaemon {
 public:
     // Opens IPVS and rtnetlink; throws IpvsMissing / IpvsError /
