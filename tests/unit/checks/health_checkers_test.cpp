@@ -99,14 +99,7 @@ conf::Config config_with(std::uint16_t port, conf::Checker c, bool inhibit = fal
     rs.port = port;
     rs.inhibit_on_failure.assign(inhibit);
     rs.checkers.push_back(std::move(c));
-    conf::VirtualServer vs;
-    vs.address = *conf::IpAddr::parse("198.18.0.100");
-    vs.port = 80;
-    vs.protocol = conf::Protocol::tcp;
-    vs.real_servers.push_back(std::move(rs));
-    conf::Config config;
-    config.virtual_servers.push_back(std::move(vs));
-    return config;
+    return testing::one_service(std::move(rs));
 }
 
 using testing::logged;

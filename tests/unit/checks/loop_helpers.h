@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "conf/model.h"
 #include "control/event_loop.h"
 
 namespace kadp::chk::testing {
@@ -45,6 +46,19 @@ inline bool run_until(ctl::EventLoop& loop, const std::function<bool()>& done)
 inline bool logged(const std::vector<std::string>& log, const std::string& line)
 {
     return std::find(log.begin(), log.end(), line) != log.end();
+}
+
+// A configuration of one TCP virtual server, 198.18.0.100:80, with `rs`.
+inline conf::Config one_service(conf::RealServer rs)
+{
+    conf::VirtualServer vs;
+    vs.address = *conf::IpAddr::parse("198.18.0.100");
+    vs.port = 80;
+    vs.protocol = conf::Protocol::tcp;
+    vs.real_servers.push_back(std::move(rs));
+    conf::Config config;
+    config.virtual_servers.push_back(std::move(vs));
+    return config;
 }
 
 // A 0755 directory under /tmp with scripts and the files they read, removed

@@ -73,14 +73,7 @@ conf::Config config_with(conf::Checker c, conf::Script notify_up = {}, conf::Scr
     rs.notify_up = std::move(notify_up);
     rs.notify_down = std::move(notify_down);
     rs.checkers.push_back(std::move(c));
-    conf::VirtualServer vs;
-    vs.address = *conf::IpAddr::parse("198.18.0.100");
-    vs.port = 80;
-    vs.protocol = conf::Protocol::tcp;
-    vs.real_servers.push_back(std::move(rs));
-    conf::Config config;
-    config.virtual_servers.push_back(std::move(vs));
-    return config;
+    return testing::one_service(std::move(rs));
 }
 
 using testing::logged;
