@@ -120,7 +120,7 @@ TEST(GlobalDefs, OutOfRangeValuesAreErrors)
 
 TEST(GlobalDefs, McastGroupMustBeMulticastOfItsFamily)
 {
-    auto l = load("global_defs {\n vrrp_mcast_group4 10.0.0.1\n vrrp_mcast_group6 224.0.0.18\n}\n");
+    auto l = load("global_defs {\n vrrp_mcast_group4 198.18.0.1\n vrrp_mcast_group6 224.0.0.18\n}\n");
     expect_diag(l, Severity::error, 2, "not an IPv4 multicast");
     expect_diag(l, Severity::error, 3, "not an IPv6 multicast");
     EXPECT_EQ(l.config.global_defs.vrrp_mcast_group4.to_string(), "224.0.0.18");

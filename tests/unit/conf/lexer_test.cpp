@@ -216,10 +216,10 @@ TEST(Lexer, ReferenceRules)
 // Expansion happens when used, not when defined; a later definition replaces.
 TEST(Lexer, ExpansionIsLateAndRedefinitionReplaces)
 {
-    auto lines = lex("$B=10.2.${S}\n$S=0\nk ${B}.1\n$S=10\nk ${B}.1\n$S=x\n");
+    auto lines = lex("$B=198.18.${S}\n$S=0\nk ${B}.1\n$S=10\nk ${B}.1\n$S=x\n");
     ASSERT_EQ(lines.size(), 2u);
-    EXPECT_THAT(lines[0].tokens, ElementsAre("k", "10.2.0.1"));
-    EXPECT_THAT(lines[1].tokens, ElementsAre("k", "10.2.10.1"));
+    EXPECT_THAT(lines[0].tokens, ElementsAre("k", "198.18.0.1"));
+    EXPECT_THAT(lines[1].tokens, ElementsAre("k", "198.18.10.1"));
 }
 
 // Multi-line: only at the end of a line; the first line joins it, the rest

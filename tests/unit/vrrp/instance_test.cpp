@@ -32,9 +32,9 @@ InstanceConfig v2_config()
     c.vrid = 51;
     c.priority = 100;
     c.advert_interval = 1s;
-    c.advert_addresses = {ip("10.0.0.100")};
-    c.owned = {vip("10.0.0.100/24"), vip("10.0.9.9/32")};  // the second: virtual_ipaddress_excluded
-    c.source = ip("10.0.0.1");
+    c.advert_addresses = {ip("198.18.0.100")};
+    c.owned = {vip("198.18.0.100/24"), vip("198.18.9.9/32")};  // the second: virtual_ipaddress_excluded
+    c.source = ip("198.18.0.1");
     c.group = ip("224.0.0.18");
     c.garp_master_delay = 5s;
     c.garp_master_repeat = 5;
@@ -64,7 +64,7 @@ Advert advert_from(const InstanceConfig& c, std::uint8_t priority, const char* s
 }
 
 // A peer's advert with our interval.
-Advert peer(const InstanceConfig& c, std::uint8_t priority, const char* source = "10.0.0.2")
+Advert peer(const InstanceConfig& c, std::uint8_t priority, const char* source = "198.18.0.2")
 {
     return advert_from(c, priority, source, static_cast<std::uint16_t>(c.advert_interval.count() / 10'000));
 }
@@ -146,10 +146,10 @@ TEST(VrrpInstance, StartsBackupAndTakesOverAfterExactlyMasterDownIntervalV2)
     EXPECT_EQ(sent.version, 2);
     EXPECT_EQ(sent.vrid, 51);
     EXPECT_EQ(sent.interval_cs, 100);
-    EXPECT_EQ(sent.source, ip("10.0.0.1"));
+    EXPECT_EQ(sent.source, ip("198.18.0.1"));
     EXPECT_EQ(sent.destination, ip("224.0.0.18"));
     EXPECT_EQ(sent.ttl, 255);
-    EXPECT_EQ(sent.addresses, std::vector<conf::IpAddr>{ip("10.0.0.100")});
+    EXPECT_EQ(sent.addresses, std::vector<conf::IpAddr>{ip("198.18.0.100")});
     EXPECT_EQ(all<OwnVips>(took)[0].addresses.size(), 2u);  // virtual_ipaddress_excluded too
 
     // Then one advert per interval.
@@ -269,7 +269,7 @@ TEST(VrrpInstance, BackupDiscardsLowerPriorityAdvertAndPreempts)
     inst.start(t0);
     const TimePoint down = t0 + 3s + kSkew100;
     const Actions got = inst.on_advert(t0 + 1s, peer(c, 50));
-    EXPECT_EQ(logs(got), std::vector<std::string>{"(VI_1) received lower priority (50) advert from 10.0.0.2 - discarding"});
+    EXPECT_EQ(logs(got), std::vector<std::string>{"(VI_1) received lower priority (50) advert from 198.18.0.2 - discarding"});
     inst.on_advert(t0 + 2s, peer(c, 50));
     EXPECT_EQ(inst.next_deadline(), down);  // the timer was not restarted
     inst.on_timer(down);
@@ -306,7 +306,7 @@ TEST(VrrpInstance, PreemptDelayHoldsBackUntilItRunsOutThenTheDownTimer)
     EXPECT_EQ(inst.next_deadline(), t0 + 2s + 3s + kSkew100);
     // The delay has run out (t0 + 3s is not before it ends): discarded from now on.
     EXPECT_TRUE(logged(inst.on_advert(t0 + 3s, peer(c, 50)),
-                       "(VI_1) received lower priority (50) advert from 10.0.0.2 - discarding"));
+                       "(VI_1) received lower priority (50) advert from 198.18.0.2 - discarding"));
     inst.on_advert(t0 + 4s, peer(c, 50));
     const TimePoint takeover = t0 + 2s + 3s + kSkew100;
     ASSERT_EQ(inst.next_deadline(), takeover);
@@ -334,7 +334,7 @@ TEST(VrrpInstance, V3BackupAdoptsTheMastersInterval)
     const InstanceConfig c = v3_config(1s);
     Instance inst(c);
     inst.start(t0);
-    const Actions got = inst.on_advert(t0 + 1s, advert_from(c, 200, "10.0.0.2", 50));
+    const Actions got = inst.on_advert(t0 + 1s, advert_from(c, 200, "198.18.0.2", 50));
     EXPECT_TRUE(logged(got, "(VI_1) advertisement interval updated from 1000ms to 500ms by master"));
     EXPECT_EQ(inst.master_advert_interval(), 500ms);
     // 3 x 0.5 s + (256 - 100) x 50 cs x 625 / 16 us.
@@ -351,7 +351,7 @@ TEST(VrrpInstance, V2DropsAdvertWithAnotherInterval)
     const InstanceConfig c = v2_config();
     Instance inst(c);
     inst.start(t0);
-    const Actions got = inst.on_advert(t0 + 1s, advert_from(c, 200, "10.0.0.2", 200));
+    const Actions got = inst.on_advert(t0 + 1s, advert_from(c, 200, "198.18.0.2", 200));
     EXPECT_EQ(logs(got), std::vector<std::string>{"(VI_1) advertisement interval mismatch mine=1 sec rcv'd=2 sec"});
     EXPECT_EQ(inst.next_deadline(), t0 + 3s + kSkew100);  // as if nothing was received
     inst.on_timer(t0 + 3s + kSkew100);
@@ -364,10 +364,10 @@ TEST(VrrpInstance, AdvertWithOtherAddressesIsDropped)
     Instance inst(c);
     inst.start(t0);
     Advert a = peer(c, 200);
-    a.addresses = {ip("10.0.0.101")};
+    a.addresses = {ip("198.18.0.101")};
     EXPECT_EQ(logs(inst.on_advert(t0 + 1s, a)),
-              std::vector<std::string>{"(VI_1) ip address associated with VRID 51 not present in MASTER advert: 10.0.0.100"});
-    a.addresses = {ip("10.0.0.100"), ip("10.0.0.101")};
+              std::vector<std::string>{"(VI_1) ip address associated with VRID 51 not present in MASTER advert: 198.18.0.100"});
+    a.addresses = {ip("198.18.0.100"), ip("198.18.0.101")};
     EXPECT_EQ(logs(inst.on_advert(t0 + 2s, a)),
               std::vector<std::string>{"(VI_1) received an unexpected ip number count 2, expected 1!"});
     EXPECT_EQ(inst.next_deadline(), t0 + 3s + kSkew100);
@@ -385,7 +385,7 @@ TEST(VrrpInstance, MasterStepsDownOnHigherPriorityAndReleasesTheAddresses)
     EXPECT_FALSE(inst.owns_vips());
     EXPECT_EQ(kinds(got), (std::vector<std::string>{"log", "log", "release", "notify BACKUP"}));
     EXPECT_EQ(logs(got), (std::vector<std::string>{
-                             "(VI_1) Master received advert from 10.0.0.2 with higher priority 150, ours 100",
+                             "(VI_1) Master received advert from 198.18.0.2 with higher priority 150, ours 100",
                              "(VI_1) Entering BACKUP STATE"}));
     EXPECT_EQ(all<ReleaseVips>(got)[0].addresses.size(), 2u);
     EXPECT_EQ(inst.next_deadline(), m + 500ms + 3s + kSkew100);
@@ -397,20 +397,20 @@ TEST(VrrpInstance, MasterStepsDownOnHigherPriorityAndReleasesTheAddresses)
 
 TEST(VrrpInstance, EqualPriorityTieGoesToTheHigherSourceAddress)
 {
-    const InstanceConfig c = v2_config();  // we are 10.0.0.1
+    const InstanceConfig c = v2_config();  // we are 198.18.0.1
     Instance low_peer(c);
     const TimePoint m = make_master(low_peer);
-    const Actions kept = low_peer.on_advert(m + 100ms, peer(c, 100, "10.0.0.0"));
+    const Actions kept = low_peer.on_advert(m + 100ms, peer(c, 100, "198.18.0.0"));
     EXPECT_EQ(low_peer.state(), State::master);
     EXPECT_EQ(kinds(kept), (std::vector<std::string>{"log", "advert(100)"}));
     EXPECT_EQ(logs(kept), std::vector<std::string>{
-                              "(VI_1) Received advert from 10.0.0.0 with lower priority 100, ours 100, forcing new election"});
+                              "(VI_1) Received advert from 198.18.0.0 with lower priority 100, ours 100, forcing new election"});
 
     Instance high_peer(c);
     const TimePoint n = make_master(high_peer);
-    const Actions lost = high_peer.on_advert(n + 100ms, peer(c, 100, "10.0.0.2"));
+    const Actions lost = high_peer.on_advert(n + 100ms, peer(c, 100, "198.18.0.2"));
     EXPECT_EQ(high_peer.state(), State::backup);
-    EXPECT_TRUE(logged(lost, "(VI_1) Master received advert from 10.0.0.2 with same priority 100 but higher IP "
+    EXPECT_TRUE(logged(lost, "(VI_1) Master received advert from 198.18.0.2 with same priority 100 but higher IP "
                              "address than ours"));
 }
 
@@ -421,7 +421,7 @@ TEST(VrrpInstance, TwoAddressOwnersTheLocalOneGivesWay)
     c.initial_master = true;
     Instance inst(c);
     const TimePoint m = make_master(inst);
-    const Actions got = inst.on_advert(m + 100ms, peer(c, 255, "10.0.0.0"));  // lower address, still 255
+    const Actions got = inst.on_advert(m + 100ms, peer(c, 255, "198.18.0.0"));  // lower address, still 255
     EXPECT_TRUE(logged(got, "(VI_1) CONFIGURATION ERROR: local instance and a remote instance are both configured "
                             "as address owner, please fix - reducing local priority"));
     EXPECT_EQ(inst.effective_priority(), 254);
@@ -459,14 +459,14 @@ TEST(VrrpInstance, MasterAnswersPriorityZeroAndStaysMaster)
 TEST(VrrpInstance, UnicastSendsOneAdvertPerPeer)
 {
     InstanceConfig c = v2_config();
-    c.unicast_peers = {ip("10.0.0.2"), ip("10.0.0.3")};
+    c.unicast_peers = {ip("198.18.0.2"), ip("198.18.0.3")};
     Instance inst(c);
     inst.start(t0);
     const Actions took = inst.on_timer(*inst.next_deadline());
     const auto sent = all<SendAdvert>(took);
     ASSERT_EQ(sent.size(), 2u);
-    EXPECT_EQ(sent[0].advert.destination, ip("10.0.0.2"));
-    EXPECT_EQ(sent[1].advert.destination, ip("10.0.0.3"));
+    EXPECT_EQ(sent[0].advert.destination, ip("198.18.0.2"));
+    EXPECT_EQ(sent[1].advert.destination, ip("198.18.0.3"));
 }
 
 TEST(VrrpInstance, StopSendsPriorityZeroOnlyFromMaster)
@@ -497,7 +497,7 @@ TEST(VrrpInstance, GarpBurstThenAgainAfterTheDelay)
     for (TimePoint now = m; now <= m + 20s; now = *inst.next_deadline()) {
         for (const SendGarp& g : all<SendGarp>(inst.on_timer(now))) {
             bursts.emplace_back(std::chrono::duration_cast<Micros>(now - m), g.repeat);
-            EXPECT_EQ(g.addresses, (std::vector<conf::IpAddr>{ip("10.0.0.100"), ip("10.0.9.9")}));
+            EXPECT_EQ(g.addresses, (std::vector<conf::IpAddr>{ip("198.18.0.100"), ip("198.18.9.9")}));
         }
     }
     EXPECT_EQ(bursts, (std::vector<std::pair<Micros, unsigned>>{{5s, 3}}));
@@ -622,8 +622,8 @@ struct Pair {
         c.name = "VI_2";
         c.vrid = 52;
         c.priority = 90;
-        c.advert_addresses = {ip("10.0.1.100")};
-        c.owned = {vip("10.0.1.100/24")};
+        c.advert_addresses = {ip("198.18.1.100")};
+        c.owned = {vip("198.18.1.100/24")};
         return c;
     }();
     Instance a{a_cfg};
