@@ -1,11 +1,13 @@
 // Runs on: worker lcores (process, end_of_loop) / control thread (the
 // factory, and reading counters() at any time).
 //
-// The worker's packet path for IPv4 NAT (IPVS's LVS-NAT): parse, answer ARP
-// and ICMP echo for the ports' addresses and the VIPs, connection lookup in
-// bulk, new connections scheduled onto a real server, destination NAT in,
-// source NAT out, incremental checksums, TTL, routing, neighbour resolution,
-// TX. Every outcome bumps one WorkerCounters counter (counters.h).
+// The worker's packet path for IPv4 (IPVS's LVS-NAT, LVS-DR and LVS-TUN):
+// parse, answer ARP and ICMP echo for the ports' addresses and the VIPs,
+// connection lookup in bulk, new connections scheduled onto a real server,
+// then by the real server's method: destination NAT in and source NAT out
+// (incremental checksums), or direct routing / IP-in-IP (xmit_dr_tun.h,
+// one direction only); TTL, routing, neighbour resolution, TX. Every
+// outcome bumps one WorkerCounters counter (counters.h).
 //
 // Decisions:
 // * 802.1Q: a port configured with `vlan V` takes frames tagged V
