@@ -390,7 +390,9 @@ TEST_F(DrTunTest, TunCarriesUdpWithAZeroChecksumUntouched)
     Conn4* c = find(kClient, kVip, 40000, 53, 17);
     ASSERT_NE(c, nullptr);
     EXPECT_EQ(state_of(c), ConnState::udp);
+    EXPECT_EQ(c->expires_ms.load(), g_now + 300'000);
     EXPECT_EQ(c->two_way, 0);
+    EXPECT_EQ(find(kSrv2, kClient, 53, 40000, 17), nullptr);
     EXPECT_EQ(count(Counter::xmit_tun), 1U);
 }
 
