@@ -631,6 +631,7 @@ void NatPipeline::conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& met
     DestCounters* dc = dest_counters(conn);
     ServiceCounters* sc = cfg_.registry != nullptr ? cfg_.registry->service(conn.svc_id) : nullptr;
     const std::uint32_t len = rte_pktmbuf_pkt_len(m);
+    std::uint8_t* frame = mbuf_frame(m);
     if (dir == ConnDir::in) {
         counters_.inc(Counter::conn_hit_in);
         if (dc != nullptr) dc->traffic.slot(info_.index).add_in(1, len);
@@ -642,7 +643,7 @@ void NatPipeline::conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& met
     if ((conn.flags.load(std::memory_order_relaxed) & kConnSeenReply) == 0) {
         conn.flags.fetch_or(kConnSeenReply, std::memory_order_relaxed);
     }
-    rewrite_src(mbuf_frame(m), meta, conn.vaddr, conn.vport);
+    rewrite_src(frame, meta, conn.vaddr, conn.vport);
     counters_.inc(Counter::nat_out);
     if (dc != nullptr) dc->traffic.slot(info_.index).add_out(1, len);
     if (sc != nullptr) sc->traffic.slot(info_.index).add_out(1, len);
