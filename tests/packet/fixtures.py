@@ -555,9 +555,40 @@ def _tcp_tun() -> Fixture:
     )
 
 
+def _mixed_methods() -> Fixture:
+    hello_in, hello_out = client_hello()
+    syns = [client_tcp(80, sport=40401 + i, seq=5000 + 1000 * i, ip_id=0x1501 + i) for i in range(3)]
+    replies = [arp_reply(RS_MAC[i], RS_IP[i], KADP_MAC["srv"], PORT_IP["srv"]) for i in range(3)]
+    service = f"""virtual_server {VIP} 80 {{
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server {RS_IP[0]} 80 {{
+        lvs_method DR
+    }}
+    real_server {RS_IP[1]} 80 {{
+        lvs_method TUN
+    }}
+    real_server {RS_IP[2]} 80 {{
+    }}
+}}
+"""
+    return Fixture(
+        name="mixed_methods_one_service",
+        description="one service, lvs_method per real server: rr sends the first SYN by DR to 198.19.0.1, "
+                    "the second IP-in-IP to 198.19.0.2, the third NAT'ed to 198.19.0.3",
+        config=config(service),
+        inputs={"lan": hello_in + syns, "srv": replies},
+        expected={"lan": hello_out,
+                  "srv": [kadp_arp_request("srv", ip) for ip in RS_IP] +
+                         [dr_in(syns[0], 0), tun_in(syns[1], 1), nat_in(syns[2], 2, 80)]},
+        counters={"conn_new": 3, "xmit_dr": 1, "xmit_tun": 1, "nat_in": 1, "neigh_held_sent": 3},
+    )
+
+
 FIXTURE_BUILDERS: list[Callable[[], Fixture]] = [
     _arp_answers, _arp_unknown, _icmp_echo, _tcp_nat, _udp_nat, _tcp_no_service, _udp_no_service,
-    _reply_no_conn, _malformed, _rr_three, _vlan, _tcp_dr, _tcp_tun,
+    _reply_no_conn, _malformed, _rr_three, _vlan, _tcp_dr, _tcp_tun, _mixed_methods,
 ]
 
 
