@@ -138,7 +138,7 @@ private:
     void xmit_dr(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t server);
     void xmit_tun(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t server);
     void too_big(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const RouteHop4& hop, std::uint16_t mtu,
-                 std::uint16_t report_mtu);
+                 std::uint16_t report_mtu, Counter xmit);
     void transmit(TxStage& out, std::uint16_t port, rte_mbuf* m);
     void reply_out(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
     std::uint8_t* egress_tag(rte_mbuf* m, const PacketMeta& meta, std::uint16_t port);

@@ -172,17 +172,12 @@ void NatPipeline::xmit_dr(const Burst& b, rte_mbuf* m, const PacketMeta& meta, s
         return;
     }
     const std::uint16_t mtu = cfg_.ports[hop.port].mtu;
-    const bool fits = meta.l3_len <= mtu;
-    if (!fits && (meta.flags & kPmDontFragment) != 0) {
-        too_big(b, m, meta, hop, mtu, mtu);
+    if (meta.l3_len > mtu) {
+        too_big(b, m, meta, hop, mtu, mtu, Counter::xmit_dr);
         return;
     }
     counters_.inc(Counter::xmit_dr);
-    if (fits) {
-        forward_via(b, m, meta, hop);
-    } else {
-        too_big(b, m, meta, hop, mtu, mtu);
-    }
+    forward_via(b, m, meta, hop);
 }
 
 void NatPipeline::xmit_tun(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t server)
@@ -197,27 +192,28 @@ void NatPipeline::xmit_tun(const Burst& b, rte_mbuf* m, const PacketMeta& meta, 
     const bool df = (meta.flags & kPmDontFragment) != 0;
     const bool fits = meta.l3_len + kIpipHeaderLen <= port.mtu;
     if (!fits && df) {  // before anything changed: the ICMP quotes the packet as received
-        too_big(b, m, meta, hop, port.mtu, static_cast<std::uint16_t>(port.mtu - kIpipHeaderLen));
+        too_big(b, m, meta, hop, port.mtu, static_cast<std::uint16_t>(port.mtu - kIpipHeaderLen), Counter::xmit_tun);
         return;
     }
     if (!ipip_encap(m, meta, port.ip, server, df ? 0 : ++ip_id_)) {
         drop(m, Counter::tun_no_headroom);
         return;
     }
-    counters_.inc(Counter::xmit_tun);
     if (fits) {
+        counters_.inc(Counter::xmit_tun);
         forward_via(b, m, meta, hop);
     } else {
-        too_big(b, m, meta, hop, port.mtu, 0);
+        too_big(b, m, meta, hop, port.mtu, 0, Counter::xmit_tun);
     }
 }
 
 // A packet over the egress MTU. With DF: an ICMP fragmentation needed
 // (next-hop MTU `report_mtu`) back the way it came, as the echo replies and
 // RSTs go, and the packet dropped. Without DF: fragments of at most
-// `mtu`, each forwarded like the packet would have been.
+// `mtu`, each forwarded like the packet would have been (the packet counts
+// as `xmit`, once).
 void NatPipeline::too_big(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const RouteHop4& hop,
-                          std::uint16_t mtu, std::uint16_t report_mtu)
+                          std::uint16_t mtu, std::uint16_t report_mtu, Counter xmit)
 {
     if ((meta.flags & kPmDontFragment) != 0) {
         if (unanswerable_source(meta.saddr) || !build_frag_needed(m, meta, report_mtu)) {
@@ -234,6 +230,7 @@ void NatPipeline::too_big(const Burst& b, rte_mbuf* m, const PacketMeta& meta, c
         drop(m, Counter::frag_failed);
         return;
     }
+    counters_.inc(xmit);
     counters_.inc(Counter::fragmented);
     for (std::uint32_t i = 0; i < n; ++i) forward_via(b, frags[i], meta, hop);
 }

@@ -507,6 +507,42 @@ TEST_F(DrTunTest, DrTooBigWithDfGetsFragmentationNeededWithTheEgressMtu)
     EXPECT_EQ(count(Counter::xmit_dr), 1U);
 }
 
+TEST_F(DrTunTest, DrTooBigWithoutDfIsFragmentedUnlessItHasOptions)
+{
+    make_pipeline(0, 576);
+    all_neighbours();
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1, 0, kSyn, {}, {.df = false}));
+    sent(1);
+    const Bytes payload(600, 0x33);
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 2, 1, kAck, payload, {.ttl = 30, .id = 5, .df = false}));
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 2U);  // 640 bytes of IP: 20 + 552, 20 + 68
+    EXPECT_EQ(get16(out[0], 16), 572);
+    EXPECT_EQ(get16(out[0], 20), 0x2000);
+    EXPECT_EQ(get16(out[1], 16), 88);
+    EXPECT_EQ(get16(out[1], 20), 552 / 8);
+    for (const Bytes& f : out) {
+        EXPECT_EQ(get16(f, 18), 5) << "DR keeps the client's ID";
+        EXPECT_EQ(f[22], 29);
+        EXPECT_EQ(get32(f, 30), kVip);
+        EXPECT_EQ(ref_csum(Bytes(f.begin() + 14, f.begin() + 34)), 0);
+    }
+    EXPECT_EQ(count(Counter::fragmented), 1U);
+    EXPECT_EQ(count(Counter::xmit_dr), 2U);
+
+    // The same with an IP option (4 bytes, NOPs + EOL): not fragmented here.
+    Bytes ip = ip_of(tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 602, 1, kAck, payload, {.df = false}));
+    ip.insert(ip.begin() + 20, {1, 1, 1, 0});
+    ip[0] = 0x46;
+    put16(ip, 2, static_cast<std::uint16_t>(ip.size()));
+    put16(ip, 10, 0);
+    put16(ip, 10, ref_csum(Bytes(ip.begin(), ip.begin() + 24)));
+    rx(0, eth(kLanMac, kClientMac, 0x0800, ip));
+    EXPECT_TRUE(sent(1).empty());
+    EXPECT_EQ(count(Counter::frag_failed), 1U);
+    EXPECT_EQ(count(Counter::xmit_dr), 2U);
+}
+
 TEST_F(DrTunTest, TunTooBigWithoutDfIsSentAsOuterFragments)
 {
     all_neighbours();
