@@ -12,11 +12,17 @@
 #   The servers route 198.18.0.0/24 via 198.19.0.253, which reaches the
 #   client on c1: requests go through kadp (c0), answers come back on c1.
 #
+#   VIP 198.18.0.102:80 lb_kind TUN -> a qemu VM 198.19.0.4 on the bridge
+#                                       (tests/vm/ipip): Debian's kernel with
+#                                       a real ipip device tunl0 holding the
+#                                       VIP, rp_filter off, nginx on the VIP.
+#
 # The host kernel has no ipip module (TESTING.md), so s2's ipip0 is a TUN
 # device fed by tests/lib/ipip_decap.py: it reads IP protocol 4 with a raw
 # socket, strips the outer header and hands the inner packet to the kernel,
 # which then treats it as the ipip device would (VIP local there, rp_filter
-# off). Everything else is the kernel's and nginx's own.
+# off). The VM (qemu, TCG, booted while the rest is set up) is the kernel's
+# own ipip; without qemu or linux-image-cloud-amd64 its cases are skipped.
 #
 # Cases per method: a small page, a 4 MB file intact (sha256), the answer
 # bytes arriving on c1 and not on c0; then kadp's xmit_dr / xmit_tun counters
@@ -92,6 +98,33 @@ setup_tun_server() {
   start_vip_nginx tun "$S2" 198.18.0.101 "$tmp/www2"
 }
 
+# The ipip VM: built and booted in the background; returns 2 when qemu or
+# Debian's cloud kernel is missing.
+start_ipip_vm() {
+  command -v qemu-system-x86_64 >/dev/null || return 2
+  local vmlinuz kver
+  vmlinuz=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
+  [ -n "$vmlinuz" ] || return 2
+  kver=${vmlinuz#/boot/vmlinuz-}
+  [ -d "/lib/modules/$kver" ] || return 2
+  mkdir -p "$tmp/vmwww" && echo "tun vm" >"$tmp/vmwww/index.html" && cp "$tmp/big.bin" "$tmp/vmwww/" || return 1
+  tests/vm/ipip/build_initramfs.sh "$kver" "$tmp/vmwww" "$tmp/ipip.gz" >"$tmp/vm-build.log" 2>&1 || return 1
+  ip netns exec "$BR" qemu-system-x86_64 -accel tcg -cpu Nehalem -m 256 -smp 1 -nographic -no-reboot \
+    -netdev tap,id=n0,ifname=vm0,script=no,downscript=no \
+    -device virtio-net-pci,netdev=n0,mac=02:00:00:00:02:04,romfile= \
+    -kernel "$vmlinuz" -initrd "$tmp/ipip.gz" -append 'console=ttyS0 quiet panic=-1' >"$tmp/vm.log" 2>&1 &
+  NT_PIDS+=($!)
+  for _ in $(seq 50); do
+    ip netns exec "$BR" ip link show vm0 >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  ip netns exec "$BR" ip link set vm0 master br0 && ip netns exec "$BR" ip link set vm0 up
+}
+
+vm=0
+start_ipip_vm
+case $? in 0) vm=1 ;; 2) vm=2 ;; *) fail ipip_vm_start "cannot build or start the VM" "$tmp/vm-build.log" ;; esac
+
 if ! setup_return_path || ! setup_dr_server || ! setup_tun_server; then
   echo "FAIL: DR/TUN server setup"; echo "COUNT $passed 1 $skipped"; exit 1
 fi
@@ -112,6 +145,14 @@ virtual_server 198.18.0.101 80 {
     lb_kind TUN
     protocol TCP
     real_server 198.19.0.2 80 {
+        weight 1
+    }
+}
+virtual_server 198.18.0.102 80 {
+    lb_algo rr
+    lb_kind TUN
+    protocol TCP
+    real_server 198.19.0.4 80 {
         weight 1
     }
 }
@@ -151,6 +192,16 @@ if ! nat_topo_kadp_start "$tmp/kadp.conf" "$log" run; then
 else
   check dr 198.18.0.100 "server 1"
   check tun 198.18.0.101 "server 2"
+  if [ "$vm" = 1 ]; then
+    for _ in $(seq 400); do grep -q "IPIP-VM:" "$tmp/vm.log" && break; sleep 0.1; done
+    if grep -q "IPIP-VM: ready" "$tmp/vm.log"; then
+      check tun_vm 198.18.0.102 "tun vm"
+    else
+      fail tun_vm_boot "the ipip VM did not come up" "$tmp/vm.log"
+    fi
+  elif [ "$vm" = 2 ]; then
+    echo "SKIP: tun_vm: no qemu-system-x86_64 or linux-image-cloud-amd64"; skipped=$((skipped + 1))
+  fi
   if nat_topo_kadp_stop; then
     counters=$(grep '^kadp: counters (all workers):' "$log")
     num() { echo "$counters" | grep -o "\b$1=[0-9]*" | cut -d= -f2; }
