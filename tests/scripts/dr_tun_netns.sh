@@ -24,11 +24,14 @@
 # off). The VM (qemu, TCG, booted while the rest is set up) is the kernel's
 # own ipip; without qemu or linux-image-cloud-amd64 its cases are skipped.
 #
-# Cases per method: a small page, a 4 MB file intact (sha256), the answer
-# bytes arriving on c1 and not on c0; then kadp's xmit_dr / xmit_tun counters
-# moved and nat_in / nat_out did not.
+# Cases per real server (dr, tun, tun_vm): a small page, a 4 MB file intact
+# (sha256), the answer bytes arriving on c1 and not on c0; then kadp's
+# xmit_dr / xmit_tun counters moved and nat_in / nat_out did not. About 15 s
+# (the VM boots in ~8 s, in parallel with the rest).
 #
-# Needs root, nginx (nginx-light), curl, ethtool, /usr/bin/python3. Exit 0
+# Needs root, nginx (nginx-light), curl, ethtool, /usr/bin/python3; for the
+# VM qemu-system-x86, linux-image-cloud-amd64, busybox-static, cpio, kmod
+# (all in scripts/install-deps.sh's test set). Exit 0
 # pass, 77 skip, else fail; the last line is "COUNT passed failed skipped".
 # Environment: KADP (default build/kadp).
 set -uo pipefail
