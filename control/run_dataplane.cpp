@@ -130,7 +130,8 @@ void log_real_servers(const dp::Snapshot* snap)
     }
 }
 
-// The pipeline's view of the ports: MAC from the started port, ARP sender
+// The pipeline's view of the ports: MAC from the started port, VLAN and MTU
+// of the interface, ARP sender
 // address from the first IPv4 address of its interface block.
 std::vector<dp::NatPort> nat_ports(const conf::Dataplane& dpc, const std::vector<dp::PortState>& ports)
 {
@@ -138,6 +139,7 @@ std::vector<dp::NatPort> nat_ports(const conf::Dataplane& dpc, const std::vector
     for (std::size_t i = 0; i < ports.size(); ++i) {
         out[i].mac = ports[i].mac;
         out[i].vlan = static_cast<std::uint16_t>(dpc.interfaces[i].vlan.value_or(0));
+        out[i].mtu = static_cast<std::uint16_t>(dpc.interfaces[i].mtu);
         for (const auto& a : dpc.interfaces[i].address) {
             if (!a.addr.is_v4()) continue;
             std::memcpy(&out[i].ip, a.addr.bytes.data(), 4);
@@ -181,12 +183,21 @@ std::vector<dp::ExceptionSpec> exception_specs(const conf::Dataplane& dpc, const
     return specs;
 }
 
+// What the data plane forwards: NAT, DR and TUN (ipip).
+BuildOptions dataplane_build_options()
+{
+    BuildOptions o;
+    o.dr = true;
+    o.tun = true;
+    return o;
+}
+
 // The services as a snapshot, checked before EAL starts so a bad
 // configuration exits with kExitConfigError and no DPDK noise.
 bool services_valid(const conf::Config& config)
 {
     dp::StatsRegistry registry(1);
-    SnapshotBuilder builder(registry);
+    SnapshotBuilder builder(registry, dataplane_build_options());
     conf::Diagnostics diags;
     const auto snap = builder.build(config, nullptr, {}, diags);
     for (const auto& d : diags.all()) std::cerr << conf::Diagnostics::format(d) << '\n';
@@ -263,7 +274,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
 
         dp::StatsRegistry registry(workers);
         dp::SnapshotPublisher publisher(workers, 16);
-        SnapshotBuilder builder(registry);
+        SnapshotBuilder builder(registry, dataplane_build_options());
         conf::Diagnostics build_diags;
         // Addresses VRRP owns only as master start released: every instance
         // starts as backup, and the data plane must not answer for them first.

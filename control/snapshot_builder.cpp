@@ -143,8 +143,8 @@ private:
     // its counters; nullopt (and a warning) for what the data plane cannot
     // forward to yet.
     std::optional<dp::Dest> dest(const Wanted& w, const std::string& vs_name, const conf::IpAddr& address,
-                                 std::uint16_t port, conf::LbKind method, int weight, const conf::SourceLoc& loc,
-                                 const char* what) {
+                                 std::uint16_t port, conf::LbKind method, const conf::Tunnel& tunnel, int weight,
+                                 const conf::SourceLoc& loc, const char* what) {
         const std::string rs_name = describe_addr(address, port);
         if (!address.is_v4()) {
             diags_.warning(loc, "virtual server " + vs_name + ": " + what + " " + rs_name +
@@ -155,6 +155,12 @@ private:
         if (!fwd) {
             diags_.warning(loc, "virtual server " + vs_name + ": " + what + " " + rs_name + ": lvs_method " +
                                     conf::to_string(method) + " is not supported by the data plane yet - skipped");
+            return std::nullopt;
+        }
+        // The data plane encapsulates IP-in-IP only (IPVS's default tunnel type).
+        if (*fwd == dp::FwdMethod::tun && tunnel.type != "ipip") {
+            diags_.warning(loc, "virtual server " + vs_name + ": " + what + " " + rs_name + ": lvs_method TUN type " +
+                                    tunnel.type + " is not supported by the data plane (only ipip) - skipped");
             return std::nullopt;
         }
         dp::Dest d;
@@ -207,7 +213,8 @@ private:
                     o != verdicts.weights.end()) {
                     weight = o->second;
                 }
-                if (auto d = dest(w, vs_name, rs.address, rs.port, rs.lvs_method, weight, rs.loc, "real server")) {
+                if (auto d = dest(w, vs_name, rs.address, rs.port, rs.lvs_method, rs.tunnel, weight, rs.loc,
+                                  "real server")) {
                     dests.push_back(*d);
                 }
             }
@@ -248,8 +255,8 @@ private:
             return;
         }
         if (!quorum_lost && !vs.sorry_server_inhibit) return;
-        if (auto d = dest(w, vs_name, s.address, s.port, s.lvs_method.value_or(vs.lb_kind), quorum_lost ? 1 : 0,
-                          vs.loc, "sorry server")) {
+        if (auto d = dest(w, vs_name, s.address, s.port, s.lvs_method.value_or(vs.lb_kind), s.tunnel,
+                          quorum_lost ? 1 : 0, vs.loc, "sorry server")) {
             dests.push_back(*d);
         }
     }

@@ -36,7 +36,10 @@ namespace kadp::ctl {
 struct BuildOptions {
     // Addresses one virtual_server_group entry may expand to.
     std::uint32_t max_group_expansion = 256;
-    // Forwarding methods the data plane runs; others are skipped with a warning.
+    // Forwarding methods the data plane runs; others are skipped with a
+    // warning. run_dataplane turns DR and TUN on (TUN: type ipip only, other
+    // tunnel types are skipped with a warning); off here so a builder made
+    // without options stays NAT-only.
     bool nat = true;
     bool dr = false;
     bool tun = false;

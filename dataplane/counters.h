@@ -121,7 +121,13 @@ namespace kadp::dp {
     X(nat_reply_no_conn, "dropped: from a real server address and port with no connection")                   \
     X(xmit_dr, "packets forwarded by direct routing (MAC rewrite)")                                           \
     X(xmit_tun, "packets forwarded IP-in-IP encapsulated")                                                    \
-    X(frag_needed_sent, "dropped, ICMP fragmentation needed sent: too big for the egress MTU with DF")
+    X(dr_not_on_link, "dropped: DR real server not on a connected network (its route has a gateway)")       \
+    X(tun_no_source, "dropped: TUN egress interface without an IPv4 address for the outer source")           \
+    X(tun_no_headroom, "dropped: no mbuf headroom for the outer IPv4 header of a TUN packet")                \
+    X(frag_needed_sent, "dropped, ICMP fragmentation needed sent: too big for the egress MTU with DF")        \
+    X(drop_too_big, "dropped: too big for the egress MTU with DF, no ICMP (unanswerable source)")            \
+    X(fragmented, "DR/TUN packets too big for the egress MTU without DF, sent as fragments (TUN: outer)")   \
+    X(frag_failed, "dropped: too big for the egress MTU without DF and not fragmented (options, no mbuf)")
 
 enum class Counter : std::uint16_t {
 #define KADP_X(name, help) name,

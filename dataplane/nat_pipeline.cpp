@@ -155,6 +155,7 @@ NatPipeline::NatPipeline(const WorkerInfo& info, NatPipelineConfig config)
     exc_service_ = cfg_.exception.enabled() && info_.index == cfg_.exception.service_worker;
     const std::uint64_t hz = rte_get_tsc_hz();
     tsc_per_ms_ = hz >= 1000 ? hz / 1000 : 1;
+    ip_id_ = static_cast<std::uint16_t>(rte_rdtsc());  // not the same sequence after every restart
 }
 
 PipelineFactory NatPipeline::factory(NatPipelineConfig config)
@@ -538,7 +539,6 @@ void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, 
         drop(m, Counter::drop_ttl_exceeded);
         return;
     }
-    // The snapshot builder only builds NAT services and dests for now.
     if (d == nullptr) {
         drop(m, Counter::sched_no_dest);
         return;
@@ -555,12 +555,13 @@ void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, 
     c->vport = meta.dport;
     c->dport = d->port != 0 ? d->port : meta.dport;
     c->proto = meta.l3_proto;
-    c->fwd = static_cast<std::uint8_t>(FwdMethod::nat);
+    c->fwd = static_cast<std::uint8_t>(d->fwd);  // the dest's method: one service may mix them
     c->svc_id = svc.id();
     c->dest_id = d->id;
-    c->two_way = 1;
+    c->two_way = d->fwd == FwdMethod::nat ? 1 : 0;  // DR/TUN replies bypass us: no out slot
     std::memset(c->pad_, 0, sizeof c->pad_);
-    const ConnState st = tcp ? next_tcp_state(ConnState::none, ConnDir::in, meta.tcp_flags, false) : ConnState::udp;
+    const ConnState st =
+        tcp ? next_tcp_state(ConnState::none, ConnDir::in, meta.tcp_flags, c->two_way == 0) : ConnState::udp;
     c->flags.store(0, std::memory_order_relaxed);
     c->expires_ms.store(now_ + state_timeout_ms(st), std::memory_order_relaxed);
     // Counted before it is visible: another worker may move it at once.
@@ -575,22 +576,33 @@ void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, 
     if (d->counters != nullptr) d->counters->traffic.slot(info_.index).add_conn();
     svc.counters().traffic.slot(info_.index).add_conn();
     const std::uint32_t len = rte_pktmbuf_pkt_len(m);
-    rewrite_dst(mbuf_frame(m), meta, c->daddr, c->dport);
-    counters_.inc(Counter::nat_in);
     if (d->counters != nullptr) d->counters->traffic.slot(info_.index).add_in(1, len);
     svc.counters().traffic.slot(info_.index).add_in(1, len);
-    forward(b, m, meta, c->daddr);
+    xmit_in(b, m, meta, *c);
+}
+
+void NatPipeline::xmit_in(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const Conn4& conn)
+{
+    switch (static_cast<FwdMethod>(conn.fwd)) {
+    case FwdMethod::dr: xmit_dr(b, m, meta, conn.daddr); return;
+    case FwdMethod::tun: xmit_tun(b, m, meta, conn.daddr); return;
+    case FwdMethod::nat: break;
+    }
+    rewrite_dst(mbuf_frame(m), meta, conn.daddr, conn.dport);
+    counters_.inc(Counter::nat_in);
+    forward(b, m, meta, conn.daddr);
 }
 
 // Follows the TCP state machine with a CAS from the state the decision was
 // made on, so the dest's active/inactive counts move exactly once per
-// transition even when both directions arrive on different workers.
+// transition even when both directions arrive on different workers. DR/TUN
+// connections never see a reply: IPVS's INPUT-ONLY table (its NOOUTPUT flag).
 void NatPipeline::track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags)
 {
     for (int attempt = 0; attempt < 8; ++attempt) {
         const auto cur = static_cast<ConnState>(conn.state.load(std::memory_order_relaxed));
         if (cur == ConnState::dead) return;  // being removed: the remover settles the counts
-        const ConnState next = next_tcp_state(cur, dir, tcp_flags, false);
+        const ConnState next = next_tcp_state(cur, dir, tcp_flags, conn.two_way == 0);
         if (next != cur) {
             if (!ConnTable4::set_state(conn, cur, next)) continue;
             if (state_is_active(cur) != state_is_active(next)) {
@@ -622,11 +634,9 @@ void NatPipeline::conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& met
     std::uint8_t* frame = mbuf_frame(m);
     if (dir == ConnDir::in) {
         counters_.inc(Counter::conn_hit_in);
-        rewrite_dst(frame, meta, conn.daddr, conn.dport);
-        counters_.inc(Counter::nat_in);
         if (dc != nullptr) dc->traffic.slot(info_.index).add_in(1, len);
         if (sc != nullptr) sc->traffic.slot(info_.index).add_in(1, len);
-        forward(b, m, meta, conn.daddr);
+        xmit_in(b, m, meta, conn);
         return;
     }
     counters_.inc(Counter::conn_hit_out);
@@ -705,7 +715,11 @@ void NatPipeline::no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta
 
 void NatPipeline::forward(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t daddr)
 {
-    const RouteHop4 hop = b.routes != nullptr ? b.routes->lookup(daddr) : RouteHop4{};
+    forward_via(b, m, meta, b.routes != nullptr ? b.routes->lookup(daddr) : RouteHop4{});
+}
+
+void NatPipeline::forward_via(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const RouteHop4& hop)
+{
     if (hop.kind == RouteKind::none || hop.port >= cfg_.ports.size() || hop.port >= b.out->port_count()) {
         drop(m, Counter::route_miss);
         return;

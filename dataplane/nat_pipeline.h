@@ -1,11 +1,13 @@
 // Runs on: worker lcores (process, end_of_loop) / control thread (the
 // factory, and reading counters() at any time).
 //
-// The worker's packet path for IPv4 NAT (IPVS's LVS-NAT): parse, answer ARP
-// and ICMP echo for the ports' addresses and the VIPs, connection lookup in
-// bulk, new connections scheduled onto a real server, destination NAT in,
-// source NAT out, incremental checksums, TTL, routing, neighbour resolution,
-// TX. Every outcome bumps one WorkerCounters counter (counters.h).
+// The worker's packet path for IPv4 (IPVS's LVS-NAT, LVS-DR and LVS-TUN):
+// parse, answer ARP and ICMP echo for the ports' addresses and the VIPs,
+// connection lookup in bulk, new connections scheduled onto a real server,
+// then by the real server's method: destination NAT in and source NAT out
+// (incremental checksums), or direct routing / IP-in-IP (xmit_dr_tun.h,
+// one direction only); TTL, routing, neighbour resolution, TX. Every
+// outcome bumps one WorkerCounters counter (counters.h).
 //
 // Decisions:
 // * 802.1Q: a port configured with `vlan V` takes frames tagged V
@@ -64,6 +66,7 @@ struct NatPort {
     MacAddr mac{};
     std::uint32_t ip = 0;     // wire order: the first IPv4 address, sender of our ARP requests (0: none)
     std::uint16_t vlan = 0;   // 802.1Q VLAN id of the interface, 0: untagged
+    std::uint16_t mtu = 1500; // bytes of IP packet the interface sends (DR/TUN check it)
 };
 
 // Everything a NatPipeline points at; all of it outlives the pipeline.
@@ -127,6 +130,15 @@ private:
     void track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags);
     void no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
     void forward(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t daddr);
+    void forward_via(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const RouteHop4& hop);
+    // Client -> real server by the connection's forwarding method.
+    void xmit_in(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const Conn4& conn);
+    // DR and TUN (xmit_dr_tun.cpp).
+    bool route_to_server(const Burst& b, rte_mbuf* m, std::uint32_t server, RouteHop4& hop);
+    void xmit_dr(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t server);
+    void xmit_tun(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t server);
+    void too_big(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const RouteHop4& hop, std::uint16_t mtu,
+                 std::uint16_t report_mtu, Counter xmit);
     void transmit(TxStage& out, std::uint16_t port, rte_mbuf* m);
     void reply_out(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
     std::uint8_t* egress_tag(rte_mbuf* m, const PacketMeta& meta, std::uint16_t port);
@@ -175,6 +187,7 @@ private:
     std::uint32_t reported_ms_ = 0;  // when the alarm counters were last reported
     std::array<std::uint64_t, std::size(kAlarmCounters)> reported_{};  // their values then
     bool created_in_burst_ = false;  // a connection was linked since the burst's bulk lookup
+    std::uint16_t ip_id_ = 0;  // IPv4 ID of the outer headers of TUN packets without DF
     WorkerCounters counters_;
 };
 

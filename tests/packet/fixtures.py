@@ -38,6 +38,15 @@
 #   client) address and port change, TTL - 1, both checksums updated; TOS,
 #   ID, DF, IP/TCP options, window, payload unchanged. A UDP checksum of 0
 #   stays 0.
+# * DR: only the MACs change (to the real server's, from the srv port) and
+#   TTL - 1 with the IP checksum (IPVS decrements the TTL for DR too); the
+#   destination stays the VIP.
+# * TUN (ipip): the client's packet with TTL - 1 inside an outer IPv4
+#   header 198.19.0.254 -> real server, protocol 4, outer TOS = inner TOS,
+#   outer DF = inner DF, outer TTL = the inner's after its decrement, outer
+#   ID 0 with DF. Too big for the srv MTU with DF: ICMP fragmentation needed
+#   (type 3 code 4, next-hop MTU = srv mtu - 20) from the VIP, TOS 0xc0, ID
+#   0, no DF, TTL 64, quoting the IP header + 8 bytes as received.
 # * ICMP echo reply: addresses swapped, TTL 64, TOS/ID/flags kept, type 0,
 #   id/seq/payload kept (VPP's ip4_icmp_echo_request does the same).
 # * RST (RFC 793 reset generation) from VIP:port: a segment with ACK gets
@@ -97,8 +106,9 @@ class Fixture:
 
 
 # --- configuration -------------------------------------------------------------
-def dataplane_block(lan_extra: str = "") -> str:
+def dataplane_block(lan_extra: str = "", srv_extra: str = "") -> str:
     extra = f"\n        {lan_extra}" if lan_extra else ""
+    sextra = f"\n        {srv_extra}" if srv_extra else ""
     return f"""dataplane {{
     interface lan {{
         device "net_pcap0,rx_pcap=@lan.rx@,tx_pcap=@lan.tx@"
@@ -106,30 +116,33 @@ def dataplane_block(lan_extra: str = "") -> str:
     }}
     interface srv {{
         device "net_pcap1,rx_pcap=@srv.rx@,tx_pcap=@srv.tx@"
-        address 198.19.0.254/24
+        address 198.19.0.254/24{sextra}
     }}
     conn_table_size 4096
 }}
 """
 
 
-def virtual_server(vip: str, port: int, proto: str, reals: list[tuple[str, int, int]], algo: str = "rr") -> str:
+def virtual_server(vip: str, port: int, proto: str, reals: list[tuple[str, int, int]], algo: str = "rr",
+                   kind: str = "NAT") -> str:
     rs = "".join(f"    real_server {ip} {rport} {{\n        weight {w}\n    }}\n" for ip, rport, w in reals)
     return f"""virtual_server {vip} {port} {{
     lb_algo {algo}
-    lb_kind NAT
+    lb_kind {kind}
     protocol {proto}
 {rs}}}
 """
 
 
-def config(*services: str, lan_extra: str = "") -> str:
-    return dataplane_block(lan_extra) + "".join(services)
+def config(*services: str, lan_extra: str = "", srv_extra: str = "") -> str:
+    return dataplane_block(lan_extra, srv_extra) + "".join(services)
 
 
 WEB = virtual_server(VIP, 80, "TCP", [(RS_IP[0], 80, 1)])
 WEB3 = virtual_server(VIP, 80, "TCP", [(RS_IP[i], 80, 1) for i in range(3)])
 DNS = virtual_server(VIP, 53, "UDP", [(RS_IP[0], 53, 1)])
+WEB_DR = virtual_server(VIP, 80, "TCP", [(RS_IP[0], 80, 1)], kind="DR")
+WEB_TUN = virtual_server(VIP, 80, "TCP", [(RS_IP[1], 80, 1)], kind="TUN")
 
 
 # --- frame builders --------------------------------------------------------------
@@ -250,6 +263,37 @@ def nat_out(p, vport):
     q[IP].ttl -= 1
     _l4(q).sport = vport
     return _refresh_checksums(q)
+
+
+def dr_in(p, rs):
+    """Client -> real server by direct routing: only the MACs and the TTL change."""
+    q = Ether(bytes(p))
+    q[Ether].src, q[Ether].dst = KADP_MAC["srv"], RS_MAC[rs]
+    q[IP].ttl -= 1
+    return _refresh_checksums(q)
+
+
+def tun_in(p, rs):
+    """Client -> real server IP-in-IP: the client's packet with TTL - 1 inside
+    an outer header from the srv port address to the server; outer TOS and
+    DF copied from the inner, outer TTL = the inner's after the decrement,
+    outer ID 0 (DF set), protocol 4."""
+    inner = IP(bytes(p[IP]))
+    inner.ttl -= 1
+    del inner.chksum
+    inner = IP(bytes(inner))
+    outer = IP(src=PORT_IP["srv"], dst=RS_IP[rs], proto=4, ttl=inner.ttl, tos=inner.tos, id=0,
+               flags="DF" if "DF" in inner.flags else 0)
+    return frame(Ether(dst=RS_MAC[rs], src=KADP_MAC["srv"]) / outer / inner)
+
+
+def frag_needed_for(p, mtu):
+    """ICMP fragmentation needed from the VIP: next-hop MTU, the packet's IP
+    header + 8 bytes as received; TOS 0xc0, ID 0, no DF, TTL 64."""
+    quoted = bytes(p[IP])[: p[IP].ihl * 4 + 8]
+    return pad(Ether(dst=p[Ether].src, src=p[Ether].dst) /
+               IP(src=p[IP].dst, dst=p[IP].src, tos=0xC0, id=0, flags=0, ttl=64) /
+               ICMP(type=3, code=4, nexthopmtu=mtu) / Raw(quoted))
 
 
 def echo_request(dst_ip, ident=0x77, seq=1, ip_id=0x2001):
@@ -470,9 +514,81 @@ def _vlan() -> Fixture:
     )
 
 
+def _tcp_dr() -> Fixture:
+    hello_in, hello_out = client_hello()
+    syn = client_tcp(80, sport=40201, seq=3000, ip_id=0x1301)
+    ack = client_tcp(80, sport=40201, flags="A", seq=3001, ack=7001, ip_id=0x1302, options=[],
+                     payload=b"GET / HTTP/1.0\r\n\r\n")
+    return Fixture(
+        name="tcp_dr_syn_ack",
+        description="lb_kind DR: the SYN and the data after it go to 198.19.0.1's MAC from the srv port "
+                    "with the IP packet unchanged but for TTL - 1 (destination still the VIP); no reply "
+                    "direction exists",
+        config=config(WEB_DR),
+        inputs={"lan": hello_in + [syn, ack],
+                "srv": [arp_reply(RS_MAC[0], RS_IP[0], KADP_MAC["srv"], PORT_IP["srv"])]},
+        expected={"lan": hello_out, "srv": [kadp_arp_request("srv", RS_IP[0]), dr_in(syn, 0), dr_in(ack, 0)]},
+        counters={"conn_new": 1, "xmit_dr": 2, "nat_in": 0, "conn_hit_in": 1, "neigh_held_sent": 2},
+    )
+
+
+def _tcp_tun() -> Fixture:
+    hello_in, hello_out = client_hello()
+    syn = client_tcp(80, sport=40301, seq=4000, ip_id=0x1401)
+    syn[IP].tos = 0xB9  # DSCP 46 + ECN 01: copied to the outer header
+    syn = _refresh_checksums(syn)
+    ack = client_tcp(80, sport=40301, flags="A", seq=4001, ack=8001, ip_id=0x1402, options=[],
+                     payload=b"GET / HTTP/1.0\r\n\r\n")
+    big = client_tcp(80, sport=40301, flags="A", seq=4019, ack=8001, ip_id=0x1403, options=[],
+                     payload=bytes(range(256)) * 4)
+    return Fixture(
+        name="tcp_tun_ipip_and_frag_needed",
+        description="lb_kind TUN (ipip) to 198.19.0.2 over srv with mtu 1000: SYN and data encapsulated "
+                    "(outer 198.19.0.254 -> 198.19.0.2, protocol 4, TOS/DF from the inner, TTL = inner "
+                    "TTL - 1, ID 0); a 1064-byte DF packet gets ICMP fragmentation needed with MTU 980",
+        config=config(WEB_TUN, srv_extra="mtu 1000"),
+        inputs={"lan": hello_in + [syn, ack, big],
+                "srv": [arp_reply(RS_MAC[1], RS_IP[1], KADP_MAC["srv"], PORT_IP["srv"])]},
+        expected={"lan": hello_out + [frag_needed_for(big, 980)],
+                  "srv": [kadp_arp_request("srv", RS_IP[1]), tun_in(syn, 1), tun_in(ack, 1)]},
+        counters={"conn_new": 1, "xmit_tun": 2, "frag_needed_sent": 1, "nat_in": 0, "neigh_held_sent": 2},
+    )
+
+
+def _mixed_methods() -> Fixture:
+    hello_in, hello_out = client_hello()
+    syns = [client_tcp(80, sport=40401 + i, seq=5000 + 1000 * i, ip_id=0x1501 + i) for i in range(3)]
+    replies = [arp_reply(RS_MAC[i], RS_IP[i], KADP_MAC["srv"], PORT_IP["srv"]) for i in range(3)]
+    service = f"""virtual_server {VIP} 80 {{
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server {RS_IP[0]} 80 {{
+        lvs_method DR
+    }}
+    real_server {RS_IP[1]} 80 {{
+        lvs_method TUN
+    }}
+    real_server {RS_IP[2]} 80 {{
+    }}
+}}
+"""
+    return Fixture(
+        name="mixed_methods_one_service",
+        description="one service, lvs_method per real server: rr sends the first SYN by DR to 198.19.0.1, "
+                    "the second IP-in-IP to 198.19.0.2, the third NAT'ed to 198.19.0.3",
+        config=config(service),
+        inputs={"lan": hello_in + syns, "srv": replies},
+        expected={"lan": hello_out,
+                  "srv": [kadp_arp_request("srv", ip) for ip in RS_IP] +
+                         [dr_in(syns[0], 0), tun_in(syns[1], 1), nat_in(syns[2], 2, 80)]},
+        counters={"conn_new": 3, "xmit_dr": 1, "xmit_tun": 1, "nat_in": 1, "neigh_held_sent": 3},
+    )
+
+
 FIXTURE_BUILDERS: list[Callable[[], Fixture]] = [
     _arp_answers, _arp_unknown, _icmp_echo, _tcp_nat, _udp_nat, _tcp_no_service, _udp_no_service,
-    _reply_no_conn, _malformed, _rr_three, _vlan,
+    _reply_no_conn, _malformed, _rr_three, _vlan, _tcp_dr, _tcp_tun, _mixed_methods,
 ]
 
 

@@ -252,6 +252,41 @@ TEST(SnapshotBuilder, DirectRoutingSkippedUntilTheDataPlaneRunsIt) {
     EXPECT_EQ(dr->dests()[0].fwd, dp::FwdMethod::dr);
 }
 
+// keepalived: lb_kind per virtual server, lvs_method per real server; the
+// data plane tunnels ipip only, other tunnel types are skipped by name.
+TEST(SnapshotBuilder, RealServersKeepTheirOwnMethodAndOnlyIpipTunnels) {
+    const auto config = load(
+        "virtual_server 10.0.0.1 80 {\n    lb_algo rr\n    lb_kind DR\n    protocol TCP\n"
+        "    real_server 192.168.1.1 80 {\n        weight 1\n    }\n"
+        "    real_server 192.168.1.2 80 {\n        lvs_method TUN\n    }\n"
+        "    real_server 192.168.1.3 8080 {\n        lvs_method NAT\n    }\n"
+        "    real_server 192.168.1.4 80 {\n        lvs_method TUN type gre\n    }\n"
+        "    real_server 192.168.1.5 80 {\n        lvs_method TUN type gue port 6080\n    }\n"
+        "}\n");
+    dp::StatsRegistry reg(1);
+    BuildOptions all;
+    all.dr = true;
+    all.tun = true;
+    conf::Diagnostics diags;
+    const auto snap = SnapshotBuilder(reg, all).build(config, nullptr, {}, diags);
+    ASSERT_NE(snap, nullptr);
+    const dp::Service* s = snap->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP);
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->fwd(), dp::FwdMethod::dr);
+    ASSERT_EQ(s->dests().size(), 3u);
+    EXPECT_EQ(dest_at(s, "192.168.1.1").fwd, dp::FwdMethod::dr);
+    EXPECT_EQ(dest_at(s, "192.168.1.2").fwd, dp::FwdMethod::tun);
+    EXPECT_EQ(dest_at(s, "192.168.1.3").fwd, dp::FwdMethod::nat);
+    EXPECT_EQ(dest_named(*s, "192.168.1.4"), nullptr);
+    EXPECT_EQ(dest_named(*s, "192.168.1.5"), nullptr);
+    const auto m = messages(diags);
+    EXPECT_THAT(m, testing::Contains(AllOf(HasSubstr("192.168.1.4"), HasSubstr("lvs_method TUN type gre"),
+                                           HasSubstr("only ipip"))));
+    EXPECT_THAT(m, testing::Contains(AllOf(HasSubstr("192.168.1.5"), HasSubstr("lvs_method TUN type gue"),
+                                           HasSubstr("only ipip"))));
+    EXPECT_FALSE(diags.has_errors());
+}
+
 TEST(SnapshotBuilder, WeightOverrideToZeroIsNeverPicked) {
     const auto config = load(vs("10.0.0.1 80", "rr", {"192.168.1.1 8080 1", "192.168.1.2 8080 1",
                                                       "192.168.1.3 8080 1"}));
