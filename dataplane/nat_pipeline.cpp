@@ -149,7 +149,10 @@ bool set_frame_len(rte_mbuf* m, std::uint16_t len)
 }  // namespace
 
 NatPipeline::NatPipeline(const WorkerInfo& info, NatPipelineConfig config)
-    : info_(info), cfg_(std::move(config)), pool_(cfg_.pool)
+    : info_(info),
+      cfg_(std::move(config)),
+      frags_(cfg_.frag_table_size, cfg_.frag_timeout_ms, cfg_.frag_hold_limit),
+      pool_(cfg_.pool)
 {
     static_assert(kRxBurst <= kStageMax);
     exc_service_ = cfg_.exception.enabled() && info_.index == cfg_.exception.service_worker;
@@ -264,17 +267,15 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
             if (conns[k] == nullptr && created_in_burst_ && cfg_.conns != nullptr) {
                 conns[k] = cfg_.conns->lookup(keys[k], dirs[k]);
             }
+            // A first fragment: its rewrite is recorded for the later ones
+            // (read before handle_l4 hands the mbuf on).
+            const bool first_frag = (meta[i].flags & kPmMoreFragments) != 0;
+            const std::uint16_t ip_id = first_frag ? load16(mbuf_frame(m) + meta[i].l3_off + 4) : 0;
             handle_l4(b, m, meta[i], conns[k], dirs[k], plans[k]);
+            if (first_frag) first_fragment(b, meta[i], ip_id);
             break;
         }
-        case ParseVerdict::ok_ipv4_fragment:
-            // No reassembly here; the kernel reassembles its own traffic.
-            if (is_local(b, meta[i].daddr)) {
-                to_kernel(b, m, meta[i], Counter::drop_ipv4_fragment);
-            } else {
-                drop(m, Counter::drop_ipv4_fragment);
-            }
-            break;
+        case ParseVerdict::ok_ipv4_fragment: later_fragment(b, m, meta[i]); break;
         case ParseVerdict::ok_ipv6: to_kernel(b, m, meta[i], Counter::drop_ipv6); break;
         case ParseVerdict::not_ip: to_kernel(b, m, meta[i], Counter::drop_not_ip); break;
         default:  // ok_ipv4_other: VRRP, OSPF, GRE, IPIP...
@@ -427,6 +428,8 @@ void NatPipeline::handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta
 void NatPipeline::handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
 {
     const bool local = is_local(b, meta.daddr);
+    // Errors about connections are translated (nat_icmp_frag.cpp).
+    if (icmp_is_error(meta.icmp_type) && icmp_error(b, m, meta)) return;
     const bool ours = local || (b.snap != nullptr && b.snap->serves_vip4(meta.daddr));
     if (!ours || meta.icmp_type != kIcmpEchoRequest) {
         // The kernel's: echo replies to its pings, errors about its own
@@ -435,8 +438,7 @@ void NatPipeline::handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& met
             to_kernel(b, m, meta, icmp_is_error(meta.icmp_type) ? Counter::icmp_error_no_conn : Counter::not_for_us);
             return;
         }
-        // ICMP errors about NAT connections are not translated yet.
-        drop(m, icmp_is_error(meta.icmp_type) ? Counter::icmp_error_no_conn : Counter::not_for_us);
+        drop(m, Counter::not_for_us);
         return;
     }
     if ((meta.flags & kPmFragment) != 0 || unanswerable_source(meta.saddr)) {
@@ -880,6 +882,7 @@ void NatPipeline::end_of_loop(TxStage& out)
                                                               &on_expire, this);
         if (removed != 0) counters_.add(Counter::conn_expired, removed);
     }
+    frag_expire(elapsed);
     if (cfg_.neigh != nullptr) {
         NeighSweep sweep;
         cfg_.neigh->sweep(cfg_.neigh_sweep_budget, now_, sweep);
