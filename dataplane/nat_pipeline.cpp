@@ -199,6 +199,7 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
     // reports the quiescent state after end_of_loop.
     const Snapshot* snap = cfg_.publisher != nullptr ? cfg_.publisher->acquire() : nullptr;
     const Burst b{snap, snap != nullptr ? snap->routes() : nullptr, rx.port, &out};
+    if (snap != nullptr) timeouts_ = snap->timeouts();
 
     PacketMeta meta[kRxBurst];
     ParseVerdict verdict[kRxBurst];
@@ -564,7 +565,7 @@ void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, 
     std::memset(c->pad_, 0, sizeof c->pad_);
     const ConnState st = tcp ? next_tcp_state(ConnState::none, ConnDir::in, meta.tcp_flags, false) : ConnState::udp;
     c->flags.store(0, std::memory_order_relaxed);
-    c->expires_ms.store(now_ + state_timeout_ms(st), std::memory_order_relaxed);
+    c->expires_ms.store(now_ + timeouts_.of(st), std::memory_order_relaxed);
     // Counted before it is visible: another worker may move it at once.
     count_enter(d->counters, st);
     if (!cfg_.conns->link(info_.index, c, st)) {
@@ -602,7 +603,7 @@ void NatPipeline::track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags)
             }
             if ((tcp_flags & kTcpRst) != 0) counters_.inc(Counter::conn_reset);
         }
-        touch(conn, now_ + state_timeout_ms(next));
+        touch(conn, now_ + timeouts_.of(next));
         return;
     }
 }
@@ -616,7 +617,7 @@ void NatPipeline::conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& met
     if (is_tcp(meta)) {
         track_state(conn, dir, meta.tcp_flags);
     } else {
-        touch(conn, now_ + state_timeout_ms(ConnState::udp));
+        touch(conn, now_ + timeouts_.udp_ms);
     }
     DestCounters* dc = dest_counters(conn);
     ServiceCounters* sc = cfg_.registry != nullptr ? cfg_.registry->service(conn.svc_id) : nullptr;

@@ -48,6 +48,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/conn_state.h"
 #include "dataplane/conn_table.h"
 #include "dataplane/counters.h"
 #include "dataplane/exception_path.h"
@@ -186,6 +187,7 @@ private:
     WorkerInfo info_;
     NatPipelineConfig cfg_;
     FragTable frags_;  // this worker's fragment tracking
+    ConnTimeouts timeouts_;  // the snapshot's (lvs_timeouts), as of this burst
     rte_mempool* pool_;
     std::uint64_t tsc_per_ms_ = 1;
     std::uint32_t now_ = 0;  // the clock as of this burst / loop

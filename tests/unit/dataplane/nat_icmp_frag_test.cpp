@@ -238,7 +238,7 @@ protected:
 
     // VIP:80/tcp rr over 198.19.0.1:80, .2:80, .3:8080; VIP:53/udp -> .1:5353.
     // `vip_owned` false: the snapshot lists kVip as released (VRRP backup).
-    void publish(bool with_routes, bool vip_owned = true)
+    void publish(bool with_routes, bool vip_owned = true, const ConnTimeouts& timeouts = {})
     {
         StatsLease lease(registry_);
         std::vector<std::unique_ptr<Service>> services;
@@ -291,9 +291,10 @@ protected:
         }
         std::vector<ServiceKey> released;
         if (!vip_owned) released.push_back(ServiceKey::v4(wire(kVip), 0, 0));
-        ASSERT_EQ(publisher_.publish(std::make_unique<Snapshot>(1, std::move(lease), ServiceTable(std::move(services)),
-                                                                std::move(routes), released)),
-                  0);
+        auto snap = std::make_unique<Snapshot>(1, std::move(lease), ServiceTable(std::move(services)),
+                                               std::move(routes), released);
+        snap->set_timeouts(timeouts);
+        ASSERT_EQ(publisher_.publish(std::move(snap)), 0);
     }
 
     // Makes (port, ip) a reachable neighbour, as after an answered request.
@@ -762,6 +763,29 @@ TEST_F(IcmpFragTest, UdpConnectionsLiveForIpvsUdpTimeout)
     for (int i = 0; i < 3; ++i) pipeline_->end_of_loop(*tx_);
     EXPECT_EQ(count(Counter::conn_expired), 1U);
     tx_->flush();
+}
+
+TEST_F(IcmpFragTest, LvsTimeoutsFromTheSnapshotApplyToNewAndRefreshedConnections)
+{
+    ConnTimeouts t;
+    t.udp_ms = 30000;   // lvs_timeouts udp 30
+    t.tcp_ms = 7200000; // lvs_timeouts tcp 7200
+    publish(true, true, t);
+    udp_conn();
+    ConnDir dir;
+    Conn4* u = find(kClient, kVip, 40000, 53, 17, dir);
+    ASSERT_NE(u, nullptr);
+    EXPECT_EQ(u->expires_ms.load(), g_now + 30000);
+    g_now += 10;
+    rx(1, frame(kSrvMac, kSrv1Mac, ipv4(kSrv1, kClient, 17, udp_dgram(kSrv1, kClient, 5353, 40000, kHello))));
+    EXPECT_EQ(u->expires_ms.load(), g_now + 30000);  // refreshed by the reply, with the same timeout
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1, 0, kSyn));
+    rx(1, tcp_frame(kSrvMac, kSrv1Mac, kSrv1, kClient, 80, 40000, 9, 2, kSyn | kAck));
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 2, 10, kAck));
+    Conn4* c = find(kClient, kVip, 40000, 80, 6, dir);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(state_of(c), ConnState::established);
+    EXPECT_EQ(c->expires_ms.load(), g_now + 7200000);
 }
 
 }  // namespace
