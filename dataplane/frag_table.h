@@ -10,7 +10,7 @@
 // was updated incrementally and stays right for the whole datagram).
 //
 // Why tracking and not reassembly (librte_ip_frag): a forwarder needs the
-// decision, not the bytes. Tracking costs one 128-byte entry per datagram
+// decision, not the bytes. Tracking costs one 80-byte entry per datagram
 // in flight, no copies, no mbuf chains to re-fragment against the egress
 // MTU, and the fragments leave as they came.
 //
@@ -71,6 +71,7 @@ struct FragEntry {
     FragRewrite rw;
     rte_mbuf* held[kHoldPerEntry] = {};
 };
+static_assert(sizeof(FragEntry) <= 80, "docs/dataplane.md gives the table's size per entry");
 
 // Mbufs a call hands back: `released` to forward now (their first fragment
 // arrived), `dropped` to free (their entry expired or was evicted).

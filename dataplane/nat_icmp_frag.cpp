@@ -187,8 +187,13 @@ void NatPipeline::later_fragment(const Burst& b, rte_mbuf* m, const PacketMeta& 
     ServiceCounters* sc = cfg_.registry != nullptr ? cfg_.registry->service(rw.svc_id) : nullptr;
     const std::uint32_t len = rte_pktmbuf_pkt_len(m);
     const bool in = rw.dir == static_cast<std::uint8_t>(ConnDir::in);
-    if (dc != nullptr) (in ? dc->traffic.slot(info_.index).add_in(1, len) : dc->traffic.slot(info_.index).add_out(1, len));
-    if (sc != nullptr) (in ? sc->traffic.slot(info_.index).add_in(1, len) : sc->traffic.slot(info_.index).add_out(1, len));
+    if (in) {
+        if (dc != nullptr) dc->traffic.slot(info_.index).add_in(1, len);
+        if (sc != nullptr) sc->traffic.slot(info_.index).add_in(1, len);
+    } else {
+        if (dc != nullptr) dc->traffic.slot(info_.index).add_out(1, len);
+        if (sc != nullptr) sc->traffic.slot(info_.index).add_out(1, len);
+    }
     if (rw.end == FragEnd::none) {
         xmit_unchanged(b, m, meta, rw.fwd, rw.route_to);
         return;
