@@ -75,11 +75,13 @@ static_assert(sizeof(FragEntry) <= 80, "docs/dataplane.md gives the table's size
 
 // Mbufs a call hands back: `released` to forward now (their first fragment
 // arrived), `dropped` to free (their entry expired or was evicted).
+// Only the first n_* slots of the arrays are written (left uninitialised:
+// one lives on the stack for every later fragment).
 struct FragSpill {
     static constexpr std::uint32_t kMax = 64;
-    rte_mbuf* released[FragEntry::kHoldPerEntry] = {};
+    rte_mbuf* released[FragEntry::kHoldPerEntry];
     std::uint32_t n_released = 0;
-    rte_mbuf* dropped[kMax] = {};
+    rte_mbuf* dropped[kMax];
     std::uint32_t n_dropped = 0;
     std::uint32_t evicted = 0;  // entries evicted before their time
     std::uint32_t expired = 0;  // entries that expired incomplete
