@@ -1,6 +1,8 @@
 // Runs on: control thread (building snapshots from the desired state).
 #include "control/snapshot_builder.h"
 
+#include "control/kernel/lvs_globals.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -269,6 +271,18 @@ private:
     std::set<const conf::VirtualServer*> rejected_;
 };
 
+// global_defs lvs_timeouts, as `ipvsadm --set` applies it to IPVS: the
+// values given replace IPVS's defaults, the others keep them.
+dp::ConnTimeouts conn_timeouts(const conf::Config& config, conf::Diagnostics& diags) {
+    dp::ConnTimeouts t;
+    const LvsGlobals g = lvs_globals(config.global_defs, diags);
+    if (!g.timeouts) return t;
+    if (g.timeouts->tcp != 0) t.tcp_ms = g.timeouts->tcp * 1000U;
+    if (g.timeouts->tcp_fin != 0) t.tcpfin_ms = g.timeouts->tcp_fin * 1000U;
+    if (g.timeouts->udp != 0) t.udp_ms = g.timeouts->udp * 1000U;
+    return t;
+}
+
 }  // namespace
 
 SnapshotBuilder::SnapshotBuilder(dp::StatsRegistry& registry, BuildOptions options)
@@ -305,8 +319,10 @@ std::unique_ptr<dp::Snapshot> SnapshotBuilder::build(const conf::Config& config,
             }
         }
     }
-    return std::make_unique<dp::Snapshot>(generation_, b.take_lease(), std::move(table), std::move(routes),
-                                          released_keys, vrrp_keys);
+    auto snap = std::make_unique<dp::Snapshot>(generation_, b.take_lease(), std::move(table), std::move(routes),
+                                               released_keys, vrrp_keys);
+    snap->set_timeouts(conn_timeouts(config, diags));
+    return snap;
 }
 
 }  // namespace kadp::ctl

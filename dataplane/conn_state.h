@@ -29,6 +29,25 @@ ConnState next_tcp_state(ConnState current, ConnDir dir, std::uint8_t flags, boo
 // dead (and out-of-range values) 0.
 std::uint32_t state_timeout_ms(ConnState state);
 
+// The three timeouts an operator may change, as `ipvsadm --set tcp tcpfin
+// udp` does (keepalived's global_defs lvs_timeouts): established, fin_wait
+// and UDP; every other state keeps state_timeout_ms(). Published with the
+// snapshot (control thread writes, workers read).
+struct ConnTimeouts {
+    std::uint32_t tcp_ms = 900'000;
+    std::uint32_t tcpfin_ms = 120'000;
+    std::uint32_t udp_ms = 300'000;
+
+    std::uint32_t of(ConnState state) const {
+        switch (state) {
+        case ConnState::established: return tcp_ms;
+        case ConnState::fin_wait: return tcpfin_ms;
+        case ConnState::udp: return udp_ms;
+        default: return state_timeout_ms(state);
+        }
+    }
+};
+
 // ipvsadm's ActiveConn as current kernels count it: established and the
 // pre-established TCP states (syn_sent, syn_recv, synack); everything else
 // that is alive (and every UDP connection) is InActConn.

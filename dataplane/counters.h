@@ -65,7 +65,7 @@ namespace kadp::dp {
     X(drop_vlan_unknown, "dropped: 802.1Q frames for a VLAN not configured on the port")                      \
     X(drop_not_ip, "dropped: another ethertype and no exception port to pass it to")                        \
     X(drop_ipv6, "dropped: IPv6 not handled yet and no exception port")                                       \
-    X(drop_ipv4_fragment, "dropped: IPv4 fragments with offset != 0 (no reassembly)")                         \
+    X(drop_ipv4_fragment, "dropped: IPv4 fragments for a port address (no exception port) or an ICMP echo") \
     X(not_for_us, "dropped: IPv4 for an address this node does not own")                                      \
     X(garp_sent, "gratuitous ARPs sent for a VIP this node took over (control thread's command)")               \
     X(event_queue_full, "alarm reports to the control thread delayed: its event queue was full")                \
@@ -90,8 +90,24 @@ namespace kadp::dp {
     X(arp_gratuitous_sent, "gratuitous ARPs sent for a VIP this node took over")                              \
     /* ICMP */                                                                                                 \
     X(icmp_echo_answered, "ICMP echo requests to an owned address answered")                                  \
-    X(icmp_error_nat, "ICMP errors about a NAT connection, rewritten and forwarded")                          \
+    X(icmp_error_nat, "ICMP errors about a NAT connection, rewritten and forwarded (icmp_error.h)")           \
+    X(icmp_error_forwarded, "ICMP errors about a DR/TUN connection, forwarded unchanged to its real server")   \
     X(icmp_error_no_conn, "dropped: ICMP errors quoting no known connection")                                 \
+    X(icmp_error_bad_quote, "dropped: ICMP errors quoting < IP header + 8 bytes, a later fragment, or fragmented") \
+    X(icmp_error_bad_checksum, "dropped: ICMP errors (unreach, quench, time exceeded) with a bad ICMP checksum") \
+    X(icmp_error_not_related, "dropped: redirect / parameter problem not for us (IPVS relates only unreach, quench, time exceeded)") \
+    /* IPv4 fragments (frag_table.h) */                                                                        \
+    X(frag_first_tracked, "first fragments of a connection's datagram: rewrite recorded for the later ones")  \
+    X(frag_forwarded, "later fragments forwarded with their first fragment's rewrite")                        \
+    X(frag_datagram_done, "fragmented datagrams whose fragments all passed (tracking entry freed)")           \
+    X(frag_held, "later fragments held until their first fragment arrives")                                  \
+    X(frag_held_sent, "held fragments forwarded once their first fragment arrived")                           \
+    X(frag_held_dropped, "dropped: held fragments whose first never came (entry expired or evicted)")         \
+    X(frag_hold_full, "dropped: later fragments without their first and no room to hold them")               \
+    X(frag_oversized, "dropped: fragments ending beyond 65535 or contradicting their datagram's length")      \
+    X(frag_malformed, "dropped: non-last fragments empty or not a multiple of 8, TCP at offset 8 (RFC 1858)") \
+    X(frag_evicted, "fragment-tracking entries evicted early (their set was full)")                            \
+    X(frag_expired, "fragment-tracking entries expired before their datagram was complete")                   \
     /* routing and neighbours */                                                                               \
     X(route_miss, "dropped: no route to the real server or next hop")                                         \
     X(drop_ttl_exceeded, "dropped: TTL 1 or 0 on a packet to forward (no ICMP time exceeded sent)")           \

@@ -149,7 +149,10 @@ bool set_frame_len(rte_mbuf* m, std::uint16_t len)
 }  // namespace
 
 NatPipeline::NatPipeline(const WorkerInfo& info, NatPipelineConfig config)
-    : info_(info), cfg_(std::move(config)), pool_(cfg_.pool)
+    : info_(info),
+      cfg_(std::move(config)),
+      frags_(cfg_.frag_table_size, cfg_.frag_timeout_ms, cfg_.frag_hold_limit),
+      pool_(cfg_.pool)
 {
     static_assert(kRxBurst <= kStageMax);
     exc_service_ = cfg_.exception.enabled() && info_.index == cfg_.exception.service_worker;
@@ -197,6 +200,7 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
     // reports the quiescent state after end_of_loop.
     const Snapshot* snap = cfg_.publisher != nullptr ? cfg_.publisher->acquire() : nullptr;
     const Burst b{snap, snap != nullptr ? snap->routes() : nullptr, rx.port, &out};
+    if (snap != nullptr) timeouts_ = snap->timeouts();
 
     PacketMeta meta[kRxBurst];
     ParseVerdict verdict[kRxBurst];
@@ -265,17 +269,15 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
             if (conns[k] == nullptr && created_in_burst_ && cfg_.conns != nullptr) {
                 conns[k] = cfg_.conns->lookup(keys[k], dirs[k]);
             }
+            // A first fragment: its rewrite is recorded for the later ones
+            // (read before handle_l4 hands the mbuf on).
+            const bool first_frag = (meta[i].flags & kPmMoreFragments) != 0;
+            const std::uint16_t ip_id = first_frag ? load16(mbuf_frame(m) + meta[i].l3_off + 4) : 0;
             handle_l4(b, m, meta[i], conns[k], dirs[k], plans[k]);
+            if (first_frag) first_fragment(b, meta[i], ip_id);
             break;
         }
-        case ParseVerdict::ok_ipv4_fragment:
-            // No reassembly here; the kernel reassembles its own traffic.
-            if (is_local(b, meta[i].daddr)) {
-                to_kernel(b, m, meta[i], Counter::drop_ipv4_fragment);
-            } else {
-                drop(m, Counter::drop_ipv4_fragment);
-            }
-            break;
+        case ParseVerdict::ok_ipv4_fragment: later_fragment(b, m, meta[i]); break;
         case ParseVerdict::ok_ipv6: to_kernel(b, m, meta[i], Counter::drop_ipv6); break;
         case ParseVerdict::not_ip: to_kernel(b, m, meta[i], Counter::drop_not_ip); break;
         default:  // ok_ipv4_other: VRRP, OSPF, GRE, IPIP...
@@ -428,6 +430,8 @@ void NatPipeline::handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta
 void NatPipeline::handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
 {
     const bool local = is_local(b, meta.daddr);
+    // Errors about connections are translated (nat_icmp_frag.cpp).
+    if (icmp_is_error(meta.icmp_type) && icmp_error(b, m, meta)) return;
     const bool ours = local || (b.snap != nullptr && b.snap->serves_vip4(meta.daddr));
     if (!ours || meta.icmp_type != kIcmpEchoRequest) {
         // The kernel's: echo replies to its pings, errors about its own
@@ -436,8 +440,7 @@ void NatPipeline::handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& met
             to_kernel(b, m, meta, icmp_is_error(meta.icmp_type) ? Counter::icmp_error_no_conn : Counter::not_for_us);
             return;
         }
-        // ICMP errors about NAT connections are not translated yet.
-        drop(m, icmp_is_error(meta.icmp_type) ? Counter::icmp_error_no_conn : Counter::not_for_us);
+        drop(m, Counter::not_for_us);
         return;
     }
     if ((meta.flags & kPmFragment) != 0 || unanswerable_source(meta.saddr)) {
@@ -563,7 +566,7 @@ void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, 
     const ConnState st =
         tcp ? next_tcp_state(ConnState::none, ConnDir::in, meta.tcp_flags, c->two_way == 0) : ConnState::udp;
     c->flags.store(0, std::memory_order_relaxed);
-    c->expires_ms.store(now_ + state_timeout_ms(st), std::memory_order_relaxed);
+    c->expires_ms.store(now_ + timeouts_.of(st), std::memory_order_relaxed);
     // Counted before it is visible: another worker may move it at once.
     count_enter(d->counters, st);
     if (!cfg_.conns->link(info_.index, c, st)) {
@@ -612,7 +615,7 @@ void NatPipeline::track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags)
             }
             if ((tcp_flags & kTcpRst) != 0) counters_.inc(Counter::conn_reset);
         }
-        touch(conn, now_ + state_timeout_ms(next));
+        touch(conn, now_ + timeouts_.of(next));
         return;
     }
 }
@@ -626,7 +629,7 @@ void NatPipeline::conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& met
     if (is_tcp(meta)) {
         track_state(conn, dir, meta.tcp_flags);
     } else {
-        touch(conn, now_ + state_timeout_ms(ConnState::udp));
+        touch(conn, now_ + timeouts_.udp_ms);
     }
     DestCounters* dc = dest_counters(conn);
     ServiceCounters* sc = cfg_.registry != nullptr ? cfg_.registry->service(conn.svc_id) : nullptr;
@@ -894,6 +897,7 @@ void NatPipeline::end_of_loop(TxStage& out)
                                                               &on_expire, this);
         if (removed != 0) counters_.add(Counter::conn_expired, removed);
     }
+    frag_expire(elapsed);
     if (cfg_.neigh != nullptr) {
         NeighSweep sweep;
         cfg_.neigh->sweep(cfg_.neigh_sweep_budget, now_, sweep);

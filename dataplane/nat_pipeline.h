@@ -23,7 +23,9 @@
 //   generation) / an ICMP port unreachable quoting the IP header + 8 bytes,
 //   sent back to the sender's MAC on the port it came in on, like the echo
 //   reply. Never in answer to an RST or to a broadcast/multicast/zero source.
-// * ICMP errors are not translated for NAT yet (icmp_error_no_conn).
+// * ICMP errors (unreachable, source quench, time exceeded) about a
+//   connection are translated as IPVS does (icmp_error.h); later IPv4
+//   fragments follow their first fragment's connection (frag_table.h).
 // * Exception path (with cfg.exception enabled; docs/dataplane.md): what is
 //   for the appliance itself and not handled here goes to the kernel
 //   through the port's TAP -- TCP/UDP to a port address without a
@@ -48,9 +50,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/conn_state.h"
 #include "dataplane/conn_table.h"
 #include "dataplane/counters.h"
 #include "dataplane/exception_path.h"
+#include "dataplane/frag_table.h"
 #include "dataplane/neigh_table.h"
 #include "dataplane/packet_parse.h"
 #include "dataplane/pipeline.h"
@@ -89,6 +93,11 @@ struct NatPipelineConfig {
     ExceptionPath exception;
     // The coarse clock in ms; null: the TSC. A seam for tests.
     std::uint32_t (*clock_ms)() = nullptr;
+    // IPv4 fragment tracking (frag_table.h), per worker: datagrams in
+    // flight, how long an entry lives, later fragments held at most.
+    std::uint32_t frag_table_size = 4096;
+    std::uint32_t frag_timeout_ms = 2000;
+    std::uint32_t frag_hold_limit = 64;
 };
 
 class NatPipeline final : public PacketPipeline {
@@ -129,6 +138,15 @@ private:
     void conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4& conn, ConnDir dir);
     void track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags);
     void no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
+    // ICMP errors about connections and IPv4 fragments (nat_icmp_frag.cpp).
+    bool icmp_error(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
+    void first_fragment(const Burst& b, const PacketMeta& meta, std::uint16_t ip_id);
+    void later_fragment(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
+    void frag_spill(const Burst& b, FragSpill& spill);
+    void frag_expire(std::uint32_t elapsed_ms);
+    // Sends a packet of a DR/TUN connection on to its real server as it is
+    // (ICMP errors, later fragments): the hook for the DR/TUN transmit.
+    void xmit_unchanged(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint8_t fwd, std::uint32_t dest);
     void forward(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t daddr);
     void forward_via(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const RouteHop4& hop);
     // Client -> real server by the connection's forwarding method.
@@ -180,6 +198,8 @@ private:
 
     WorkerInfo info_;
     NatPipelineConfig cfg_;
+    FragTable frags_;  // this worker's fragment tracking
+    ConnTimeouts timeouts_;  // the snapshot's (lvs_timeouts), as of this burst
     rte_mempool* pool_;
     std::uint64_t tsc_per_ms_ = 1;
     std::uint32_t now_ = 0;  // the clock as of this burst / loop

@@ -37,6 +37,7 @@
 #include <span>
 #include <vector>
 
+#include "dataplane/conn_state.h"
 #include "dataplane/dest_stats.h"
 #include "dataplane/publisher.h"
 #include "dataplane/route_table.h"
@@ -200,6 +201,9 @@ public:
     const VipSet& vips() const { return vips_; }
     // Increases with every build; for logs and kadpctl.
     std::uint64_t generation() const { return generation_; }
+    // Connection timeouts (lvs_timeouts); set by the control thread before publishing.
+    const ConnTimeouts& timeouts() const { return timeouts_; }
+    void set_timeouts(const ConnTimeouts& t) { timeouts_ = t; }
 
 private:
     StatsLease lease_;  // first member: released after the services are gone
@@ -208,6 +212,7 @@ private:
     VipSet real_servers_;
     std::unique_ptr<const RouteTable4> routes_;
     std::uint64_t generation_;
+    ConnTimeouts timeouts_;
 };
 
 // What the data plane backend publishes; workers hold `const Snapshot*`.

@@ -216,7 +216,9 @@ void NatPipeline::too_big(const Burst& b, rte_mbuf* m, const PacketMeta& meta, c
                           std::uint16_t mtu, std::uint16_t report_mtu, Counter xmit)
 {
     if ((meta.flags & kPmDontFragment) != 0) {
-        if (unanswerable_source(meta.saddr) || !build_frag_needed(m, meta, report_mtu)) {
+        // Never an ICMP error about an ICMP error (RFC 1122 3.2.2).
+        const bool icmp_error = meta.l3_proto == IPPROTO_ICMP && meta.icmp_type != 0 && meta.icmp_type != 8;
+        if (icmp_error || unanswerable_source(meta.saddr) || !build_frag_needed(m, meta, report_mtu)) {
             drop(m, Counter::drop_too_big);
             return;
         }

@@ -62,6 +62,12 @@
 #   therefore sends a gratuitous ARP right after its request (as hosts do
 #   on link up), which refreshes the entry to `reachable`; no probe is
 #   expected anywhere.
+# * ICMP errors kadp forwards (about a connection): MACs and TTL - 1 as for
+#   any forwarded packet, the outer address and the quote translated, every
+#   other field (TOS 0xc0, ID, flags, ICMP type/code/MTU, quote length) kept.
+# * IPv4 fragments: each leaves as it came (no reassembly, no
+#   re-fragmentation), NAT'ed like its first fragment; the first fragment's
+#   UDP checksum is the whole NAT'ed datagram's (split() after nat_in()).
 # * No vrrp_instance in the configs: the VIP set comes from the virtual
 #   services (snapshot.h), and a VRRP instance would start in BACKUP.
 #
@@ -143,6 +149,11 @@ WEB3 = virtual_server(VIP, 80, "TCP", [(RS_IP[i], 80, 1) for i in range(3)])
 DNS = virtual_server(VIP, 53, "UDP", [(RS_IP[0], 53, 1)])
 WEB_DR = virtual_server(VIP, 80, "TCP", [(RS_IP[0], 80, 1)], kind="DR")
 WEB_TUN = virtual_server(VIP, 80, "TCP", [(RS_IP[1], 80, 1)], kind="TUN")
+DNS5353 = virtual_server(VIP, 53, "UDP", [(RS_IP[0], 5353, 1)])
+
+# Routers that send ICMP errors: beyond the client (lan) and before the servers (srv).
+ROUTER_LAN_IP, ROUTER_LAN_MAC = "198.18.0.9", "02:00:00:00:01:09"
+ROUTER_SRV_IP, ROUTER_SRV_MAC = "198.19.0.9", "02:00:00:00:02:09"
 
 
 # --- frame builders --------------------------------------------------------------
@@ -331,6 +342,50 @@ def port_unreachable_for(p):
     return pad(Ether(dst=p[Ether].src, src=p[Ether].dst) /
                IP(src=p[IP].dst, dst=p[IP].src, tos=0xC0, id=0, flags=0, ttl=64) /
                ICMP(type=3, code=3) / Raw(quoted))
+
+
+def ip_bytes(p, ttl=None) -> bytes:
+    """The IPv4 packet of frame p as bytes, with its TTL changed (checksum
+    recomputed) when ttl is given: what a router quotes after a hop."""
+    q = Ether(bytes(p))
+    if ttl is not None:
+        q[IP].ttl = ttl
+        del q[IP].chksum
+    return bytes(Ether(bytes(q))[IP])
+
+
+def icmp_error(port, src_mac, src_ip, dst_ip, icmp_type, code, quote: bytes, ip_id, mtu=0):
+    """An ICMP error as a router sends it (TOS 0xc0, no DF, like Linux),
+    arriving on `port`."""
+    return frame(Ether(dst=KADP_MAC[port], src=src_mac) /
+                 IP(src=src_ip, dst=dst_ip, tos=0xC0, id=ip_id, flags=0, ttl=64) /
+                 ICMP(type=icmp_type, code=code, nexthopmtu=mtu) / Raw(quote))
+
+
+def forwarded_icmp_error(p, out_port, dst_mac, src_ip=None, dst_ip=None, quote: bytes = b""):
+    """ICMP error p as kadp must forward it: MACs, TTL - 1, the given outer
+    address and the translated quote; checksums recomputed."""
+    q = Ether(bytes(p))
+    q[Ether].src, q[Ether].dst = KADP_MAC[out_port], dst_mac
+    ip = q[IP]
+    return frame(Ether(dst=dst_mac, src=KADP_MAC[out_port]) /
+                 IP(src=src_ip or ip.src, dst=dst_ip or ip.dst, tos=ip.tos, id=ip.id, flags=ip.flags, ttl=ip.ttl - 1) /
+                 ICMP(type=q[ICMP].type, code=q[ICMP].code, nexthopmtu=q[ICMP].nexthopmtu) / Raw(quote))
+
+
+def split(p, offsets):
+    """Frame p (one IPv4 datagram, DF clear) cut into fragments at the given
+    payload offsets (multiples of 8); every fragment a complete frame."""
+    ip = p[IP]
+    payload = bytes(ip.payload)
+    ends = list(offsets[1:]) + [len(payload)]
+    out = []
+    for i, (off, end) in enumerate(zip(offsets, ends)):
+        out.append(frame(Ether(dst=p[Ether].dst, src=p[Ether].src) /
+                         IP(src=ip.src, dst=ip.dst, tos=ip.tos, id=ip.id, ttl=ip.ttl, proto=ip.proto,
+                            flags="MF" if i < len(offsets) - 1 else 0, frag=off // 8) /
+                         Raw(payload[off:end])))
+    return out
 
 
 # --- the table ---------------------------------------------------------------
@@ -586,9 +641,87 @@ def _mixed_methods() -> Fixture:
     )
 
 
+def _icmp_errors_translated() -> Fixture:
+    hello_in, hello_out = client_hello()
+    q1 = client_udp(53, sport=40001, payload=b"kadp-udp-query-0001", ip_id=0x3001)
+    a1 = server_udp(0, dport=40001, sport=5353, payload=b"kadp-udp-answer-0001", ip_id=0x6001)
+    # Beyond the client: the answer (VIP:53 -> client, TTL 63 after kadp) is too big.
+    err_lan = icmp_error("lan", ROUTER_LAN_MAC, ROUTER_LAN_IP, VIP, 3, 4,
+                         ip_bytes(nat_out(a1, 53))[:28], 0x4001, mtu=1280)
+    # Before the servers: the query (client -> 198.19.0.1:5353, TTL 63) ran out of TTL.
+    err_srv = icmp_error("srv", ROUTER_SRV_MAC, ROUTER_SRV_IP, CLIENT_IP, 11, 0,
+                         ip_bytes(nat_in(q1, 0, 5353))[:28], 0x4002)
+    return Fixture(
+        name="icmp_errors_translated_both_ways",
+        description="UDP VIP:53 -> 198.19.0.1:5353. Fragmentation needed from a router beyond the client "
+                    "about the answer goes to the real server (outer dst, quoted src and port rewritten, "
+                    "quoted IP and UDP checksums as the server sent them); time exceeded from a router "
+                    "before the servers about the query goes to the client from the VIP (quoted dst and "
+                    "port back to VIP:53)",
+        config=config(DNS5353),
+        inputs={"lan": hello_in + [q1, err_lan],
+                "srv": [arp_reply(RS_MAC[0], RS_IP[0], KADP_MAC["srv"], PORT_IP["srv"]), a1, err_srv]},
+        expected={"lan": hello_out + [nat_out(a1, 53),
+                                      forwarded_icmp_error(err_srv, "lan", CLIENT_MAC, src_ip=VIP,
+                                                           quote=ip_bytes(q1, ttl=63)[:28])],
+                  "srv": [kadp_arp_request("srv", RS_IP[0]), nat_in(q1, 0, 5353),
+                          forwarded_icmp_error(err_lan, "srv", RS_MAC[0], dst_ip=RS_IP[0],
+                                               quote=ip_bytes(a1, ttl=63)[:28])]},
+        counters={"icmp_error_nat": 2, "icmp_error_no_conn": 0, "conn_new": 1},
+    )
+
+
+def _icmp_errors_dropped() -> Fixture:
+    hello_in, hello_out = client_hello()
+    q1 = client_udp(53, sport=40001, ip_id=0x3001)
+    a1 = server_udp(0, dport=40001, sport=5353, ip_id=0x6001)
+    reply = ip_bytes(nat_out(a1, 53))
+    forged = ip_bytes(nat_out(server_udp(0, dport=40999, sport=5353), 53))
+    errs = [icmp_error("lan", ROUTER_LAN_MAC, ROUTER_LAN_IP, VIP, 3, 4, b"", 0x4101, mtu=1280),
+            icmp_error("lan", ROUTER_LAN_MAC, ROUTER_LAN_IP, VIP, 3, 4, reply[:24], 0x4102, mtu=1280),
+            icmp_error("lan", ROUTER_LAN_MAC, ROUTER_LAN_IP, VIP, 3, 4, forged[:28], 0x4103, mtu=1280),
+            icmp_error("lan", ROUTER_LAN_MAC, ROUTER_LAN_IP, VIP, 5, 1, reply[:28], 0x4104)]
+    return Fixture(
+        name="icmp_errors_dropped",
+        description="ICMP errors to the VIP quoting nothing, only 4 bytes of UDP, a connection that does "
+                    "not exist, and a redirect (not related, as in IPVS): all dropped and counted; the "
+                    "query itself waits for its real server's ARP",
+        config=config(DNS5353),
+        inputs={"lan": hello_in + [q1] + [pad(e) for e in errs], "srv": []},
+        expected={"lan": hello_out, "srv": [kadp_arp_request("srv", RS_IP[0])]},
+        counters={"icmp_error_bad_quote": 2, "icmp_error_no_conn": 1, "icmp_error_not_related": 1,
+                  "icmp_error_nat": 0},
+    )
+
+
+def _fragments() -> Fixture:
+    hello_in, hello_out = client_hello()
+    body = bytes(range(48, 88))
+    q = frame(Ether(dst=KADP_MAC["lan"], src=CLIENT_MAC) /
+              IP(src=CLIENT_IP, dst=VIP, ttl=64, id=0x3301, flags=0) / UDP(sport=40001, dport=53) / Raw(body))
+    a = frame(Ether(dst=KADP_MAC["srv"], src=RS_MAC[0]) /
+              IP(src=RS_IP[0], dst=CLIENT_IP, ttl=64, id=0x6301, flags=0) / UDP(sport=5353, dport=40001) / Raw(body))
+    offsets = [0, 24, 40]
+    return Fixture(
+        name="ipv4_fragments_follow_their_first",
+        description="A UDP datagram to VIP:53 in 3 fragments: the first opens the connection and is NAT'ed "
+                    "with its UDP checksum right for the whole datagram, the later two get the same "
+                    "address rewrite (IP checksum only); the real server's fragmented answer comes back "
+                    "from VIP:53 the same way",
+        config=config(DNS5353),
+        inputs={"lan": hello_in + split(q, offsets),
+                "srv": [arp_reply(RS_MAC[0], RS_IP[0], KADP_MAC["srv"], PORT_IP["srv"])] + split(a, offsets)},
+        expected={"lan": hello_out + split(nat_out(a, 53), offsets),
+                  "srv": [kadp_arp_request("srv", RS_IP[0])] + split(nat_in(q, 0, 5353), offsets)},
+        counters={"conn_new": 1, "frag_first_tracked": 2, "frag_forwarded": 4, "frag_datagram_done": 2,
+                  "nat_in": 3, "nat_out": 3},
+    )
+
+
 FIXTURE_BUILDERS: list[Callable[[], Fixture]] = [
     _arp_answers, _arp_unknown, _icmp_echo, _tcp_nat, _udp_nat, _tcp_no_service, _udp_no_service,
     _reply_no_conn, _malformed, _rr_three, _vlan, _tcp_dr, _tcp_tun, _mixed_methods,
+    _icmp_errors_translated, _icmp_errors_dropped, _fragments,
 ]
 
 

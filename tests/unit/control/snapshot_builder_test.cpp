@@ -211,6 +211,26 @@ TEST(SnapshotBuilder, DataplaneRoutesRideInTheSnapshot) {
     EXPECT_EQ(plain->routes(), nullptr);
 }
 
+TEST(SnapshotBuilder, LvsTimeoutsRideInTheSnapshotAndTheRestKeepIpvsDefaults) {
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    const auto plain = b.build(load(vs("198.18.0.100 80", "rr", {"198.18.0.2 80 1"})), nullptr, {}, diags);
+    ASSERT_NE(plain, nullptr);
+    EXPECT_EQ(plain->timeouts().of(dp::ConnState::established), 900000U);
+    EXPECT_EQ(plain->timeouts().of(dp::ConnState::fin_wait), 120000U);
+    EXPECT_EQ(plain->timeouts().of(dp::ConnState::udp), 300000U);
+    const auto set = b.build(load("global_defs {\n    lvs_timeouts tcp 7200 udp 30\n}\n" +
+                                  vs("198.18.0.100 80", "rr", {"198.18.0.2 80 1"})),
+                             nullptr, {}, diags);
+    ASSERT_NE(set, nullptr);
+    EXPECT_EQ(set->timeouts().of(dp::ConnState::established), 7200000U);
+    EXPECT_EQ(set->timeouts().of(dp::ConnState::fin_wait), 120000U);  // not given: IPVS's default
+    EXPECT_EQ(set->timeouts().of(dp::ConnState::udp), 30000U);
+    EXPECT_EQ(set->timeouts().of(dp::ConnState::syn_recv), 60000U);  // not settable
+    EXPECT_EQ(diags.warning_count(), 0U);
+}
+
 TEST(SnapshotBuilder, BadDataplaneRouteIsAnErrorWithFileAndLine) {
     const std::string dataplane =
         "dataplane {\n    interface lan {\n        device \"net_null0\"\n        address 198.18.0.254/24\n    }\n"
