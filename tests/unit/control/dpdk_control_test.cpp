@@ -228,7 +228,7 @@ TEST_F(DpdkControlTest, BrokenFileIsRejectedAndTheSnapshotStays)
 TEST_F(DpdkControlTest, ServicesTheDataPlaneCannotRunAreRejected)
 {
     const dp::Snapshot* before = publisher_.current();
-    write(conf_text("virtual_server 198.18.0.100 80 {\n    lb_algo sh\n    lb_kind NAT\n    protocol TCP\n"
+    write(conf_text("virtual_server 198.18.0.100 80 {\n    lb_algo twos\n    lb_kind NAT\n    protocol TCP\n"
                     "    real_server 198.18.0.1 80 {\n    }\n}\n"));
     const ReloadReply r = ctl_->reload("test");
     EXPECT_FALSE(r.accepted);

@@ -167,7 +167,7 @@ TEST(SnapshotBuilder, GroupExpansionIsCapped) {
 
 TEST(SnapshotBuilder, UnsupportedAlgorithmIsRejectedWithFileAndLine) {
     const auto config = load(vs("10.0.0.1 80", "rr", {"192.168.1.1 8080 1"}) +
-                             vs("10.0.0.2 80", "sh", {"192.168.1.1 8080 1"}));
+                             vs("10.0.0.2 80", "twos", {"192.168.1.1 8080 1"}));
     dp::StatsRegistry reg(1);
     SnapshotBuilder b(reg);
     conf::Diagnostics diags;
@@ -176,7 +176,8 @@ TEST(SnapshotBuilder, UnsupportedAlgorithmIsRejectedWithFileAndLine) {
     const std::string line = std::to_string(config.virtual_servers[1].loc.line);
     EXPECT_EQ(line, "9");
     EXPECT_THAT(messages(diags), testing::Contains(AllOf(HasSubstr("t.conf:9: error:"), HasSubstr("[10.0.0.2]:80"),
-                                                         HasSubstr("lb_algo sh"), HasSubstr("(t.conf:9)"))));
+                                                         HasSubstr("lb_algo twos"), HasSubstr("(t.conf:9)"),
+                                                         HasSubstr("(supported: rr, wrr, lc, wlc, sh, dh, mh, sed, nq, lblc, lblcr, fo, ovf)"))));
     // What the failed build took is unreferenced: collect frees the real
     // server, then its service (no worker registered: the grace period is
     // immediate).
