@@ -1,6 +1,8 @@
 // Runs on: control thread (building services and their lookup arrays).
 #include "dataplane/service_table.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <bit>
 #include <stdexcept>
@@ -21,8 +23,8 @@ std::vector<DestRef> Service::sched_refs(const std::vector<Dest>& dests) {
     for (const Dest& d : dests) {
         if (d.counters == nullptr) throw std::invalid_argument("service: a real server has no counters");
         DestRef r{d.weight, &d.counters->conns, d.u_threshold, d.l_threshold};
-        std::copy(d.addr.begin(), d.addr.end(), r.addr);
-        r.port = d.port;
+        r.addr_fold = ntohl(d.addr[0] ^ d.addr[1] ^ d.addr[2] ^ d.addr[3]);  // as sched_addr_fold()
+        r.port = ntohs(d.port);
         refs.push_back(r);
     }
     return refs;

@@ -91,8 +91,8 @@ void sched_build_mh(SchedState& state, const SchedState* prev) {
     std::vector<Setup> setup(n);
     for (std::uint32_t i = 0; i < n; ++i) {
         const DestRef& d = state.dests_[i];
-        const std::uint32_t fold = sched_addr_fold(d.addr);
-        const std::uint16_t port = ntohs(d.port);
+        const std::uint32_t fold = d.addr_fold;
+        const std::uint16_t port = d.port;
         const auto lw = static_cast<std::int64_t>(state.aux_[i]);
         const std::int64_t turns = (lw / g) >> shift;
         setup[i] = Setup{mh_hash(fold, port, kMhKey1, 0) % kMhSize, mh_hash(fold, port, kMhKey2, 0) % (kMhSize - 1) + 1,

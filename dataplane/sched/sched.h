@@ -70,19 +70,21 @@ inline std::uint64_t dest_overhead(const DestStats& stats) {
 }
 
 // A dest as a scheduler sees it. `weight` is the snapshot's (0..kMaxWeight);
-// `stats` is non-null and outlives the SchedState. `addr`/`port` (network
-// order, IPv4 in word 0) matter to mh only: its permutation hashes them.
-// `u_threshold`/`l_threshold` are keepalived's uthreshold/lthreshold
-// (0 = none): the connection counts at which IPVS marks the dest overloaded
-// and clears the mark again.
+// `stats` is non-null and outlives the SchedState. `u_threshold` /
+// `l_threshold` are keepalived's uthreshold / lthreshold (0 = none): the
+// connection counts at which IPVS marks the dest overloaded and clears the
+// mark again (overload.h). `addr_fold` / `port` (host order; the address
+// folded as IPVS folds it, sched_hash.h) matter to mh only: its permutation
+// hashes them. 32 bytes: lc/wlc scan these arrays.
 struct DestRef {
     std::int32_t weight = 0;
     DestStats* stats = nullptr;
     std::uint32_t u_threshold = 0;
     std::uint32_t l_threshold = 0;
-    std::uint32_t addr[4] = {};
+    std::uint32_t addr_fold = 0;
     std::uint16_t port = 0;
 };
+static_assert(sizeof(DestRef) == 32);
 
 // The new connection, for the hashing and locality schedulers (sh, dh, mh,
 // lblc, lblcr); the others ignore it. Addresses in network byte order; IPv4 uses

@@ -1,5 +1,6 @@
 // Runs on: any (unit tests). Dests and flows for the scheduler tests: each
-// dest has its own DestStats (its identity) and an address 198.18.1.<n>:80.
+// dest has its own DestStats (its identity) and an address 198.18.1.<n>:80
+// (198.18.1.0 + n, so 198.18.2.x and on beyond 255).
 #pragma once
 
 #include <arpa/inet.h>
@@ -26,8 +27,8 @@ public:
     void add(std::int32_t weight) {
         stats_.push_back(std::make_unique<DestStats>());
         DestRef r{weight, stats_.back().get()};
-        r.addr[0] = ip4(198, 18, 1, static_cast<std::uint8_t>(stats_.size()));
-        r.port = htons(80);
+        r.addr_fold = 0xc6120100U + static_cast<std::uint32_t>(stats_.size());  // host order
+        r.port = 80;
         refs_.push_back(r);
         index_.push_back(stats_.size() - 1);
     }
