@@ -145,6 +145,34 @@ TEST(SchedMh, SipHashCoreMatchesReferenceVectors) {
     const std::uint64_t k1 = 0x0f0e0d0c0b0a0908ULL;
     // vectors_sip64[4] = b7 87 71 27 e0 94 27 cf (little endian).
     EXPECT_EQ((siphash_u32<2, 4>(0x03020100U, k0, k1)), 0xcf2794e0277187b7ULL);
+    // Linux's own hsiphash self-test (lib/siphash_kunit.c, 64-bit):
+    // test_vectors_hsiphash[4] for the bytes 00 01 02 03 and the same key.
+    EXPECT_EQ(linux_hsiphash_u32(0x03020100U, k0, k1), 0x88d38328U);
+}
+
+// ip_vs_mh_permutate / populate's first round, by the kernel's formulas:
+// offset = hsiphash(port + addr, key1) % 4093, skip = hsiphash(.., key2) %
+// 4092 + 1; with weights 2, 1 dest 0 takes its first two preferences
+// (offset, offset + skip) before dest 1 takes its first.
+TEST(SchedMh, FirstRoundTakesEachDestsPreferredEntries) {
+    SchedDests d({2, 1});
+    SchedState s(SchedAlgo::mh, d.refs());
+    const std::uint64_t key1 = 2654435761ULL, key2 = 2654446892ULL;
+    const auto h = [](std::uint32_t v, std::uint64_t k) { return linux_hsiphash_u32(v, k, k); };
+    const std::uint32_t off0 = h(80 + 0xc6120101U, key1) % 4093, skip0 = h(80 + 0xc6120101U, key2) % 4092 + 1;
+    const std::uint32_t off1 = h(80 + 0xc6120102U, key1) % 4093;
+    ASSERT_NE(off0, off1);
+    ASSERT_NE((off0 + skip0) % 4093, off1);
+    EXPECT_EQ(s.lookup_table()[off0], 0U);
+    EXPECT_EQ(s.lookup_table()[(off0 + skip0) % 4093], 0U);
+    EXPECT_EQ(s.lookup_table()[off1], 1U);
+    // A client goes to the entry hsiphash(port + saddr, key1) % 4093 names.
+    for (std::uint32_t host = 1; host < 50; ++host) {
+        const std::uint32_t saddr = 0xc6120900U + host;
+        EXPECT_EQ(s.pick(flow4(htonl(saddr), 1234)), s.lookup_table()[h(saddr, key1) % 4093]);
+        SchedState port(SchedAlgo::mh, d.refs(), nullptr, kSchedPort);
+        EXPECT_EQ(port.pick(flow4(htonl(saddr), 1234)), port.lookup_table()[h(saddr + 1234, key1) % 4093]);
+    }
 }
 
 std::map<std::uint32_t, std::size_t> owners(const SchedState& s) {
