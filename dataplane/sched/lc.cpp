@@ -1,10 +1,10 @@
 // Runs on: control thread (sched_build_lc) and worker lcores (sched_pick_lc).
 //
 // Least connection (ip_vs_lc.c): the available dest (weight > 0, not
-// overloaded) with the least overhead (active * 256 + inactive, dest_overhead()); ties go to the first
-// in list order. Reads the shared counts only, so it has no state and no
-// table: two workers picking at the same instant may choose the same dest,
-// as two CPUs may in IPVS.
+// overloaded) with the least overhead (active * 256 + inactive,
+// dest_overhead()); ties go to the first in list order. Reads the shared
+// counts only, so it has no state and no table: two workers picking at the
+// same instant may choose the same dest, as two CPUs may in IPVS.
 #include "dataplane/sched/overload.h"
 
 namespace kadp::dp {

@@ -22,8 +22,9 @@ LocalityEntry* LocalityTable::find(std::uint32_t fold, std::uint32_t now) const 
     LocalityEntry* b = bucket_of(*this, fold);
     const std::uint64_t key = key_of(fold);
     for (std::uint32_t w = 0; w < kLocalityWays; ++w) {
+        // An expired way is gone; a racing claim may have left a live twin.
         if (b[w].key.load(std::memory_order_relaxed) != key) continue;
-        if (expired(b[w].lastuse.load(std::memory_order_relaxed), now)) return nullptr;
+        if (expired(b[w].lastuse.load(std::memory_order_relaxed), now)) continue;
         return &b[w];
     }
     return nullptr;

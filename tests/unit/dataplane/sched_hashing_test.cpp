@@ -56,6 +56,22 @@ TEST(SchedSh, SourceAddressPicksIpvsBucket) {
     EXPECT_EQ(s.pick(flow4(ip4(198, 18, 1, 7))), kNoDest);
 }
 
+TEST(SchedSh, Ipv6SourceIsFoldedAsIpvsFoldsIt) {
+    // IPVS hashes an IPv6 address as the XOR of its four words: these fold
+    // to 198.18.0.2 (bucket 30, d1) and 198.18.0.5 (bucket 67, d2).
+    SchedDests d({1, 2, 0});
+    SchedState s(SchedAlgo::sh, d.refs());
+    SchedFlow f;
+    f.family = AF_INET6;
+    f.proto = IPPROTO_TCP;
+    const std::uint32_t words[4] = {htonl(0x20010db8U), htonl(0x00000001U), htonl(0x0000ffffU), 0};
+    for (int k = 0; k < 4; ++k) f.saddr[k] = words[k];
+    f.saddr[3] = htonl(0x20010db8U ^ 0x00000001U ^ 0x0000ffffU ^ 0xc6120002U);
+    EXPECT_EQ(s.pick(f), 1U);
+    f.saddr[3] = htonl(0x20010db8U ^ 0x00000001U ^ 0x0000ffffU ^ 0xc6120005U);
+    EXPECT_EQ(s.pick(f), kNoDest);
+}
+
 TEST(SchedSh, PortFlagHashesTheSourcePort) {
     SchedDests d({1, 2, 0});
     SchedState s(SchedAlgo::sh, d.refs(), nullptr, kSchedPort);
