@@ -143,7 +143,8 @@ inline constexpr std::uint32_t kSchedFlagMask = kSchedFlag1 | kSchedFlag2 | kSch
 using SchedClock = std::uint32_t (*)();
 std::uint32_t sched_coarse_seconds();
 
-// pick() result when no dest may take a new connection (all weights 0).
+// pick() result when no dest may take a new connection (weights 0, overloaded,
+// or the hashed / remembered dest unavailable).
 inline constexpr std::uint32_t kNoDest = UINT32_MAX;
 // Weights are IPVS's (a non-negative int); dests per service are bounded so
 // that tables can hold indices and sequence arithmetic cannot overflow.
