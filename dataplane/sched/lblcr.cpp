@@ -93,7 +93,9 @@ std::uint32_t sched_pick_lblcr(const SchedState& state, const SchedFlow& flow) {
     const std::uint32_t now = state.clock_();
     const std::uint32_t fold = locality_fold(flow);
     const std::span<const DestRef> dests = state.dests_;
-    const auto wlc = [dests] { return least_weighted(dests, [](const DestRef& d) { return dest_overhead(*d.stats); }); };
+    const auto wlc = [dests] {
+        return least_weighted(dests, [](const DestRef& d) { return dest_overhead(*d.stats); });
+    };
     LocalityEntry* e = state.locality_->find(fold, now);
     if (e == nullptr) {
         const std::uint32_t i = wlc();

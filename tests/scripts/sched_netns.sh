@@ -77,7 +77,11 @@ else
       fail b_sh_port_spreads "got: $(echo "$t" | tr '\n' ' ')"
     fi
     t=$(tally 83 12)
-    if echo "$t" | grep -qx '12 server [123]'; then pass c_mh_one_source_one_server; else fail c_mh_one_source_one_server "got: $(echo "$t" | tr '\n' ' ')"; fi
+    if echo "$t" | grep -qx '12 server [123]'; then
+      pass c_mh_one_source_one_server
+    else
+      fail c_mh_one_source_one_server "got: $(echo "$t" | tr '\n' ' ')"
+    fi
     t=$(tally 84 12)
     if [ "$t" = "12 server 1" ]; then pass d_lblc_remembers; else fail d_lblc_remembers "got: $(echo "$t" | tr '\n' ' ')"; fi
     t=$(tally 85 12)
