@@ -447,8 +447,11 @@ KeywordTable vs_table(VirtualServer& vs, VsParseState& st, ParseContext& ctx)
     auto scheduler = [&](const Node& n) {
         if (!need_args(n, 1, 1, ctx)) return;
         if (!valid_scheduler(n.arg(0))) {
-            ctx.diags.warning(n.loc, "Invalid lvs_scheduler '" + n.arg(0) + "' - ignoring (expects one of rr wrr "
-                                     "lc wlc lblc lblcr dh sh mh sed nq fo ovf twos)");
+            // keepalived reports it too (`keepalived -t` exits 5) and runs
+            // wlc instead; kadp refuses to guess the operator's scheduler.
+            ctx.diags.error(n.loc, "virtual server " + describe(vs) + ": invalid lvs_scheduler '" + n.arg(0) +
+                                       "' (expects one of rr wrr lc wlc lblc lblcr dh sh mh sed nq fo ovf twos)");
+            st.lb_algo_set = true;  // one diagnostic, not also "no scheduler set"
             return;
         }
         vs.lb_algo = n.arg(0);

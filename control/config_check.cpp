@@ -5,8 +5,29 @@
 
 #include "conf/json_dump.h"
 #include "conf/load.h"
+#include "control/vs_expand.h"
+#include "dataplane/sched/sched.h"
 
 namespace kadp::ctl {
+
+namespace {
+
+// The data plane runs IPVS's schedulers but not every one a kernel may have
+// (twos): with the dpdk backend, say so now rather than when kadp starts.
+void check_dataplane_schedulers(const conf::Config& config, const CliOptions& options, conf::Diagnostics& diags)
+{
+    Backend backend = options.backend;
+    if (backend == Backend::automatic) backend = config.dataplane ? Backend::dpdk : Backend::kernel;
+    if (backend != Backend::dpdk) return;
+    for (const conf::VirtualServer& vs : config.virtual_servers) {
+        if (dp::sched_from_name(vs.lb_algo)) continue;
+        diags.error(vs.loc, "virtual server " + describe(vs) + " (" + vs.loc.file + ":" + std::to_string(vs.loc.line) +
+                                "): lb_algo " + vs.lb_algo + " is not supported by the data plane (supported: " +
+                                dp::sched_names() + ")");
+    }
+}
+
+}  // namespace
 
 int run_config_check(const CliOptions& options, std::ostream& out, std::ostream& err)
 {
@@ -14,6 +35,7 @@ int run_config_check(const CliOptions& options, std::ostream& out, std::ostream&
     load.config_id = options.config_id;
     conf::Diagnostics diags;
     auto config = conf::load_file(options.config_file, load, diags);
+    if (config) check_dataplane_schedulers(*config, options, diags);
     for (const auto& d : diags.all()) err << conf::Diagnostics::format(d) << '\n';
     if (!config) return kExitNoConfig;
     const int failed = diags.has_security_violation() ? kExitScriptSecurity : kExitConfigError;

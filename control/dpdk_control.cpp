@@ -12,6 +12,7 @@
 #include <set>
 
 #include "conf/load.h"
+#include "control/desired_services.h"
 #include "control/reload_diff.h"
 #include "dataplane/conn_state.h"
 #include "dataplane/counters.h"
@@ -100,6 +101,7 @@ std::vector<IpvsService> DpdkControl::services_of(const dp::Snapshot& snap) {
         s.family = s.address.family;
         s.port = ntohs(k.port);
         s.scheduler = std::string(dp::sched_name(svc->sched().algo()));
+        s.scheduler_flags = scheduler_flag_names(s.scheduler, svc->sched().flags());
         s.stats = traffic_stats(dp::sum_service(svc->counters()));
         for (const dp::Dest& d : svc->dests()) {
             IpvsDest x;
@@ -107,6 +109,8 @@ std::vector<IpvsService> DpdkControl::services_of(const dp::Snapshot& snap) {
             x.port = ntohs(d.port);
             x.forward = forward_of(d.fwd);
             x.weight = d.weight;
+            x.upper_threshold = d.u_threshold;
+            x.lower_threshold = d.l_threshold;
             if (d.counters != nullptr) {
                 const dp::DestTotals t = dp::sum_dest(*d.counters);
                 x.active_conns = t.active;

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "control/desired_services.h"
+
 namespace kadp::ctl {
 
 namespace {
@@ -217,14 +219,17 @@ private:
                 }
                 if (auto d = dest(w, vs_name, rs.address, rs.port, rs.lvs_method, rs.tunnel, weight, rs.loc,
                                   "real server")) {
+                    d->u_threshold = static_cast<std::uint32_t>(std::max(rs.uthreshold, 0));
+                    d->l_threshold = static_cast<std::uint32_t>(std::max(rs.lthreshold, 0));
                     dests.push_back(*d);
                 }
             }
             if (vs.sorry_server) add_sorry(w, vs, vs_name, verdicts.quorum_lost.contains(vs_id), dests);
             const dp::Service* before = prev != nullptr ? prev->services().find_exact(w.key) : nullptr;
             dp::ServiceCounters& sc = lease_.service(w.key);
+            const std::uint32_t sched_flags = scheduler_flag_bits(vs.lb_flags);  // sh-port, mh-fallback, flag-N
             return std::make_unique<dp::Service>(w.key, *fwd, 0, std::move(dests), *algo, &sc,
-                                                 before != nullptr ? &before->sched() : nullptr);
+                                                 before != nullptr ? &before->sched() : nullptr, sched_flags);
         } catch (const std::length_error& e) {
             diags_.error(vs.loc, "virtual server " + vs_name + ": " + w.name + ": " + e.what());
         } catch (const std::invalid_argument& e) {

@@ -125,7 +125,7 @@ namespace kadp::dp {
     X(conn_expired, "connections removed by the expiry sweep")                                                \
     X(conn_reset, "connections closed early by an RST")                                                       \
     /* services and schedulers */                                                                              \
-    X(sched_no_dest, "dropped: service with no available real server (all down or weight 0)")                \
+    X(sched_no_dest, "dropped: no available real server (weight 0, overloaded, or the hashed one)")           \
     X(persist_template_new, "persistence templates created")                                                  \
     X(persist_template_hit, "new connections sent to a real server by a persistence template")               \
     X(no_service_rst, "TCP to a VIP on a port with no service: RST sent")                                     \

@@ -1,6 +1,8 @@
 // Runs on: control thread (building services and their lookup arrays).
 #include "dataplane/service_table.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <bit>
 #include <stdexcept>
@@ -20,15 +22,18 @@ std::vector<DestRef> Service::sched_refs(const std::vector<Dest>& dests) {
     refs.reserve(dests.size());
     for (const Dest& d : dests) {
         if (d.counters == nullptr) throw std::invalid_argument("service: a real server has no counters");
-        refs.push_back(DestRef{d.weight, &d.counters->conns});
+        DestRef r{d.weight, &d.counters->conns, d.u_threshold, d.l_threshold};
+        r.addr_fold = ntohl(d.addr[0] ^ d.addr[1] ^ d.addr[2] ^ d.addr[3]);  // as sched_addr_fold()
+        r.port = ntohs(d.port);
+        refs.push_back(r);
     }
     return refs;
 }
 
 Service::Service(ServiceKey key, FwdMethod fwd, std::uint32_t flags, std::vector<Dest> dests, SchedAlgo algo,
-                 ServiceCounters* counters, const SchedState* prev)
+                 ServiceCounters* counters, const SchedState* prev, std::uint32_t sched_flags)
     : key_(key), fwd_(fwd), flags_(flags), counters_(counters), dests_(std::move(dests)),
-      sched_(algo, sched_refs(dests_), prev) {
+      sched_(algo, sched_refs(dests_), prev, sched_flags) {
     if (counters_ == nullptr) throw std::invalid_argument("service: no counters");
 }
 

@@ -61,6 +61,8 @@ struct Dest {
     std::int32_t weight = 0;
     std::uint32_t id = 0;
     DestCounters* counters = nullptr;
+    std::uint32_t u_threshold = 0;  // keepalived's uthreshold / lthreshold (0: none), see sched/overload.h
+    std::uint32_t l_threshold = 0;
 };
 
 // Service::flags bits (persistence comes next).
@@ -72,10 +74,11 @@ class Service {
 public:
     // Control thread. Builds the scheduler over `dests` (list order); `prev`
     // (may be null) is the same service's scheduler in the snapshot being
-    // replaced, so the rr/wrr position carries over. Throws what SchedState
+    // replaced, so the rr/wrr position carries over; `sched_flags` are the
+    // scheduler's kSchedFlag* bits (sh-port, ...). Throws what SchedState
     // throws (std::invalid_argument, std::bad_alloc).
     Service(ServiceKey key, FwdMethod fwd, std::uint32_t flags, std::vector<Dest> dests, SchedAlgo algo,
-            ServiceCounters* counters, const SchedState* prev);
+            ServiceCounters* counters, const SchedState* prev, std::uint32_t sched_flags = 0);
     Service(const Service&) = delete;
     Service& operator=(const Service&) = delete;
 

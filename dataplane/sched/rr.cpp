@@ -5,9 +5,11 @@
 // Here table_ lists the eligible dests in list order, built at publish time,
 // and the shared counter seq_ says where the walk is: pick number s takes
 // table_[s % period_]. That is IPVS's global order, without a lock.
+// An overloaded dest is skipped like IPVS skips it: the walk goes on to the
+// next one, each step taking a sequence number.
 #include <algorithm>
 
-#include "dataplane/sched/sched.h"
+#include "dataplane/sched/overload.h"
 
 namespace kadp::dp {
 
@@ -37,8 +39,12 @@ void sched_build_rr(SchedState& state, const SchedState* prev) {
 
 std::uint32_t sched_pick_rr(const SchedState& state, const SchedFlow&) {
     if (state.period_ == 0) return kNoDest;
-    const std::uint64_t s = state.seq_.fetch_add(1, std::memory_order_relaxed);
-    return state.table_[s % state.period_];
+    for (std::uint64_t step = 0; step < state.period_; ++step) {
+        const std::uint64_t s = state.seq_.fetch_add(1, std::memory_order_relaxed);
+        const std::uint32_t i = state.table_[s % state.period_];
+        if (!state.has_thresholds_ || !dest_overloaded(state.dests_[i])) return i;
+    }
+    return kNoDest;  // one full lap, every dest overloaded
 }
 
 }  // namespace kadp::dp

@@ -15,8 +15,10 @@
 // * The snapshot is published by pointer (release) and read by every worker;
 //   a worker calls pick() for each new connection. pick() is lock-free,
 //   allocation-free and does not throw; several workers may pick at once.
-// * The only field of a SchedState workers write is its sequence counter
-//   `seq_` (rr, wrr), a relaxed fetch_add on its own cache line: IPVS runs
+// * The fields of a SchedState workers write are its sequence counter
+//   `seq_` (rr, wrr) and the slots of the lblc/lblcr locality table
+//   (locality_table.h, relaxed atomics, no lock). `seq_` is a relaxed
+//   fetch_add on its own cache line: IPVS runs
 //   rr/wrr under one lock per service; one global counter mapped onto a
 //   precomputed sequence gives the same global order without a lock (each
 //   pick takes a unique sequence number, so over k full cycles every dest is
@@ -27,14 +29,19 @@
 //   following the last snapshot that held it and the last connection that
 //   counts on it).
 //
+// * Overload (IPVS's u_threshold / l_threshold and IP_VS_DEST_F_OVERLOAD):
+//   evaluated at pick time, see overload.h.
+//
 // Adding an algorithm: add X(name) to KADP_SCHED_ALGOS below and write
 // sched/name.cpp with sched_build_name() and sched_pick_name().
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -48,6 +55,10 @@ namespace kadp::dp {
 struct alignas(64) DestStats {
     std::atomic<std::uint32_t> active{0};
     std::atomic<std::uint32_t> inactive{0};
+    // IPVS's IP_VS_DEST_F_OVERLOAD: 0 when clear, else the u_threshold that
+    // set it (so a raised or removed threshold clears it, as IPVS does when
+    // the dest is edited). Written by workers at pick time (overload.h).
+    std::atomic<std::uint32_t> overload_mark{0};
 };
 
 // IPVS's load estimate of a dest (ip_vs_dest_conn_overhead): an active
@@ -59,14 +70,24 @@ inline std::uint64_t dest_overhead(const DestStats& stats) {
 }
 
 // A dest as a scheduler sees it. `weight` is the snapshot's (0..kMaxWeight);
-// `stats` is non-null and outlives the SchedState.
+// `stats` is non-null and outlives the SchedState. `u_threshold` /
+// `l_threshold` are keepalived's uthreshold / lthreshold (0 = none): the
+// connection counts at which IPVS marks the dest overloaded and clears the
+// mark again (overload.h). `addr_fold` / `port` (host order; the address
+// folded as IPVS folds it, sched_hash.h) matter to mh only: its permutation
+// hashes them. 32 bytes: lc/wlc scan these arrays.
 struct DestRef {
     std::int32_t weight = 0;
     DestStats* stats = nullptr;
+    std::uint32_t u_threshold = 0;
+    std::uint32_t l_threshold = 0;
+    std::uint32_t addr_fold = 0;
+    std::uint16_t port = 0;
 };
+static_assert(sizeof(DestRef) == 32);
 
-// The new connection, for the hashing schedulers (sh, dh, mh, lblc) to come;
-// rr/wrr/lc/wlc ignore it. Addresses in network byte order; IPv4 uses
+// The new connection, for the hashing and locality schedulers (sh, dh, mh,
+// lblc, lblcr); the others ignore it. Addresses in network byte order; IPv4 uses
 // word 0 and leaves the rest zero.
 struct SchedFlow {
     std::uint32_t saddr[4] = {};
@@ -83,7 +104,16 @@ struct SchedFlow {
     X(rr)                   \
     X(wrr)                  \
     X(lc)                   \
-    X(wlc)
+    X(wlc)                  \
+    X(sh)                   \
+    X(dh)                   \
+    X(mh)                   \
+    X(sed)                  \
+    X(nq)                   \
+    X(lblc)                 \
+    X(lblcr)                \
+    X(fo)                   \
+    X(ovf)
 
 enum class SchedAlgo : std::uint8_t {
 #define KADP_SCHED_ENUM(name) name,
@@ -91,12 +121,30 @@ enum class SchedAlgo : std::uint8_t {
 #undef KADP_SCHED_ENUM
 };
 
-// The lb_algo names kadp can run; nullopt for any other name (sh, mh, ... for
-// now) so configuration checking can reject it. Case-sensitive, like IPVS.
+// The lb_algo names kadp can run; nullopt for any other name so
+// configuration checking can reject it. Case-sensitive, like IPVS.
 std::optional<SchedAlgo> sched_from_name(std::string_view name);
 std::string_view sched_name(SchedAlgo algo);
+// Every name sched_from_name() knows, comma separated, for error messages.
+std::string sched_names();
 
-// pick() result when no dest may take a new connection (all weights 0).
+// Scheduler flags: the bit values of IPVS's IP_VS_SVC_F_SCHED1..3 (what
+// keepalived's sh-fallback/mh-fallback = flag-1, sh-port/mh-port = flag-2
+// and flag-3 set), so control passes the IPVS service flags through.
+inline constexpr std::uint32_t kSchedFlag1 = 0x0008;
+inline constexpr std::uint32_t kSchedFlag2 = 0x0010;
+inline constexpr std::uint32_t kSchedFlag3 = 0x0020;
+inline constexpr std::uint32_t kSchedFallback = kSchedFlag1;  // sh, mh
+inline constexpr std::uint32_t kSchedPort = kSchedFlag2;      // sh, mh
+inline constexpr std::uint32_t kSchedFlagMask = kSchedFlag1 | kSchedFlag2 | kSchedFlag3;
+
+// Seconds on a monotonic clock: lblc/lblcr's notion of time (a seam so tests
+// can drive it). Any thread; must not block.
+using SchedClock = std::uint32_t (*)();
+std::uint32_t sched_coarse_seconds();
+
+// pick() result when no dest may take a new connection (weights 0, overloaded,
+// or the hashed / remembered dest unavailable).
 inline constexpr std::uint32_t kNoDest = UINT32_MAX;
 // Weights are IPVS's (a non-negative int); dests per service are bounded so
 // that tables can hold indices and sequence arithmetic cannot overflow.
@@ -104,6 +152,7 @@ inline constexpr std::int32_t kMaxWeight = INT32_MAX;
 inline constexpr std::uint32_t kMaxDests = 1U << 16;
 
 class SchedState;
+struct LocalityTable;
 using SchedPickFn = std::uint32_t (*)(const SchedState&, const SchedFlow&);
 
 #define KADP_SCHED_DECLARE(name)                                            \
@@ -121,16 +170,26 @@ public:
     // Control thread. Copies `dests` (list order = IPVS's destination list
     // order) and builds the algorithm's tables; `prev` (may be null) is the
     // replaced snapshot's state, still alive under RCU, whose position is
-    // carried over when it runs the same algorithm. Throws
-    // std::invalid_argument for a weight out of 0..kMaxWeight, a null stats
-    // pointer or more than kMaxDests dests; std::bad_alloc when memory runs out.
-    SchedState(SchedAlgo algo, std::span<const DestRef> dests, const SchedState* prev = nullptr);
+    // carried over when it runs the same algorithm. `flags` are
+    // kSchedFlag* bits (others are ignored). `clock` is lblc/lblcr's time
+    // source. Throws std::invalid_argument for a weight out of
+    // 0..kMaxWeight, a null stats pointer or more than kMaxDests dests;
+    // std::bad_alloc when memory runs out.
+    SchedState(SchedAlgo algo, std::span<const DestRef> dests, const SchedState* prev = nullptr,
+               std::uint32_t flags = 0, SchedClock clock = &sched_coarse_seconds);
     SchedState(const SchedState&) = delete;
     SchedState& operator=(const SchedState&) = delete;
+    ~SchedState();
 
     // Worker lcore (any thread). The index in `dests` of the dest for a new
     // connection, or kNoDest. Lock-free, allocation-free, no exceptions.
-    std::uint32_t pick(const SchedFlow& flow) const { return pick_(*this, flow); }
+    // A dest with thresholds is marked overloaded here when this connection
+    // brings it to u_threshold (IPVS marks it when it binds the connection).
+    std::uint32_t pick(const SchedFlow& flow) const {
+        const std::uint32_t i = pick_(*this, flow);
+        if (has_thresholds_ && i != kNoDest) note_pick(dests_[i]);
+        return i;
+    }
 
     SchedAlgo algo() const { return algo_; }
     std::span<const DestRef> dests() const { return dests_; }
@@ -139,6 +198,9 @@ public:
     // Whether wrr runs IPVS's exact order (a precomputed schedule) or the
     // fallback for weight sets whose schedule would be too large (wrr.cpp).
     bool exact_order() const { return exact_order_; }
+    std::uint32_t flags() const { return flags_; }
+    // sh/dh/mh: the dest index of each bucket (kNoDest: none); empty otherwise.
+    std::span<const std::uint32_t> lookup_table() const;
 
 private:
 #define KADP_SCHED_FRIEND(name)                                                  \
@@ -147,17 +209,23 @@ private:
     KADP_SCHED_ALGOS(KADP_SCHED_FRIEND)
 #undef KADP_SCHED_FRIEND
 
+    static void note_pick(const DestRef& d);
+
     // What each field holds is the algorithm's business (see its file).
     SchedAlgo algo_;
     bool exact_order_ = true;
+    bool has_thresholds_ = false;
+    std::uint32_t flags_ = 0;
+    SchedClock clock_ = nullptr;
     SchedPickFn pick_ = nullptr;
     std::vector<DestRef> dests_;
-    std::vector<std::uint32_t> table_;  // dest indices: rr eligible list, wrr schedule
-    std::vector<std::uint64_t> aux_;    // wrr: pass starts, or cumulative weights (fallback)
+    std::vector<std::uint32_t> table_;  // dest indices: rr eligible list, wrr schedule, sh/dh/mh buckets
+    std::vector<std::uint64_t> aux_;    // wrr: pass starts, or cumulative weights (fallback); mh: last weights
     std::uint64_t period_ = 0;          // rr/wrr sequence length
     std::uint64_t param_ = 0;           // wrr fallback stride
     std::int64_t max_weight_ = 0;       // wrr: IPVS's mw (max weight - (gcd - 1))
     std::int64_t gcd_ = 1;              // wrr: IPVS's di
+    std::unique_ptr<LocalityTable> locality_;  // lblc, lblcr
     // Picks taken so far (rr, wrr). Every worker fetch_adds it (relaxed: it
     // orders nothing, it only hands out unique numbers); the control thread
     // seeds it before publishing and reads it when building the successor.

@@ -19,11 +19,14 @@
 // full cycle still gives each dest exactly weight / di picks, and the
 // golden-ratio stride spreads them evenly (low discrepancy) - but the order
 // is not IPVS's. exact_order() says which mode a state runs.
+//
+// Overloaded dests are skipped like IPVS skips them: the walk goes on, each
+// step taking a sequence number.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 
-#include "dataplane/sched/sched.h"
+#include "dataplane/sched/overload.h"
 
 namespace kadp::dp {
 
@@ -130,12 +133,24 @@ void sched_build_wrr(SchedState& state, const SchedState* prev) {
 
 std::uint32_t sched_pick_wrr(const SchedState& state, const SchedFlow&) {
     if (state.period_ == 0) return kNoDest;
-    const std::uint64_t s = state.seq_.fetch_add(1, std::memory_order_relaxed) % state.period_;
-    if (state.exact_order_) return state.table_[s];
-    const auto p = static_cast<std::uint64_t>(static_cast<Uint128>(s) * state.param_ % state.period_);
-    // aux_ is cumulative: the dest whose range [aux_[i-1], aux_[i]) holds p.
-    const auto i = std::upper_bound(state.aux_.begin(), state.aux_.end(), p) - state.aux_.begin();
-    return state.table_[static_cast<std::size_t>(i)];
+    const auto wrr_step = [](const SchedState& st, std::uint64_t s) -> std::uint32_t {
+        if (st.exact_order_) return st.table_[s];
+        const auto p = static_cast<std::uint64_t>(static_cast<Uint128>(s) * st.param_ % st.period_);
+        // aux_ is cumulative: the dest whose range [aux_[i-1], aux_[i]) holds p.
+        const auto i = std::upper_bound(st.aux_.begin(), st.aux_.end(), p) - st.aux_.begin();
+        return st.table_[static_cast<std::size_t>(i)];
+    };
+    const std::uint32_t first = wrr_step(state, state.seq_.fetch_add(1, std::memory_order_relaxed) % state.period_);
+    if (!state.has_thresholds_ || !dest_overloaded(state.dests_[first])) return first;
+    // A cycle can be long: walk it only when some dest can take the connection.
+    if (std::none_of(state.dests_.begin(), state.dests_.end(), [](const DestRef& d) { return dest_available(d); })) {
+        return kNoDest;
+    }
+    for (std::uint64_t step = 1; step < state.period_; ++step) {
+        const std::uint32_t i = wrr_step(state, state.seq_.fetch_add(1, std::memory_order_relaxed) % state.period_);
+        if (!dest_overloaded(state.dests_[i])) return i;
+    }
+    return kNoDest;
 }
 
 }  // namespace kadp::dp

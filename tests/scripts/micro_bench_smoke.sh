@@ -72,8 +72,10 @@ if b=$(bench kadp-bench-conntable); then
 fi
 if b=$(bench kadp-bench-sched); then
   run sched "$tmp/sc" "$b" --quick &&
-    check kadp-bench-sched "$tmp/sc" 16 \
-      'd["bench"] == "sched"' 'd["algo"] in ("rr", "wrr", "lc", "wlc")' 'd["picks"] > 0' 'd["pick_mops"] > 0' \
+    check kadp-bench-sched "$tmp/sc" 52 \
+      'd["bench"] == "sched"' \
+      'd["algo"] in ("rr", "wrr", "lc", "wlc", "sh", "dh", "mh", "sed", "nq", "lblc", "lblcr", "fo", "ovf")' \
+      'd["picks"] > 0' 'd["pick_mops"] > 0' \
       'd["pick_ns_per_op_cpu"] > 0'
 fi
 if b=$(bench kadp-bench-control); then

@@ -95,7 +95,9 @@ TEST(LvsVirtualServer, SchedulerAndMethodValues)
                   "    real_server 198.18.1.1 80 {\n"
                   "    }\n"
                   "}\n");
-    expect_diag(l, Severity::warning, 3, "Invalid lvs_scheduler 'foo'");
+    expect_diag(l, Severity::error, 3,
+                "virtual server [198.18.0.1]:80: invalid lvs_scheduler 'foo' (expects one of rr wrr lc wlc lblc "
+                "lblcr dh sh mh sed nq fo ovf twos)");
     expect_diag(l, Severity::warning, 6, "sh-port only applies to sh scheduler");
     expect_diag(l, Severity::error, 7, "unknown [nat] routing method");
     const auto& vs = l.config.virtual_servers.at(0);

@@ -80,6 +80,48 @@ TEST_F(ConfigCheck, ErrorExitsFiveWithFileAndLine)
     EXPECT_THAT(err_.str(), HasSubstr("k.conf:1: error:"));
 }
 
+// A virtual server with one real server, scheduled by `algo`.
+std::string vs_conf(const std::string& algo)
+{
+    return "virtual_server 198.18.0.1 80 {\n"
+           "    lb_algo " + algo + "\n"
+           "    lb_kind NAT\n"
+           "    protocol TCP\n"
+           "    real_server 198.18.1.1 80 {\n"
+           "    }\n"
+           "}\n";
+}
+
+TEST_F(ConfigCheck, UnknownSchedulerIsAnErrorNamingTheServiceAndTheChoices)
+{
+    CliOptions o;
+    o.config_test = true;
+    o.config_file = write("k.conf", vs_conf("foo"));
+    EXPECT_EQ(run(o), kExitConfigError);
+    EXPECT_THAT(err_.str(), HasSubstr("k.conf:2: error: virtual server [198.18.0.1]:80: invalid lvs_scheduler 'foo' "
+                                      "(expects one of rr wrr lc wlc lblc lblcr dh sh mh sed nq fo ovf twos)"));
+}
+
+TEST_F(ConfigCheck, SchedulerTheDataPlaneCannotRunIsAnErrorWithDpdk)
+{
+    CliOptions o;
+    o.config_test = true;
+    o.config_file = write("k.conf", vs_conf("twos"));
+    o.backend = Backend::dpdk;
+    EXPECT_EQ(run(o), kExitConfigError);
+    EXPECT_THAT(err_.str(), HasSubstr("k.conf:1: error: virtual server [198.18.0.1]:80/TCP (" + o.config_file +
+                                      ":1): lb_algo twos is not supported by the data plane (supported: rr, wrr, "
+                                      "lc, wlc, sh, dh, mh, sed, nq, lblc, lblcr, fo, ovf)"));
+    o.backend = Backend::kernel;  // a kernel may have ip_vs_twos
+    EXPECT_EQ(run(o), kExitOk);
+    // Every other IPVS scheduler runs on the data plane.
+    o.backend = Backend::dpdk;
+    for (const char* algo : {"rr", "wrr", "lc", "wlc", "sh", "dh", "mh", "sed", "nq", "lblc", "lblcr", "fo", "ovf"}) {
+        o.config_file = write("k.conf", vs_conf(algo));
+        EXPECT_EQ(run(o), kExitOk) << algo << ": " << err_.str();
+    }
+}
+
 TEST_F(ConfigCheck, WarningsAloneExitZeroUnlessStrict)
 {
     CliOptions o;

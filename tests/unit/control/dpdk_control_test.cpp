@@ -228,12 +228,28 @@ TEST_F(DpdkControlTest, BrokenFileIsRejectedAndTheSnapshotStays)
 TEST_F(DpdkControlTest, ServicesTheDataPlaneCannotRunAreRejected)
 {
     const dp::Snapshot* before = publisher_.current();
-    write(conf_text("virtual_server 198.18.0.100 80 {\n    lb_algo sh\n    lb_kind NAT\n    protocol TCP\n"
+    write(conf_text("virtual_server 198.18.0.100 80 {\n    lb_algo twos\n    lb_kind NAT\n    protocol TCP\n"
                     "    real_server 198.18.0.1 80 {\n    }\n}\n"));
     const ReloadReply r = ctl_->reload("test");
     EXPECT_FALSE(r.accepted);
     EXPECT_THAT(r.message, HasSubstr("in the services"));
     EXPECT_EQ(publisher_.current(), before);
+}
+
+TEST_F(DpdkControlTest, ListShowsSchedulerFlagsAndThresholds)
+{
+    write(conf_text("virtual_server 198.18.0.100 80 {\n    lb_algo sh\n    sh-port\n    sh-fallback\n"
+                    "    lb_kind NAT\n    protocol TCP\n    real_server 198.18.0.1 80 {\n        uthreshold 50\n"
+                    "        lthreshold 10\n    }\n}\n"));
+    const ReloadReply r = ctl_->reload("test");
+    ASSERT_TRUE(r.accepted) << r.message;
+    const ListReply l = ctl_->list();
+    ASSERT_EQ(l.services.size(), 1u);
+    EXPECT_EQ(l.services[0].scheduler, "sh");
+    EXPECT_THAT(l.services[0].scheduler_flags, ElementsAre("sh-fallback", "sh-port"));
+    ASSERT_EQ(l.services[0].dests.size(), 1u);
+    EXPECT_EQ(l.services[0].dests[0].upper_threshold, 50u);
+    EXPECT_EQ(l.services[0].dests[0].lower_threshold, 10u);
 }
 
 TEST_F(DpdkControlTest, DataplaneChangesNeedARestart)

@@ -165,9 +165,36 @@ TEST(SnapshotBuilder, GroupExpansionIsCapped) {
     EXPECT_NE(snap->find4(ip("10.0.0.255"), htons(80), IPPROTO_TCP), nullptr);
 }
 
+TEST(SnapshotBuilder, SchedulerFlagsAndThresholdsReachTheScheduler) {
+    const auto config = load(
+        "virtual_server 10.0.0.1 80 {\n    lb_algo mh\n    mh-port\n    mh-fallback\n    lb_kind NAT\n"
+        "    protocol TCP\n    real_server 192.168.1.1 8080 {\n        uthreshold 100\n        lthreshold 20\n"
+        "    }\n    real_server 192.168.1.2 8080 {\n    }\n}\n" +
+        vs("10.0.0.2 80", "sh", {"192.168.1.1 8080 1"}));
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    const auto snap = b.build(config, nullptr, {}, diags);
+    ASSERT_NE(snap, nullptr) << testing::PrintToString(messages(diags));
+    const dp::Service* mh = snap->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP);
+    ASSERT_NE(mh, nullptr);
+    EXPECT_EQ(mh->sched().algo(), dp::SchedAlgo::mh);
+    EXPECT_EQ(mh->sched().flags(), dp::kSchedPort | dp::kSchedFallback);
+    ASSERT_EQ(mh->sched().dests().size(), 2u);
+    EXPECT_EQ(mh->sched().dests()[0].u_threshold, 100u);
+    EXPECT_EQ(mh->sched().dests()[0].l_threshold, 20u);
+    EXPECT_EQ(mh->sched().dests()[0].addr_fold, ntohl(ip("192.168.1.1")));
+    EXPECT_EQ(mh->sched().dests()[0].port, 8080);
+    EXPECT_EQ(mh->sched().dests()[1].u_threshold, 0u);
+    const dp::Service* sh = snap->find4(ip("10.0.0.2"), htons(80), IPPROTO_TCP);
+    ASSERT_NE(sh, nullptr);
+    EXPECT_EQ(sh->sched().algo(), dp::SchedAlgo::sh);
+    EXPECT_EQ(sh->sched().flags(), 0u);
+}
+
 TEST(SnapshotBuilder, UnsupportedAlgorithmIsRejectedWithFileAndLine) {
     const auto config = load(vs("10.0.0.1 80", "rr", {"192.168.1.1 8080 1"}) +
-                             vs("10.0.0.2 80", "sh", {"192.168.1.1 8080 1"}));
+                             vs("10.0.0.2 80", "twos", {"192.168.1.1 8080 1"}));
     dp::StatsRegistry reg(1);
     SnapshotBuilder b(reg);
     conf::Diagnostics diags;
@@ -176,7 +203,8 @@ TEST(SnapshotBuilder, UnsupportedAlgorithmIsRejectedWithFileAndLine) {
     const std::string line = std::to_string(config.virtual_servers[1].loc.line);
     EXPECT_EQ(line, "9");
     EXPECT_THAT(messages(diags), testing::Contains(AllOf(HasSubstr("t.conf:9: error:"), HasSubstr("[10.0.0.2]:80"),
-                                                         HasSubstr("lb_algo sh"), HasSubstr("(t.conf:9)"))));
+                                                         HasSubstr("lb_algo twos"), HasSubstr("(t.conf:9)"),
+                                                         HasSubstr("(supported: rr, wrr, lc, wlc, sh, dh, mh, sed, nq, lblc, lblcr, fo, ovf)"))));
     // What the failed build took is unreferenced: collect frees the real
     // server, then its service (no worker registered: the grace period is
     // immediate).

@@ -89,14 +89,26 @@ TEST(SchedName, KnownNamesMapBothWays) {
     EXPECT_EQ(sched_from_name("wrr"), SchedAlgo::wrr);
     EXPECT_EQ(sched_from_name("lc"), SchedAlgo::lc);
     EXPECT_EQ(sched_from_name("wlc"), SchedAlgo::wlc);
-    for (SchedAlgo a : {SchedAlgo::rr, SchedAlgo::wrr, SchedAlgo::lc, SchedAlgo::wlc}) {
+    EXPECT_EQ(sched_from_name("sh"), SchedAlgo::sh);
+    EXPECT_EQ(sched_from_name("dh"), SchedAlgo::dh);
+    EXPECT_EQ(sched_from_name("mh"), SchedAlgo::mh);
+    EXPECT_EQ(sched_from_name("sed"), SchedAlgo::sed);
+    EXPECT_EQ(sched_from_name("nq"), SchedAlgo::nq);
+    EXPECT_EQ(sched_from_name("lblc"), SchedAlgo::lblc);
+    EXPECT_EQ(sched_from_name("lblcr"), SchedAlgo::lblcr);
+    EXPECT_EQ(sched_from_name("fo"), SchedAlgo::fo);
+    EXPECT_EQ(sched_from_name("ovf"), SchedAlgo::ovf);
+    for (SchedAlgo a : {SchedAlgo::rr, SchedAlgo::wrr, SchedAlgo::lc, SchedAlgo::wlc, SchedAlgo::sh, SchedAlgo::dh,
+                        SchedAlgo::mh, SchedAlgo::sed, SchedAlgo::nq, SchedAlgo::lblc, SchedAlgo::lblcr, SchedAlgo::fo,
+                        SchedAlgo::ovf}) {
         EXPECT_EQ(sched_from_name(sched_name(a)), a);
     }
     EXPECT_EQ(sched_name(SchedAlgo::wlc), "wlc");
+    EXPECT_EQ(sched_names(), "rr, wrr, lc, wlc, sh, dh, mh, sed, nq, lblc, lblcr, fo, ovf");
 }
 
 TEST(SchedName, OtherNamesAreRejected) {
-    for (const char* n : {"sh", "dh", "mh", "sed", "nq", "lblc", "lblcr", "fo", "ovf", "twos", "RR", "Wlc", "", "rr "}) {
+    for (const char* n : {"twos", "foo", "RR", "Wlc", "SH", "", "rr ", "lblcr2"}) {
         EXPECT_FALSE(sched_from_name(n).has_value()) << n;
     }
 }
