@@ -1125,10 +1125,10 @@ protected:
     // VIP:`vport`/tcp rr over `dests`; persistent with `mask` (host order)
     // unless `persistent` is false.
     void publish_persistent(std::uint16_t vport, std::vector<DestSpec> dests, std::uint32_t mask = 0xffffffffU,
-                            bool persistent = true)
+                            bool persistent = true, std::uint8_t proto = 6)
     {
         const std::uint32_t addrs[3] = {kSrv1, kSrv2, kSrv3};
-        const ServiceKey key = ServiceKey::v4(wire(kVip), wire16(vport), 6);
+        const ServiceKey key = ServiceKey::v4(wire(kVip), wire16(vport), proto);
         StatsLease lease(registry_);
         std::vector<Dest> ds;
         for (const DestSpec& s : dests) {
@@ -1394,6 +1394,28 @@ TEST_F(PersistPipelineTest, PortZeroServiceKeepsTheClientsDestinationPort)
     const auto back = sent(0);
     ASSERT_EQ(back.size(), 1U);
     EXPECT_EQ(back[0], tcp_frame(kClientMac, kLanMac, kVip, kClient, 22, 40001, 9, 2, kSyn | kAck, {}, {.ttl = 63}));
+}
+
+TEST_F(PersistPipelineTest, UdpDatagramsFromNewPortsStayOnTheServer)
+{
+    all_neighbours();
+    publish_persistent(53, {{0, 5353}, {1, 5353}}, 0xffffffffU, true, 17);
+    auto dgram = [](std::uint32_t s, std::uint32_t d, std::uint16_t sport, std::uint16_t dport, const MacAddr& dmac,
+                    const MacAddr& smac, std::uint8_t ttl) {
+        return eth(dmac, smac, 0x0800, ipv4(s, d, 17, udp_dgram(s, d, sport, dport, kHello), {.ttl = ttl}));
+    };
+    for (std::uint16_t p = 5000; p < 5003; ++p) rx(0, dgram(kClient, kVip, p, 53, kLanMac, kClientMac, 64));
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 3U);
+    for (std::uint16_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(out[i], dgram(kClient, kSrv1, static_cast<std::uint16_t>(5000 + i), 5353, kSrv1Mac, kSrvMac, 63));
+        expect_checksums_valid(out[i]);
+    }
+    ConnDir dir;
+    Conn4* t = conns_->lookup(FlowKey4{wire(kClient), wire(kVip), 0, wire16(53), 17, kConnKindTemplate}, dir);
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->n_control.load(), 3U);
+    EXPECT_EQ(tpl(kClient), nullptr);  // a TCP template of the same client and port is another one
 }
 
 TEST_F(PersistPipelineTest, ANonSynDoesNotTouchTheTemplate)
