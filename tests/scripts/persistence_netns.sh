@@ -11,9 +11,12 @@
 # (b) with persistence_timeout 60, 8 successive requests (each its own TCP
 # connection and source port) reach one server; (c) kadpctl conns shows
 # the template "TCP MM:SS NONE 198.18.0.1:0 198.18.0.100:80 <server>:80";
-# (d) kadpctl list shows "persistent 60"; (e) a port-0 ("all ports")
-# persistent service: requests to port 80 reach one server on port 80 (the
-# client's destination port is kept) and the template's VIP port is 0.
+# (d) kadpctl list shows "persistent 60"; a second client address
+# (198.18.0.2) has its own template, on the next server; (e) a port-0 ("all
+# ports") persistent service: requests to port 80 reach one server on port
+# 80 (the client's destination port is kept) and the template's VIP port is
+# 0; (f) persistence_granularity 255.255.255.0: both client addresses share
+# one template (198.18.0.0:0) and one server.
 #
 # Needs root, nginx (nginx-light), curl, ethtool. Exit 0 pass, 77 skip, else
 # fail; the last line is "COUNT passed failed skipped". Environment: KADP
@@ -29,14 +32,18 @@ nat_topo_test_start "$KADP"
 
 if ! nat_topo_setup "kadp-pers-$$" lan srv; then echo "FAIL: topology setup"; echo "COUNT 0 1 0"; exit 1; fi
 tmp=$NT_DIR
+# A second client address in the same /24, for per-client vs per-network templates.
+nat_topo_client ip addr add 198.18.0.2/24 dev c0
 
 get() { nat_topo_client curl -s --max-time 5 "$@"; }
 ctl() { "$KADPCTL" -s "$NT_KADP_SOCK" "$@"; }
 
-# `n` successive requests (a new connection each); prints "count name" per server.
+# tally N CURL_ARGS...: N successive requests (a new connection each);
+# prints "count name" per server.
 tally() {
-  local n=$1 url=$2 i
-  for i in $(seq "$n"); do get "$url" || echo "request $i failed"; done | sort | uniq -c | sed 's/^ *//'
+  local n=$1 i
+  shift
+  for i in $(seq "$n"); do get "$@" || echo "request $i failed"; done | sort | uniq -c | sed 's/^ *//'
 }
 
 warm_up() {
@@ -85,8 +92,17 @@ if run persistent 80 "    persistence_timeout 60"; then
   fi
   if ctl list | grep -Eq '^TCP  198\.18\.0\.100:80 rr persistent 60$'; then pass d_list_persistent; else
     ctl list >"$tmp/list.txt" 2>&1; fail d_list_persistent "no 'persistent 60'" "$tmp/list.txt"; fi
+  # Per client: the other address gets a template of its own, on rr's next server.
+  t2=$(tally 3 --interface 198.18.0.2 http://198.18.0.100/)
+  ctl conns >"$tmp/conns2.txt" 2>&1
+  if [ "$(echo "$t2" | wc -l)" = 1 ] && [ "${t2%% *}" = 3 ] && [ "${t2#3 }" != "$first" ] &&
+     [ "$(grep -c ' NONE ' "$tmp/conns2.txt")" = 2 ] && grep -q ' NONE  *198\.18\.0\.2:0 ' "$tmp/conns2.txt"; then
+    pass d_second_client_own_template
+  else
+    fail d_second_client_own_template "first on '$first', second: $(echo "$t2" | tr '\n' ' ')" "$tmp/conns2.txt"
+  fi
   nat_topo_kadp_stop || fail persistent_stop "kadp did not exit cleanly" "$log"
-  grep -Eq "persist_template_new=1( |$)" "$log" && grep -Eq "persist_template_hit=[89]( |$)" "$log" ||
+  grep -Eq "persist_template_new=2( |$)" "$log" && grep -Eq "persist_template_hit=1[01]( |$)" "$log" ||
     fail persistent_counters "persist_template_new/hit not as expected" "$log"
 fi
 
@@ -104,6 +120,23 @@ if run port0 "" "    persistence_timeout 60"; then
     fail e_port0_keeps_port "requests: $(echo "$t" | tr '\n' ' ')" "$tmp/conns0.txt"
   fi
   nat_topo_kadp_stop || fail port0_stop "kadp did not exit cleanly" "$log"
+fi
+
+# --- (f) persistence_granularity: one template for the /24 ---------------------------
+if run granularity 80 "    persistence_granularity 255.255.255.0"; then
+  first=$(cat "$tmp/warm.out")
+  t=$( { for i in 1 2 3; do get http://198.18.0.100/; get --interface 198.18.0.2 http://198.18.0.100/; done; } |
+       sort | uniq -c | sed 's/^ *//')
+  ctl conns >"$tmp/conns24.txt" 2>&1
+  srv=198.19.0.${first#server }
+  if [ "$t" = "6 $first" ] && [ "$(grep -c ' NONE ' "$tmp/conns24.txt")" = 1 ] &&
+     grep -Eq "^TCP [0-9]{2}:[0-9]{2}  NONE +198\.18\.0\.0:0 +198\.18\.0\.100:80 +$srv:80\$" "$tmp/conns24.txt" &&
+     ctl list | grep -Eq '^TCP  198\.18\.0\.100:80 rr persistent 360 mask 255\.255\.255\.0$'; then
+    pass f_granularity_one_server
+  else
+    fail f_granularity_one_server "warm-up on '$first', then: $(echo "$t" | tr '\n' ' ')" "$tmp/conns24.txt"
+  fi
+  nat_topo_kadp_stop || fail granularity_stop "kadp did not exit cleanly" "$log"
 fi
 
 echo "COUNT $passed $failed $skipped"
