@@ -127,8 +127,8 @@ public:
 private:
     // IPVS schedules a port-0 ("all ports") service only when it is
     // persistent (ip_vs_schedule: "port zero only supported in persistent
-    // services"); the parser makes a plain `virtual_server IP 0` persistent
-    // as keepalived does, a group's port-0 entry is skipped here.
+    // services"); the parser makes a plain `virtual_server IP` (no port)
+    // persistent as keepalived does, a group's port-0 entry is skipped here.
     bool persistence_ok(const Wanted& w) {
         if (w.key.port != 0 || w.vs->persistence_timeout) return true;
         diags_.warning(w.vs->loc, "virtual server " + describe(*w.vs) + ": " + w.name +

@@ -45,11 +45,13 @@
 //   between bursts and must not keep Conn pointers to connections it does
 //   not own across bursts.
 // * The key fields of an entry are immutable while it is linked; `state`,
-//   `expires_ms` and `flags` are atomics any worker may update.
+//   `expires_ms`, `flags` and a template's `n_control` and `tpl_dest` are
+//   atomics any worker may update.
 // * Two workers inserting the same key at the same moment may both succeed
 //   (the index does not serialise them); with RSS a flow's in-direction
 //   always reaches one queue, so this only happens for hostile traffic, and
-//   the spare entry simply expires.
+//   the spare entry simply expires. Persistence templates, whose key many
+//   queues share, are arbitrated instead (link_template()).
 // * Free indices: a worker allocates from its own cache; the cache refills
 //   from / spills to the shared MPMC ring (RTS mode, so a preempted thread
 //   does not stall the others) in batches of kCacheBatch. Removed indices
@@ -249,7 +251,6 @@ public:
     static bool acquire_template(Conn4& tpl, std::uint32_t now_ms);
     // Drops a reference taken for a flow that was then not linked.
     static void release_template(Conn4& tpl, std::uint32_t now_ms);
-    Conn4* entry(std::uint32_t index) const { return &entries_[index]; }
 
     // --- control thread ---------------------------------------------------
     [[nodiscard]] ConnTableStats stats() const;
