@@ -6,8 +6,8 @@
 namespace kadp::dp {
 namespace {
 
-// Bounded retries: a template can only slip away (expire, be replaced)
-// between two of them if the sweep and other workers act in that instant.
+// Bounded retries of a replacement: another worker's replacement can only
+// be unusable if the snapshot changed in between.
 constexpr int kAttempts = 4;
 
 SchedFlow sched_flow(const FlowKey4& k) {
@@ -62,48 +62,44 @@ FlowKey4 persist_template_key(const Service& svc, const FlowKey4& flow) {
 PersistPick persist_pick(ConnTable4& table, std::uint32_t worker, const Service& svc, const FlowKey4& flow,
                          std::uint32_t now_ms, WorkerCounters& counters) {
     const FlowKey4 key = persist_template_key(svc, flow);
-    for (int attempt = 0; attempt < kAttempts; ++attempt) {
-        ConnDir dir;
-        if (Conn4* tpl = table.lookup(key, dir)) {
-            if (!ConnTable4::acquire_template(*tpl, now_ms)) continue;  // expiring: look again
-            return use_template(svc, *tpl, flow, now_ms, counters);
-        }
-        const Dest* d = svc.pick(sched_flow(flow));
-        if (d == nullptr) return {};
-        Conn4* t = table.alloc(worker);
-        if (t == nullptr) return {nullptr, nullptr, Counter::conn_table_full};
-        t->caddr = key.saddr;
-        t->vaddr = key.daddr;
-        t->daddr = d->addr[0];
-        t->cport = 0;
-        t->vport = key.dport;
-        t->dport = svc.key().port == 0 ? 0 : d->port;  // what ipvsadm -Lnc shows for it
-        t->proto = key.proto;
-        t->fwd = static_cast<std::uint8_t>(d->fwd);
-        t->svc_id = svc.id();
-        t->dest_id = d->id;
-        t->two_way = 0;
-        std::memset(t->pad_, 0, sizeof t->pad_);
-        t->kind = kConnKindTemplate;
-        t->persist_ms = svc.persist_ms();
-        t->n_control.store(1, std::memory_order_relaxed);  // the new flow's reference
-        t->tpl_dest.store(d->id, std::memory_order_relaxed);
-        t->expires_ms.store(now_ms + svc.persist_ms(), std::memory_order_relaxed);
-        const ConnTable4::TemplateLink won = table.link_template(worker, t, now_ms);
-        if (won.tpl == nullptr) return {nullptr, nullptr, Counter::conn_bucket_full};
-        if (won.tpl == t) {
-            counters.inc(Counter::persist_template_new);
-            return {d, t};
-        }
-        // Another worker created it at the same moment: its pick wins.
-        counters.inc(Counter::persist_template_race_lost);
-        if (won.referenced) return use_template(svc, *won.tpl, flow, now_ms, counters);
-        const Dest* theirs = usable(svc, won.tpl->tpl_dest.load(std::memory_order_acquire));
-        return {theirs != nullptr ? theirs : d, nullptr};
+    ConnDir dir;
+    Conn4* found = table.lookup(key, dir);
+    if (found != nullptr && ConnTable4::acquire_template(*found, now_ms)) {
+        return use_template(svc, *found, flow, now_ms, counters);
     }
-    // Templates kept slipping away: schedule this one flow without.
+    // None, or one the sweep is removing right now: a new one.
     const Dest* d = svc.pick(sched_flow(flow));
-    return {d, nullptr};
+    if (d == nullptr) return {};
+    Conn4* t = table.alloc(worker);
+    if (t == nullptr) return {nullptr, nullptr, Counter::conn_table_full};
+    t->caddr = key.saddr;
+    t->vaddr = key.daddr;
+    t->daddr = d->addr[0];
+    t->cport = 0;
+    t->vport = key.dport;
+    t->dport = svc.key().port == 0 ? 0 : d->port;  // what ipvsadm -Lnc shows for it
+    t->proto = key.proto;
+    t->fwd = static_cast<std::uint8_t>(d->fwd);
+    t->svc_id = svc.id();
+    t->dest_id = d->id;
+    t->two_way = 0;
+    std::memset(t->pad_, 0, sizeof t->pad_);
+    t->kind = kConnKindTemplate;
+    t->persist_ms = svc.persist_ms();
+    t->n_control.store(1, std::memory_order_relaxed);  // the new flow's reference
+    t->tpl_dest.store(d->id, std::memory_order_relaxed);
+    t->expires_ms.store(now_ms + svc.persist_ms(), std::memory_order_relaxed);
+    const ConnTable4::TemplateLink won = table.link_template(worker, t, now_ms);
+    if (won.tpl == nullptr) return {nullptr, nullptr, Counter::conn_bucket_full};
+    if (won.tpl == t) {
+        counters.inc(Counter::persist_template_new);
+        return {d, t};
+    }
+    // Another worker created it at the same moment: its pick wins.
+    counters.inc(Counter::persist_template_race_lost);
+    if (won.referenced) return use_template(svc, *won.tpl, flow, now_ms, counters);
+    const Dest* theirs = usable(svc, won.tpl->tpl_dest.load(std::memory_order_acquire));
+    return {theirs != nullptr ? theirs : d, nullptr};
 }
 
 }  // namespace kadp::dp

@@ -1418,6 +1418,31 @@ TEST_F(PersistPipelineTest, UdpDatagramsFromNewPortsStayOnTheServer)
     EXPECT_EQ(tpl(kClient), nullptr);  // a TCP template of the same client and port is another one
 }
 
+TEST_F(PersistPipelineTest, ATemplateTheSweepIsRemovingIsNotUsedANewOneIs)
+{
+    all_neighbours();
+    publish_persistent(80, {{0, 80}, {1, 80}, {2, 8080}});
+    syn(kClient, 40000);
+    Conn4* old = tpl(kClient);
+    ASSERT_NE(old, nullptr);
+    ConnDir dir;
+    ASSERT_TRUE(conns_->remove(0, find(kClient, kVip, 40000, 80, 6, dir)));  // its flow is gone
+    // The sweep's first step on an expired template (another worker's, say).
+    std::uint32_t zero = 0;
+    ASSERT_TRUE(old->n_control.compare_exchange_strong(zero, kTemplateGone));
+    syn(kClient, 40001);
+    Conn4* flow = find(kClient, kVip, 40001, 80, 6, dir);
+    ASSERT_NE(flow, nullptr);
+    ASSERT_NE(flow->control, 0U);
+    Conn4* fresh = conns_->lookup(FlowKey4{wire(kClient), wire(kVip), 0, wire16(80), 6, kConnKindTemplate}, dir);
+    EXPECT_NE(flow->control, conns_->index_of(old) + 1);
+    EXPECT_EQ(count(Counter::persist_template_new), 2U);
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 2U);
+    EXPECT_EQ(out[1], syn_at(1, kClient, 40001, 80));  // a fresh pick
+    EXPECT_NE(fresh, nullptr);
+}
+
 TEST_F(PersistPipelineTest, ANonSynDoesNotTouchTheTemplate)
 {
     all_neighbours();
