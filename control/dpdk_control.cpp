@@ -9,6 +9,7 @@
 #include <array>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <set>
 
 #include "conf/load.h"
@@ -102,6 +103,10 @@ std::vector<IpvsService> DpdkControl::services_of(const dp::Snapshot& snap) {
         s.port = ntohs(k.port);
         s.scheduler = std::string(dp::sched_name(svc->sched().algo()));
         s.scheduler_flags = scheduler_flag_names(s.scheduler, svc->sched().flags());
+        if (svc->persistent()) {
+            s.persistence_timeout = svc->persist_ms() / 1000;
+            s.persistence_netmask_v4 = ntohl(svc->persist_mask());
+        }
         s.stats = traffic_stats(dp::sum_service(svc->counters()));
         for (const dp::Dest& d : svc->dests()) {
             IpvsDest x;
@@ -150,6 +155,14 @@ ListReply DpdkControl::list() {
 ConnsReply DpdkControl::conns(std::size_t limit) {
     ConnsReply r;
     const std::uint32_t now = worker_clock_ms();
+    // A persistence template's real server may have been replaced since it
+    // was made (Conn4::tpl_dest): listed by the current snapshot's dest.
+    std::map<std::uint32_t, const dp::Dest*> dest_by_id;
+    if (const dp::Snapshot* snap = rt_.publisher->current()) {
+        for (const auto& svc : snap->services().services()) {
+            for (const dp::Dest& d : svc->dests()) dest_by_id.emplace(d.id, &d);
+        }
+    }
     rt_.conns->for_each([&](const dp::Conn4& c) {
         ++r.total;
         if (r.conns.size() >= limit) {
@@ -168,6 +181,16 @@ ConnsReply DpdkControl::conns(std::size_t limit) {
         ic.virtual_port = ntohs(c.vport);
         ic.dest = v4_addr(c.daddr);
         ic.dest_port = ntohs(c.dport);
+        if (c.kind == dp::kConnKindTemplate) {
+            // As IPVS lists them: state NONE, client port 0, the VIP port (0
+            // for a port-0 service) and the real server's port.
+            ic.state = dp::to_string(dp::ConnState::none);
+            const auto it = dest_by_id.find(c.tpl_dest.load(std::memory_order_relaxed));
+            if (it != dest_by_id.end() && it->second->id != c.dest_id) {
+                ic.dest = v4_addr(it->second->addr[0]);
+                ic.dest_port = c.vport != 0 ? ntohs(it->second->port) : 0;
+            }
+        }
         r.conns.push_back(std::move(ic));
     });
     return r;

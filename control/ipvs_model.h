@@ -106,7 +106,8 @@ struct IpvsConn {
     // A persistence template of a persistent firewall-mark service (Linux
     // IPVS: protocol "IP"), which ipvsadm -Lnc shows as protocol IP.
     // (Templates of persistent address:port services carry their protocol
-    // and client port 0: ordinary entries here.) The DPDK backend has none.
+    // and client port 0: ordinary entries here, state NONE, on both
+    // backends.) The DPDK backend has no fwmark services.
     bool persistence_template = false;
     std::uint32_t expires_seconds = 0;
     std::string state;  // ESTABLISHED, SYN_RECV, FIN_WAIT, NONE (UDP) ...

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <set>
@@ -116,7 +117,11 @@ public:
     std::vector<std::unique_ptr<dp::Service>> services(const dp::Snapshot* prev, const CheckerVerdicts& verdicts) {
         std::vector<std::unique_ptr<dp::Service>> out;
         for (const Wanted& w : wanted_) {
-            if (auto svc = service(w, prev, verdicts)) out.push_back(std::move(svc));
+            if (!persistence_ok(w)) continue;
+            if (auto svc = service(w, prev, verdicts)) {
+                set_persistence(*svc, *w.vs);
+                out.push_back(std::move(svc));
+            }
         }
         return out;
     }
@@ -124,6 +129,27 @@ public:
     dp::StatsLease take_lease() { return std::move(lease_); }
 
 private:
+    // IPVS schedules a port-0 ("all ports") service only when it is
+    // persistent (ip_vs_schedule: "port zero only supported in persistent
+    // services"); the parser makes a plain `virtual_server IP` (no port)
+    // persistent as keepalived does, a group's port-0 entry is skipped here.
+    bool persistence_ok(const Wanted& w) {
+        if (w.key.port != 0 || w.vs->persistence_timeout) return true;
+        diags_.warning(w.vs->loc, "virtual server " + describe(*w.vs) + ": " + w.name +
+                                      ": port 0 (all ports) is only valid for a persistent service - skipped");
+        return false;
+    }
+
+    // persistence_timeout (seconds, rounded like the kernel backend) and
+    // persistence_granularity (IPv4 netmask; none: per client).
+    static void set_persistence(dp::Service& svc, const conf::VirtualServer& vs) {
+        if (!vs.persistence_timeout) return;
+        std::uint32_t mask = 0xffffffffU;
+        if (vs.persistence_granularity.is_v4()) std::memcpy(&mask, vs.persistence_granularity.bytes.data(), 4);
+        const auto seconds = static_cast<std::uint32_t>(std::lround(*vs.persistence_timeout));
+        svc.set_persistence(seconds * 1000U, mask);
+    }
+
     void add_address(const conf::VirtualServer& vs, const conf::IpAddr& addr, std::uint16_t port, std::uint8_t proto,
                      const std::string& vs_name, const conf::SourceLoc& loc) {
         const std::string name = describe_addr(addr, port) + (proto == IPPROTO_TCP ? "/tcp" : "/udp");
@@ -213,14 +239,18 @@ private:
                     continue;
                 }
                 int weight = rs.weight;
+                bool available = true;
                 if (const auto o = verdicts.weights.find(RsIdentity{vs_id, rs.address, rs.port});
                     o != verdicts.weights.end()) {
                     weight = o->second;
+                    // Down without inhibit_on_failure: IPVS would have removed it.
+                    available = o->second > 0 || rs.inhibit_on_failure.value;
                 }
                 if (auto d = dest(w, vs_name, rs.address, rs.port, rs.lvs_method, rs.tunnel, weight, rs.loc,
                                   "real server")) {
                     d->u_threshold = static_cast<std::uint32_t>(std::max(rs.uthreshold, 0));
                     d->l_threshold = static_cast<std::uint32_t>(std::max(rs.lthreshold, 0));
+                    d->available = available;
                     dests.push_back(*d);
                 }
             }
@@ -247,7 +277,14 @@ private:
                    std::vector<dp::Dest>& dests) {
         const conf::SorryServer& s = *vs.sorry_server;
         if (quorum_lost) {
-            for (dp::Dest& d : dests) d.weight = 0;
+            for (dp::Dest& d : dests) {
+                d.weight = 0;
+                // Taken out of the service by keepalived unless inhibit_on_failure.
+                const auto rs = std::find_if(vs.real_servers.begin(), vs.real_servers.end(), [&](const auto& r) {
+                    return r.address.is_v4() && words_v4(r.address) == d.addr && htons(r.port) == d.port;
+                });
+                if (rs == vs.real_servers.end() || !rs->inhibit_on_failure.value) d.available = false;
+            }
         }
         const dp::Dest probe = [&] {
             dp::Dest p;
@@ -258,7 +295,10 @@ private:
         const auto same = std::find_if(dests.begin(), dests.end(),
                                        [&](const dp::Dest& d) { return d.addr == probe.addr && d.port == probe.port; });
         if (same != dests.end()) {
-            if (quorum_lost) same->weight = 1;
+            if (quorum_lost) {
+                same->weight = 1;
+                same->available = true;
+            }
             return;
         }
         if (!quorum_lost && !vs.sorry_server_inhibit) return;

@@ -31,6 +31,7 @@ constexpr std::uint32_t kHashSeed = 0x6b616470;       // "kadp"
 constexpr std::uint32_t kClosedLists = 8;             // per-worker lists waiting for a grace period
 constexpr std::size_t kAlign = 128;                   // DPDK ring/RCU and adjacent-line prefetch
 constexpr auto kDead = static_cast<std::uint8_t>(ConnState::dead);
+constexpr std::uint32_t kEntriesPerCell = 8;         // template arbitration cells: 0.5 B per entry
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint8_t>::is_always_lock_free);
@@ -73,11 +74,11 @@ constexpr std::uint32_t slot_sig(std::uint64_t v) { return static_cast<std::uint
 constexpr std::uint32_t slot_index(std::uint64_t v) { return (static_cast<std::uint32_t>(v) >> 1) - 1; }
 constexpr ConnDir slot_dir(std::uint64_t v) { return static_cast<ConnDir>(v & 1); }
 
-FlowKey4 in_key(const Conn4& c) { return {c.caddr, c.vaddr, c.cport, c.vport, c.proto}; }
-FlowKey4 out_key(const Conn4& c) { return {c.daddr, c.caddr, c.dport, c.cport, c.proto}; }
+FlowKey4 in_key(const Conn4& c) { return {c.caddr, c.vaddr, c.cport, c.vport, c.proto, c.kind}; }
+FlowKey4 out_key(const Conn4& c) { return {c.daddr, c.caddr, c.dport, c.cport, c.proto, c.kind}; }
 
 bool key_matches(const Conn4& c, const FlowKey4& k, ConnDir dir) {
-    if (c.proto != k.proto) return false;
+    if (c.proto != k.proto || c.kind != k.kind) return false;
     if (dir == ConnDir::in) {
         return c.caddr == k.saddr && c.vaddr == k.daddr && c.cport == k.sport && c.vport == k.dport;
     }
@@ -140,6 +141,8 @@ std::unique_ptr<ConnTable4> ConnTable4::create(std::uint32_t capacity, std::uint
     const std::size_t entries_off = off;  off += align_up(std::size_t{cap} * sizeof(Conn4));
     const std::size_t buckets_off = off;  off += align_up(std::size_t{nbuckets} * sizeof(Bucket));
     const std::size_t next_off = off;     off += align_up(std::size_t{cap} * sizeof(std::uint32_t));
+    const std::uint32_t ncells = cap / kEntriesPerCell;
+    const std::size_t cells_off = off;    off += align_up(std::size_t{ncells} * sizeof(std::atomic<std::uint32_t>));
     const std::size_t ring_off = off;     off += align_up(static_cast<std::size_t>(ring_bytes));
     const std::size_t rcu_off = off;      off += align_up(rcu_bytes);
     const std::size_t workers_off = off;  off += align_up(std::size_t{max_workers} * sizeof(WorkerState));
@@ -169,6 +172,9 @@ std::unique_ptr<ConnTable4> ConnTable4::create(std::uint32_t capacity, std::uint
     for (std::uint32_t i = 0; i < nbuckets; ++i) new (&t->buckets_[i]) Bucket{};
     t->next_ = reinterpret_cast<std::uint32_t*>(base + next_off);
     std::fill_n(t->next_, cap, kNil);
+    t->cells_ = reinterpret_cast<std::atomic<std::uint32_t>*>(base + cells_off);
+    for (std::uint32_t i = 0; i < ncells; ++i) new (&t->cells_[i]) std::atomic<std::uint32_t>(0);
+    t->cell_mask_ = ncells - 1;
 
     // RTS: a thread preempted inside an enqueue/dequeue does not make the
     // others spin on its tail update (workers may share cores in tests).
@@ -223,7 +229,8 @@ void ConnTable4::listing_offline() const { rte_rcu_qsbr_thread_offline(rcu_, max
 
 std::uint32_t ConnTable4::hash(const FlowKey4& key) {
     const std::uint64_t addrs = (std::uint64_t{key.saddr} << 32) | key.daddr;
-    const std::uint64_t rest = (std::uint64_t{key.sport} << 32) | (std::uint64_t{key.dport} << 16) | key.proto;
+    const std::uint64_t rest = (std::uint64_t{key.sport} << 32) | (std::uint64_t{key.dport} << 16) |
+                               (std::uint64_t{key.kind} << 8) | key.proto;
     return rte_hash_crc_8byte(rest, rte_hash_crc_8byte(addrs, kHashSeed));
 }
 
@@ -471,15 +478,29 @@ Conn4* ConnTable4::alloc(std::uint32_t worker) {
     c.svc_id = c.dest_id = 0;
     c.flags.store(0, std::memory_order_relaxed);
     c.expires_ms.store(0, std::memory_order_relaxed);
+    c.kind = kConnKindFlow;
+    c.control = 0;
+    c.persist_ms = 0;
+    c.n_control.store(0, std::memory_order_relaxed);
+    c.tpl_dest.store(0, std::memory_order_relaxed);
     return &c;
 }
 
 bool ConnTable4::link(std::uint32_t worker, Conn4* conn, ConnState state) {
+    return link_entry(workers_[worker], conn, state, false);
+}
+
+// `announced`: a template other workers may already read through its
+// arbitration cell, so a failure retires it instead of reusing it at once.
+bool ConnTable4::link_entry(WorkerState& ws, Conn4* conn, ConnState state, bool announced) {
     assert(state != ConnState::dead);
-    WorkerState& ws = workers_[worker];
     const std::uint32_t idx = index_of(conn);
     if (!insert_slot(in_key(*conn), idx, ConnDir::in)) {
-        free_now(ws, idx);  // never published: reusable at once
+        if (announced) {
+            retire(ws, idx);
+        } else {
+            free_now(ws, idx);  // never published: reusable at once
+        }
         return false;
     }
     if (conn->two_way != 0 && !insert_slot(out_key(*conn), idx, ConnDir::out)) {
@@ -513,6 +534,13 @@ bool ConnTable4::remove(std::uint32_t worker, Conn4* conn, ConnState* last) {
     const std::uint32_t idx = index_of(conn);
     erase_slot(in_key(*conn), idx, ConnDir::in);
     if (conn->two_way != 0) erase_slot(out_key(*conn), idx, ConnDir::out);
+    if (conn->kind == kConnKindTemplate) {
+        // Before the retire: a cell never names an entry that may be reused.
+        std::uint32_t mine = idx + 1;
+        template_cell(*conn).compare_exchange_strong(mine, 0, std::memory_order_relaxed);
+    } else if (conn->control != 0) {
+        release_control(*conn);
+    }
     retire(ws, idx);
     add_relaxed(ws.linked, std::int64_t{-1});
     return true;
@@ -533,6 +561,119 @@ bool ConnTable4::set_state(Conn4& conn, ConnState from, ConnState next) {
     return conn.state.compare_exchange_strong(expected, static_cast<std::uint8_t>(next), std::memory_order_relaxed);
 }
 
+// --- persistence templates ----------------------------------------------------
+
+namespace {
+// Moves a deadline later, never earlier (several workers may push it).
+void push_deadline(std::atomic<std::uint32_t>& expires, std::uint32_t target) {
+    std::uint32_t cur = expires.load(std::memory_order_relaxed);
+    while (!ms_reached(cur, target) &&
+           !expires.compare_exchange_weak(cur, target, std::memory_order_relaxed, std::memory_order_relaxed)) {
+    }
+}
+}  // namespace
+
+// Other bits of the hash than the bucket index's, so the templates of one
+// bucket spread over the cells.
+std::atomic<std::uint32_t>& ConnTable4::template_cell(const Conn4& tpl) const {
+    return cells_[std::rotr(hash(in_key(tpl)), 13) & cell_mask_];
+}
+
+ConnTable4::TemplateLink ConnTable4::link_template(std::uint32_t worker, Conn4* tpl, std::uint32_t now_ms) {
+    assert(tpl->kind == kConnKindTemplate && tpl->two_way == 0);
+    WorkerState& ws = workers_[worker];
+    const std::uint32_t idx = index_of(tpl);
+    const FlowKey4 key = in_key(*tpl);
+    std::atomic<std::uint32_t>& cell = template_cell(*tpl);
+    // Acquire: pairs with the release CAS below of the worker that filled
+    // the entry the cell names, so its key and tpl_dest are complete. The
+    // cell never names an entry that may be reused: remove() and a failed
+    // link clear it before the entry is retired.
+    std::uint32_t c = cell.load(std::memory_order_acquire);
+    for (;;) {
+        if (c != 0) {
+            Conn4& w = entries_[c - 1];
+            if (!key_matches(w, key, ConnDir::in)) {
+                // Busy with another key's creation: not waited for.
+                if (!link_entry(ws, tpl, ConnState::none, false)) return {};
+                return {tpl, true};
+            }
+            if (w.state.load(std::memory_order_acquire) != kDead) {
+                // A racing worker's template won and is linked.
+                if (acquire_template(w, now_ms)) {
+                    free_now(ws, idx);  // never published
+                    return {&w, true};
+                }
+                // Expiring (a stale cell): take the cell over.
+            } else if (w.n_control.load(std::memory_order_acquire) != kTemplateGone) {
+                // Won, not linked yet: its real server is decided already.
+                free_now(ws, idx);
+                return {&w, false};
+            }
+        }
+        if (cell.compare_exchange_weak(c, idx + 1, std::memory_order_acq_rel, std::memory_order_acquire)) break;
+    }
+    if (!link_entry(ws, tpl, ConnState::none, true)) {
+        // Retired, not reused before a grace period: adopters that read it
+        // meanwhile only took its tpl_dest.
+        tpl->n_control.store(kTemplateGone, std::memory_order_relaxed);
+        std::uint32_t mine = idx + 1;
+        cell.compare_exchange_strong(mine, 0, std::memory_order_relaxed);
+        return {};
+    }
+    return {tpl, true};
+}
+
+bool ConnTable4::acquire_template(Conn4& tpl, std::uint32_t now_ms) {
+    std::uint32_t n = tpl.n_control.load(std::memory_order_relaxed);
+    do {
+        if (n == kTemplateGone) return false;
+    } while (!tpl.n_control.compare_exchange_weak(n, n + 1, std::memory_order_acquire, std::memory_order_relaxed));
+    push_deadline(tpl.expires_ms, now_ms + tpl.persist_ms);
+    return true;
+}
+
+// Deadline first, then the release decrement: the sweep that sees the count
+// at 0 (acquire) also sees the deadline this flow pushed.
+void ConnTable4::release_template(Conn4& tpl, std::uint32_t now_ms) {
+    push_deadline(tpl.expires_ms, now_ms + tpl.persist_ms);
+    tpl.n_control.fetch_sub(1, std::memory_order_release);
+}
+
+// A removed flow's reference: the template outlives it by the persistence
+// timeout. The flow's deadline stands for "now" (the sweep removes it at
+// most a sweep period late; an RST-closed flow's is a few seconds ahead).
+void ConnTable4::release_control(const Conn4& flow) {
+    Conn4& tpl = entries_[flow.control - 1];  // live: it controls this flow
+    release_template(tpl, flow.expires_ms.load(std::memory_order_relaxed));
+}
+
+// A template's turn in the sweep; true lets the sweep remove it. Expired
+// and controlling nothing: marked gone first, so no worker can take a
+// reference any more. Not expired: its arbitration cell is released on the
+// second visit (a sweep period after its creation race, long over).
+bool ConnTable4::expire_template(std::uint32_t /*worker*/, Conn4& tpl, std::uint32_t now_ms) {
+    if (!ms_reached(now_ms, tpl.expires_ms.load(std::memory_order_relaxed))) {
+        if ((tpl.flags.load(std::memory_order_relaxed) & kConnTemplateSettled) == 0) {
+            tpl.flags.fetch_or(kConnTemplateSettled, std::memory_order_relaxed);
+        } else {
+            std::atomic<std::uint32_t>& cell = template_cell(tpl);
+            std::uint32_t mine = index_of(&tpl) + 1;
+            if (cell.load(std::memory_order_relaxed) == mine) {
+                cell.compare_exchange_strong(mine, 0, std::memory_order_relaxed);
+            }
+        }
+        return false;
+    }
+    // Acquire: pairs with release_template()'s release decrement.
+    std::uint32_t n = tpl.n_control.load(std::memory_order_acquire);
+    if (n != 0 || !ms_reached(now_ms, tpl.expires_ms.load(std::memory_order_relaxed))) return false;
+    // A 0 -> 1 -> 0 in between would need a flow created and removed
+    // within these instructions; flows live at least a sweep tick.
+    return tpl.n_control.compare_exchange_strong(n, kTemplateGone, std::memory_order_acq_rel,
+                                                 std::memory_order_relaxed);
+}
+
 // --- expiry ------------------------------------------------------------------
 
 std::uint32_t ConnTable4::expire_step(std::uint32_t worker, std::uint32_t now_ms, std::uint32_t budget) {
@@ -550,6 +691,7 @@ std::uint32_t ConnTable4::expire_step(std::uint32_t worker, std::uint32_t now_ms
         // Acquire: pairs with link()'s release, so expires_ms is at least
         // the value set before the connection went live.
         if (c.state.load(std::memory_order_acquire) == kDead) continue;
+        if (c.kind == kConnKindTemplate && !expire_template(worker, c, now_ms)) continue;
         if (!ms_reached(now_ms, c.expires_ms.load(std::memory_order_relaxed))) continue;
         ConnState last;
         if (remove(worker, &c, &last)) {

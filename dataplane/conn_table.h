@@ -15,9 +15,10 @@
 //                         connection at <= 50% load
 //   free ring       8 B   rte_ring of C 4-byte indices (EXACT_SZ: 2C slots)
 //   retire links    4 B   next-index word per entry for the retire lists
-// = 108 B per connection plus a fixed part (ring head, RCU, ~0.7 KiB per
-// worker) that the capacity floors keep under ~6 B: measured 108.0 B at 1M
-// connections, 113.2 B at the 1024 minimum with 8 workers.
+//   template cells  0.5 B one 4-byte arbitration cell per 8 entries
+// = 108.5 B per connection plus a fixed part (ring head, RCU, ~0.7 KiB per
+// worker) that the capacity floors keep under ~6 B: measured 108.5 B at 1M
+// connections, 113.7 B at the 1024 minimum with 8 workers.
 // stats().bytes / stats().capacity is the exact figure.
 //
 // Index: buckets of one cache line holding 8 slots {32-bit signature, entry
@@ -44,11 +45,13 @@
 //   between bursts and must not keep Conn pointers to connections it does
 //   not own across bursts.
 // * The key fields of an entry are immutable while it is linked; `state`,
-//   `expires_ms` and `flags` are atomics any worker may update.
+//   `expires_ms`, `flags` and a template's `n_control` and `tpl_dest` are
+//   atomics any worker may update.
 // * Two workers inserting the same key at the same moment may both succeed
 //   (the index does not serialise them); with RSS a flow's in-direction
 //   always reaches one queue, so this only happens for hostile traffic, and
-//   the spare entry simply expires.
+//   the spare entry simply expires. Persistence templates, whose key many
+//   queues share, are arbitrated instead (link_template()).
 // * Free indices: a worker allocates from its own cache; the cache refills
 //   from / spills to the shared MPMC ring (RTS mode, so a preempted thread
 //   does not stall the others) in batches of kCacheBatch. Removed indices
@@ -70,6 +73,11 @@ struct rte_rcu_qsbr;
 
 namespace kadp::dp {
 
+// What an entry is. A persistence template's key has kind kConnKindTemplate,
+// which no packet's key has, so a packet lookup never matches a template.
+inline constexpr std::uint8_t kConnKindFlow = 0;
+inline constexpr std::uint8_t kConnKindTemplate = 1;
+
 // A flow as a packet carries it (network byte order), for lookups.
 struct FlowKey4 {
     std::uint32_t saddr;
@@ -77,6 +85,7 @@ struct FlowKey4 {
     std::uint16_t sport;
     std::uint16_t dport;
     std::uint8_t proto;  // IPPROTO_TCP / IPPROTO_UDP
+    std::uint8_t kind = kConnKindFlow;  // packets: always a flow
 };
 
 enum class ConnDir : std::uint8_t { in = 0, out = 1 };
@@ -107,10 +116,20 @@ struct alignas(64) Conn4 {
     std::atomic<std::uint8_t> state;        // ConnState; change only via set_state()
     std::atomic<std::uint8_t> flags;        // kConnSeenReply, ...
     std::atomic<std::uint32_t> expires_ms;  // coarse clock, wrap-safe comparisons
+    // Persistence (persistence.h). `kind` is part of the key (immutable
+    // while linked); `control` is set before the flow is linked.
+    std::uint8_t kind;                      // kConnKindFlow / kConnKindTemplate
+    std::uint8_t pad2_[3];
+    std::uint32_t control;                  // flow: its template's entry index + 1; 0: none
+    std::atomic<std::uint32_t> n_control;   // template: flows it controls; kTemplateGone once expiring
+    std::atomic<std::uint32_t> tpl_dest;    // template: dest_id of its real server (replaced when it goes)
+    std::uint32_t persist_ms;               // template: the service's persistence timeout
 };
 static_assert(sizeof(Conn4) == 64, "a connection entry is one cache line");
 
 inline constexpr std::uint8_t kConnSeenReply = 0x1;
+inline constexpr std::uint8_t kConnTemplateSettled = 0x2;  // template: its creation race is over
+inline constexpr std::uint32_t kTemplateGone = UINT32_MAX;  // n_control of a template being removed
 
 // Wrap-safe "a is at or after b" on a 32-bit millisecond clock (valid while
 // the two are less than ~24.8 days apart).
@@ -202,6 +221,37 @@ public:
     // grace period has passed. Only worker `worker`.
     void quiescent(std::uint32_t worker);
 
+    // --- persistence templates (persistence.h) ---------------------------
+    // A template is an entry of kind kConnKindTemplate: in key only (no out
+    // slot), state `none`, never matched by a packet. n_control counts the
+    // flows it controls (Conn4::control); while it is not 0 the expiry
+    // sweep keeps the template, and when a controlled flow is removed the
+    // template's deadline moves to at least that flow's deadline plus the
+    // persistence timeout (IPVS: n_control and ip_vs_conn_expire).
+    //
+    // Creation race: workers that missed the same template key at the same
+    // moment agree through an arbitration cell per key hash. The first to
+    // claim the cell links its template; the others adopt it (and free
+    // theirs unpublished). A cell is released when its template is removed
+    // or has been seen by two sweeps; a cell busy with another key is not
+    // waited for (the template is linked unarbitrated, as IPVS always does).
+    struct TemplateLink {
+        Conn4* tpl = nullptr;     // the template to use; nullptr: none could be linked
+        bool referenced = false;  // the caller holds one of its n_control references
+    };
+    // `tpl`: from alloc(), key and values filled, kind template, n_control
+    // 1 (the caller's reference), tpl_dest decided. Returns it linked, or
+    // the racing worker's template that won (then `tpl` is freed, and
+    // referenced is false only while the winner is still being linked: use
+    // its tpl_dest without a reference). Only the allocating worker.
+    TemplateLink link_template(std::uint32_t worker, Conn4* tpl, std::uint32_t now_ms);
+    // Takes a reference for a new flow and pushes the deadline to now +
+    // persist_ms (the template's timer is re-armed by every use). False
+    // when the template is being removed. Any worker.
+    static bool acquire_template(Conn4& tpl, std::uint32_t now_ms);
+    // Drops a reference taken for a flow that was then not linked.
+    static void release_template(Conn4& tpl, std::uint32_t now_ms);
+
     // --- control thread ---------------------------------------------------
     [[nodiscard]] ConnTableStats stats() const;
     // Calls fn(const Conn4&) for every live entry: a racy snapshot for
@@ -234,6 +284,10 @@ private:
     void listing_online() const;
     void listing_offline() const;
     std::uint32_t alt_bucket(std::uint32_t h) const;
+    bool link_entry(WorkerState& ws, Conn4* conn, ConnState state, bool announced);
+    std::atomic<std::uint32_t>& template_cell(const Conn4& tpl) const;
+    void release_control(const Conn4& flow);
+    bool expire_template(std::uint32_t worker, Conn4& tpl, std::uint32_t now_ms);
     // Which of its buckets holds a key's slot: 0 primary, 1 alternate, -1
     // none (ConnTableTestPeer checks the placement policy with it).
     int bucket_choice(const FlowKey4& key) const;
@@ -241,6 +295,8 @@ private:
     Conn4* entries_ = nullptr;
     Bucket* buckets_ = nullptr;
     std::uint32_t* next_ = nullptr;     // retire-list links, one per entry
+    std::atomic<std::uint32_t>* cells_ = nullptr;  // template arbitration: entry index + 1, 0: free
+    std::uint32_t cell_mask_ = 0;
     rte_ring* free_ring_ = nullptr;
     rte_rcu_qsbr* rcu_ = nullptr;
     WorkerState* workers_ = nullptr;

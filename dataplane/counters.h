@@ -128,6 +128,9 @@ namespace kadp::dp {
     X(sched_no_dest, "dropped: no available real server (weight 0, overloaded, or the hashed one)")           \
     X(persist_template_new, "persistence templates created")                                                  \
     X(persist_template_hit, "new connections sent to a real server by a persistence template")               \
+    X(persist_template_replaced, "persistence templates whose real server left the service, given a new one")  \
+    X(persist_template_race_lost, "persistence templates another worker created at the same moment (theirs used)") \
+    X(persist_template_expired, "persistence templates removed by the expiry sweep (also in conn_expired)")   \
     X(no_service_rst, "TCP to a VIP on a port with no service: RST sent")                                     \
     X(no_service_icmp_unreach, "UDP to a VIP on a port with no service: ICMP port unreachable sent")          \
     X(no_service_dropped, "dropped unanswered: an RST, or from a broadcast/multicast source, to a VIP port with no service") \

@@ -16,6 +16,7 @@
 
 #include "dataplane/arp.h"
 #include "dataplane/checksum.h"
+#include "dataplane/persistence.h"
 #include "dataplane/worker.h"
 
 namespace kadp::dp {
@@ -489,6 +490,7 @@ NatPipeline::NewConnPlan NatPipeline::plan_new_conn(const Burst& b, const FlowKe
         plan.vip_released = true;
         return plan;
     }
+    if (plan.svc->persistent()) return plan;  // picked by persist_pick() once the flow may open
     SchedFlow flow;
     flow.saddr[0] = key.saddr;
     flow.daddr[0] = key.daddr;
@@ -542,12 +544,25 @@ void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, 
         drop(m, Counter::drop_ttl_exceeded);
         return;
     }
+    Conn4* tpl = nullptr;  // the persistence template placing this flow (referenced)
+    if (svc.persistent() && cfg_.conns != nullptr) {
+        const PersistPick p = persist_pick(*cfg_.conns, info_.index, svc,
+                                           FlowKey4{meta.saddr, meta.daddr, meta.sport, meta.dport, meta.l3_proto},
+                                           now_, counters_);
+        if (p.dest == nullptr) {
+            drop(m, p.drop);
+            return;
+        }
+        d = p.dest;
+        tpl = p.tpl;
+    }
     if (d == nullptr) {
         drop(m, Counter::sched_no_dest);
         return;
     }
     Conn4* c = cfg_.conns != nullptr ? cfg_.conns->alloc(info_.index) : nullptr;
     if (c == nullptr) {
+        if (tpl != nullptr) ConnTable4::release_template(*tpl, now_);
         drop(m, Counter::conn_table_full);
         return;
     }
@@ -556,13 +571,15 @@ void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, 
     c->daddr = d->addr[0];
     c->cport = meta.sport;
     c->vport = meta.dport;
-    c->dport = d->port != 0 ? d->port : meta.dport;
+    // A port-0 service's flows keep the client's destination port (IPVS).
+    c->dport = d->port != 0 && svc.key().port != 0 ? d->port : meta.dport;
     c->proto = meta.l3_proto;
     c->fwd = static_cast<std::uint8_t>(d->fwd);  // the dest's method: one service may mix them
     c->svc_id = svc.id();
     c->dest_id = d->id;
     c->two_way = d->fwd == FwdMethod::nat ? 1 : 0;  // DR/TUN replies bypass us: no out slot
     std::memset(c->pad_, 0, sizeof c->pad_);
+    if (tpl != nullptr) c->control = cfg_.conns->index_of(tpl) + 1;
     const ConnState st =
         tcp ? next_tcp_state(ConnState::none, ConnDir::in, meta.tcp_flags, c->two_way == 0) : ConnState::udp;
     c->flags.store(0, std::memory_order_relaxed);
@@ -571,6 +588,7 @@ void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, 
     count_enter(d->counters, st);
     if (!cfg_.conns->link(info_.index, c, st)) {
         count_leave(d->counters, st);
+        if (tpl != nullptr) ConnTable4::release_template(*tpl, now_);
         drop(m, Counter::conn_bucket_full);
         return;
     }
@@ -826,7 +844,12 @@ void NatPipeline::send_arp_request(TxStage& out, std::uint16_t port, std::uint32
 
 void NatPipeline::on_expire(void* self, const Conn4& conn, ConnState last)
 {
-    count_leave(static_cast<NatPipeline*>(self)->dest_counters(conn), last);
+    auto* p = static_cast<NatPipeline*>(self);
+    if (conn.kind == kConnKindTemplate) {  // in no dest's active/inactive counts
+        p->counters_.inc(Counter::persist_template_expired);
+        return;
+    }
+    count_leave(p->dest_counters(conn), last);
 }
 
 // Control-thread commands; at most a queue's worth per tick.

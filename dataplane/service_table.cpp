@@ -35,6 +35,9 @@ Service::Service(ServiceKey key, FwdMethod fwd, std::uint32_t flags, std::vector
     : key_(key), fwd_(fwd), flags_(flags), counters_(counters), dests_(std::move(dests)),
       sched_(algo, sched_refs(dests_), prev, sched_flags) {
     if (counters_ == nullptr) throw std::invalid_argument("service: no counters");
+    by_id_.reserve(dests_.size());
+    for (std::uint32_t i = 0; i < dests_.size(); ++i) by_id_.push_back(IdSlot{dests_[i].id, i});
+    std::sort(by_id_.begin(), by_id_.end(), [](const IdSlot& a, const IdSlot& b) { return a.id < b.id; });
 }
 
 ServiceTable::ServiceTable() : slots_(1), mask_(0) {}

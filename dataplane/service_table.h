@@ -11,6 +11,7 @@
 // family field and four address words); only IPv4 is built today.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -63,10 +64,15 @@ struct Dest {
     DestCounters* counters = nullptr;
     std::uint32_t u_threshold = 0;  // keepalived's uthreshold / lthreshold (0: none), see sched/overload.h
     std::uint32_t l_threshold = 0;
+    // False for a real server IPVS would have taken out of the service (a
+    // checker's down verdict without inhibit_on_failure): the data plane
+    // keeps it at weight 0 for its connections' sake, and persistence
+    // templates pointing at it are replaced (IPVS: IP_VS_DEST_F_AVAILABLE).
+    bool available = true;
 };
 
-// Service::flags bits (persistence comes next).
-inline constexpr std::uint32_t kServicePersistent = 1U << 0;
+// Service::flags bits.
+inline constexpr std::uint32_t kServicePersistent = 1U << 0;  // set by set_persistence()
 
 // A virtual service as one snapshot sees it. Immutable once published except
 // sched().pick()'s sequence counter.
@@ -89,6 +95,25 @@ public:
         return i == kNoDest ? nullptr : &dests_[i];
     }
 
+    // Control thread, before the snapshot is published: makes the service
+    // persistent (IPVS's -p TIMEOUT -M NETMASK); `netmask_be` is applied to
+    // the client address (network order, 0xffffffff: per client).
+    void set_persistence(std::uint32_t timeout_ms, std::uint32_t netmask_be) {
+        flags_ |= kServicePersistent;
+        persist_ms_ = timeout_ms;
+        persist_mask_ = netmask_be;
+    }
+    bool persistent() const { return (flags_ & kServicePersistent) != 0; }
+    std::uint32_t persist_ms() const { return persist_ms_; }
+    std::uint32_t persist_mask() const { return persist_mask_; }  // network order
+    // Worker lcore: the dest with this stable id (Dest::id), or nullptr when
+    // it is no longer in the service. Binary search, allocation-free.
+    const Dest* dest_by_id(std::uint32_t id) const {
+        const auto it = std::lower_bound(by_id_.begin(), by_id_.end(), id,
+                                         [](const IdSlot& s, std::uint32_t v) { return s.id < v; });
+        return it != by_id_.end() && it->id == id ? &dests_[it->index] : nullptr;
+    }
+
     std::uint32_t id() const { return counters_->id; }  // stable across snapshots: Conn4::svc_id
     const ServiceKey& key() const { return key_; }
     std::uint8_t proto() const { return key_.proto; }
@@ -104,9 +129,17 @@ private:
     ServiceKey key_;
     FwdMethod fwd_;
     std::uint32_t flags_;
+    struct IdSlot {
+        std::uint32_t id;
+        std::uint32_t index;  // into dests_
+    };
+
     ServiceCounters* counters_;
     std::vector<Dest> dests_;  // before sched_: the scheduler is built from it
     SchedState sched_;
+    std::vector<IdSlot> by_id_;  // sorted by id
+    std::uint32_t persist_ms_ = 0;
+    std::uint32_t persist_mask_ = 0xffffffffU;
 };
 
 namespace detail {

@@ -5,6 +5,7 @@
 #include "control/dpdk_control.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -98,6 +99,40 @@ TEST_F(DpdkControlTest, ListShowsTheSnapshotInIpvsTerms)
     EXPECT_EQ(s.services, 1u);
     EXPECT_EQ(s.real_servers, 2u);
     EXPECT_FALSE(s.last_reload);
+}
+
+// A persistence template is listed as ipvsadm -Lnc lists IPVS's: state NONE,
+// client port 0, and the real server it points at now (replaced in place
+// when its first one left, so by its dest id).
+TEST_F(DpdkControlTest, ConnsListsPersistenceTemplatesAsIpvsDoes)
+{
+    const dp::Service* svc = publisher_.current()->find4(inet_addr("198.18.0.100"), htons(80), IPPROTO_TCP);
+    ASSERT_NE(svc, nullptr);
+    dp::Conn4* t = conns_->alloc(0);
+    ASSERT_NE(t, nullptr);
+    t->caddr = inet_addr("198.18.1.7");
+    t->vaddr = inet_addr("198.18.0.100");
+    t->daddr = svc->dests()[0].addr[0];  // made for the first server...
+    t->dport = htons(80);
+    t->vport = htons(80);
+    t->proto = IPPROTO_TCP;
+    t->kind = dp::kConnKindTemplate;
+    t->dest_id = svc->dests()[0].id;
+    t->tpl_dest.store(svc->dests()[1].id);  // ...now on the second
+    t->n_control.store(1);
+    ASSERT_EQ(conns_->link_template(0, t, 0).tpl, t);
+    const ConnsReply r = ctl_->conns(10);
+    ASSERT_EQ(r.conns.size(), 1u);
+    const IpvsConn& c = r.conns[0];
+    EXPECT_EQ(c.protocol, conf::Protocol::tcp);
+    EXPECT_FALSE(c.persistence_template);  // "IP" is for fwmark templates only
+    EXPECT_EQ(c.state, "NONE");
+    EXPECT_EQ(c.client.to_string(), "198.18.1.7");
+    EXPECT_EQ(c.client_port, 0);
+    EXPECT_EQ(c.virtual_address.to_string(), "198.18.0.100");
+    EXPECT_EQ(c.virtual_port, 80);
+    EXPECT_EQ(c.dest.to_string(), "198.18.0.2");
+    EXPECT_EQ(c.dest_port, 80);
 }
 
 TEST_F(DpdkControlTest, AcceptedReloadPublishesAndKeepsCounters)

@@ -398,6 +398,10 @@ TEST(SnapshotBuilder, SorryServerAloneTakesNewConnectionsWhileQuorumIsLost) {
     EXPECT_EQ(sorry->fwd, dp::FwdMethod::nat);
     EXPECT_EQ(dest_named(*s, "198.19.0.1")->weight, 0);
     EXPECT_EQ(dest_named(*s, "198.19.0.2")->weight, 0);
+    // Out of the service for keepalived: persistence templates leave them.
+    EXPECT_FALSE(dest_named(*s, "198.19.0.1")->available);
+    EXPECT_FALSE(dest_named(*s, "198.19.0.2")->available);
+    EXPECT_TRUE(sorry->available);
     for (int i = 0; i < 10; ++i) EXPECT_EQ(s->pick(dp::SchedFlow{}), sorry);
 
     auto inhibit = config;
@@ -500,6 +504,84 @@ TEST(SnapshotBuilder, RemovedRealServerCountersFreedAfterTheGracePeriod) {
                                         {ip("192.168.1.1"), 0, 0, 0}, htons(8080), dp::kFamilyInet}),
               nullptr);
     pub.unregister_worker(0);
+}
+
+// persistence_timeout and persistence_granularity reach the data plane's
+// service (milliseconds, netmask in network order); none: not persistent.
+TEST(SnapshotBuilder, PersistenceTimeoutAndGranularityReachTheService) {
+    std::string text = vs("10.0.0.1 80", "rr", {"192.168.1.1 80 1"}) + vs("10.0.0.2 80", "rr", {"192.168.1.1 80 1"}) +
+                       vs("10.0.0.3 80", "rr", {"192.168.1.1 80 1"});
+    text.insert(text.find("    protocol TCP\n") + 17, "    persistence_timeout 300\n    persistence_granularity 255.255.255.0\n");
+    const auto second = text.find("virtual_server 10.0.0.2");
+    text.insert(text.find("    protocol TCP\n", second) + 17, "    persistence_timeout 50\n");
+    const auto config = load(text);
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    const auto snap = b.build(config, nullptr, {}, diags);
+    ASSERT_NE(snap, nullptr) << testing::PrintToString(messages(diags));
+    const dp::Service* s1 = snap->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP);
+    const dp::Service* s2 = snap->find4(ip("10.0.0.2"), htons(80), IPPROTO_TCP);
+    const dp::Service* s3 = snap->find4(ip("10.0.0.3"), htons(80), IPPROTO_TCP);
+    ASSERT_TRUE(s1 != nullptr && s2 != nullptr && s3 != nullptr);
+    EXPECT_TRUE(s1->persistent());
+    EXPECT_EQ(s1->persist_ms(), 300000u);
+    EXPECT_EQ(s1->persist_mask(), ip("255.255.255.0"));
+    EXPECT_TRUE(s2->persistent());
+    EXPECT_EQ(s2->persist_ms(), 50000u);
+    EXPECT_EQ(s2->persist_mask(), 0xffffffffu);
+    EXPECT_FALSE(s3->persistent());
+    // Templates find their real server again by its stable id.
+    EXPECT_EQ(s1->dest_by_id(s1->dests()[0].id), &s1->dests()[0]);
+}
+
+// A checker's down verdict without inhibit_on_failure is, to IPVS, a
+// removal: the dest stays (weight 0) but persistence templates leave it.
+// With inhibit_on_failure it is quiescent and keeps them (IPVS default).
+TEST(SnapshotBuilder, ADownRealServerIsUnavailableUnlessInhibited) {
+    std::string text = vs("10.0.0.1 80", "rr", {"192.168.1.1 80 1", "192.168.1.2 80 1", "192.168.1.3 80 1"});
+    const auto second = text.find("real_server 192.168.1.2");
+    text.insert(text.find("weight 1\n", second) + 9, "        inhibit_on_failure\n");
+    const auto config = load(text);
+    const VsIdentity id = vs_identity(config.virtual_servers[0]);
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    WeightOverrides down;
+    for (const char* a : {"192.168.1.1", "192.168.1.2"}) down[RsIdentity{id, *conf::IpAddr::parse(a), 80}] = 0;
+    conf::Diagnostics diags;
+    const auto snap = b.build(config, nullptr, down, diags);
+    ASSERT_NE(snap, nullptr) << testing::PrintToString(messages(diags));
+    const dp::Service* s = snap->find4(ip("10.0.0.1"), htons(80), IPPROTO_TCP);
+    EXPECT_FALSE(dest_at(s, "192.168.1.1").available);
+    EXPECT_EQ(dest_at(s, "192.168.1.1").weight, 0);
+    EXPECT_TRUE(dest_at(s, "192.168.1.2").available);
+    EXPECT_EQ(dest_at(s, "192.168.1.2").weight, 0);
+    EXPECT_TRUE(dest_at(s, "192.168.1.3").available);
+}
+
+// IPVS schedules a port-0 service only when it is persistent: a group's
+// port-0 entry without persistence is skipped with a warning (a plain
+// `virtual_server IP` is made persistent by the parser, as keepalived does).
+TEST(SnapshotBuilder, PortZeroNeedsPersistence) {
+    const std::string group = "virtual_server_group G {\n    10.0.0.1\n}\n";
+    const auto plain = load(group + vs("group G", "rr", {"192.168.1.1 80 1"}));
+    dp::StatsRegistry reg(1);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    const auto skipped = b.build(plain, nullptr, {}, diags);
+    ASSERT_NE(skipped, nullptr);
+    EXPECT_EQ(skipped->find4(ip("10.0.0.1"), htons(443), IPPROTO_TCP), nullptr);
+    EXPECT_THAT(messages(diags), testing::Contains(HasSubstr("port 0 (all ports) is only valid for a persistent service")));
+
+    std::string text = group + vs("group G", "rr", {"192.168.1.1 80 1"});
+    text.insert(text.find("    protocol TCP\n") + 17, "    persistence_timeout 60\n");
+    conf::Diagnostics diags2;
+    const auto built = b.build(load(text), skipped.get(), {}, diags2);
+    ASSERT_NE(built, nullptr);
+    const dp::Service* s = built->find4(ip("10.0.0.1"), htons(443), IPPROTO_TCP);  // any port
+    ASSERT_NE(s, nullptr);
+    EXPECT_TRUE(s->persistent());
+    EXPECT_TRUE(messages(diags2).empty()) << testing::PrintToString(messages(diags2));
 }
 
 }  // namespace

@@ -1105,6 +1105,355 @@ TEST_F(NatPipelineTest, WithoutAnExceptionPortTheNodesOwnTrafficIsDropped)
     EXPECT_EQ(rte_ring_count(g_to_kernel), 0U);
 }
 
+
+// --- persistence (persistence.h) ------------------------------------------------------------
+// One TCP service on the VIP, rr over the three servers of the base
+// fixture (which would rotate), made persistent.
+class PersistPipelineTest : public NatPipelineTest {
+protected:
+    static constexpr std::uint32_t kTimeoutMs = 360000;
+    static constexpr std::uint32_t kClient2 = 0xc6120002;  // 198.18.0.2, kClient's /24
+    static constexpr std::uint32_t kOther = 0xc6120101;    // 198.18.1.1, another /24
+
+    struct DestSpec {
+        int server;               // 0..2: kSrv1..kSrv3
+        std::uint16_t port;       // host order
+        int weight = 1;
+        bool available = true;
+    };
+
+    // VIP:`vport`/tcp rr over `dests`; persistent with `mask` (host order)
+    // unless `persistent` is false.
+    void publish_persistent(std::uint16_t vport, std::vector<DestSpec> dests, std::uint32_t mask = 0xffffffffU,
+                            bool persistent = true, std::uint8_t proto = 6)
+    {
+        const std::uint32_t addrs[3] = {kSrv1, kSrv2, kSrv3};
+        const ServiceKey key = ServiceKey::v4(wire(kVip), wire16(vport), proto);
+        StatsLease lease(registry_);
+        std::vector<Dest> ds;
+        for (const DestSpec& s : dests) {
+            Dest d;
+            d.addr = {wire(addrs[s.server]), 0, 0, 0};
+            d.port = wire16(s.port);
+            d.family = kFamilyInet;
+            d.weight = s.weight;
+            d.available = s.available;
+            DestCounters& c = lease.dest(DestKey{key, d.addr, d.port, kFamilyInet});
+            d.id = c.id;
+            d.counters = &c;
+            ids_[s.server] = c.id;
+            ds.push_back(d);
+        }
+        auto svc = std::make_unique<Service>(key, FwdMethod::nat, 0, std::move(ds), SchedAlgo::rr,
+                                             &lease.service(key), sched_before(key));
+        if (persistent) svc->set_persistence(kTimeoutMs, wire(mask));
+        std::vector<std::unique_ptr<Service>> services;
+        services.push_back(std::move(svc));
+        conf::Dataplane dpc;
+        for (const char* spec : {"lan 198.18.0.254/23", "srv 198.19.0.254/24"}) {
+            const std::string s(spec);
+            conf::DataplaneInterface itf;
+            itf.name = s.substr(0, 3);
+            itf.device = "net_ring";
+            itf.address.push_back(*conf::IpPrefix::parse(s.substr(4)));
+            dpc.interfaces.push_back(itf);
+        }
+        RouteBuild rb = RouteTable4::build(dpc);
+        ASSERT_TRUE(rb.errors.empty());
+        ASSERT_EQ(publisher_.publish(std::make_unique<Snapshot>(2, std::move(lease), ServiceTable(std::move(services)),
+                                                                std::move(rb.table), std::vector<ServiceKey>{})),
+                  0);
+    }
+    // The rr position carries over a republish, as in the snapshot builder.
+    const SchedState* sched_before(const ServiceKey& key) const
+    {
+        const Snapshot* cur = publisher_.current();
+        const Service* s = cur != nullptr ? cur->services().find_exact(key) : nullptr;
+        return s != nullptr ? &s->sched() : nullptr;
+    }
+    void syn(std::uint32_t client, std::uint16_t sport, std::uint16_t dport = 80)
+    {
+        rx(0, tcp_frame(kLanMac, kClientMac, client, kVip, sport, dport, 1, 0, kSyn));
+    }
+    // The SYN as server `server` receives it on `port`.
+    static Bytes syn_at(int server, std::uint32_t client, std::uint16_t sport, std::uint16_t port)
+    {
+        const std::uint32_t addrs[3] = {kSrv1, kSrv2, kSrv3};
+        const MacAddr macs[3] = {kSrv1Mac, kSrv2Mac, kSrv3Mac};
+        return tcp_frame(macs[server], kSrvMac, client, addrs[server], sport, port, 1, 0, kSyn, {}, {.ttl = 63});
+    }
+    // The template of (client & mask, VIP:vport/tcp), or nullptr.
+    Conn4* tpl(std::uint32_t client_net, std::uint16_t vport = 80)
+    {
+        ConnDir dir;
+        return conns_->lookup(FlowKey4{wire(client_net), wire(kVip), 0, wire16(vport), 6, kConnKindTemplate}, dir);
+    }
+    // A sweep of the whole table at g_now (one end of loop, long after the last).
+    void sweep()
+    {
+        pipeline_->end_of_loop(*tx_);
+        tx_->flush();
+    }
+
+    std::uint32_t ids_[3] = {};
+};
+
+TEST_F(PersistPipelineTest, SameClientNewSourcePortsStayOnItsServer)
+{
+    all_neighbours();
+    publish_persistent(80, {{0, 80}, {1, 80}, {2, 8080}});
+    for (std::uint16_t p = 40000; p < 40004; ++p) syn(kClient, p);
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 4U);
+    for (std::uint16_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(out[i], syn_at(0, kClient, static_cast<std::uint16_t>(40000 + i), 80)) << i;  // rr would rotate
+        expect_checksums_valid(out[i]);
+    }
+    EXPECT_EQ(count(Counter::persist_template_new), 1U);
+    EXPECT_EQ(count(Counter::persist_template_hit), 3U);
+    EXPECT_EQ(count(Counter::conn_new), 4U);
+    // The template: NONE, client port 0, VIP port, the server; four flows on it.
+    Conn4* t = tpl(kClient);
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->kind, kConnKindTemplate);
+    EXPECT_EQ(state_of(t), ConnState::none);
+    EXPECT_EQ(t->cport, 0);
+    EXPECT_EQ(t->daddr, wire(kSrv1));
+    EXPECT_EQ(t->dport, wire16(80));
+    EXPECT_EQ(t->tpl_dest.load(), ids_[0]);
+    EXPECT_EQ(t->n_control.load(), 4U);
+    EXPECT_EQ(t->expires_ms.load(), g_now + kTimeoutMs);
+    ConnDir dir;
+    Conn4* c = find(kClient, kVip, 40002, 80, 6, dir);
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ(c->control, conns_->index_of(t) + 1);
+    // A packet whose key looks like the template's never finds it.
+    EXPECT_EQ(find(kClient, kVip, 0, 80, 6, dir), nullptr);
+    // Templates count in no server's connections.
+    EXPECT_EQ(registry_.dest(ids_[0])->conns.active.load(), 4U);
+}
+
+TEST_F(PersistPipelineTest, WithoutPersistenceRrSpreadsTheSameClient)
+{
+    all_neighbours();
+    publish_persistent(80, {{0, 80}, {1, 80}, {2, 8080}}, 0xffffffffU, /*persistent=*/false);
+    for (std::uint16_t p = 40000; p < 40003; ++p) syn(kClient, p);
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 3U);
+    EXPECT_EQ(out[0], syn_at(0, kClient, 40000, 80));
+    EXPECT_EQ(out[1], syn_at(1, kClient, 40001, 80));
+    EXPECT_EQ(out[2], syn_at(2, kClient, 40002, 8080));
+    EXPECT_EQ(count(Counter::persist_template_new), 0U);
+    EXPECT_EQ(tpl(kClient), nullptr);
+}
+
+TEST_F(PersistPipelineTest, GranularityPutsAClientNetworkOnOneServer)
+{
+    all_neighbours();
+    neighbour(0, kClient2, kClientMac);
+    publish_persistent(80, {{0, 80}, {1, 80}, {2, 8080}}, 0xffffff00U);
+    syn(kClient, 40000);
+    syn(kClient2, 50000);  // same /24: same server
+    syn(kOther, 60000);    // another /24: the scheduler's next pick
+    syn(kOther, 60001);
+    syn(kClient2, 50001);
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 5U);
+    EXPECT_EQ(out[0], syn_at(0, kClient, 40000, 80));
+    EXPECT_EQ(out[1], syn_at(0, kClient2, 50000, 80));
+    EXPECT_EQ(out[2], syn_at(1, kOther, 60000, 80));
+    EXPECT_EQ(out[3], syn_at(1, kOther, 60001, 80));
+    EXPECT_EQ(out[4], syn_at(0, kClient2, 50001, 80));
+    EXPECT_EQ(count(Counter::persist_template_new), 2U);
+    EXPECT_EQ(count(Counter::persist_template_hit), 3U);
+    ASSERT_NE(tpl(0xc6120000), nullptr);  // keyed by the masked address
+    EXPECT_EQ(tpl(0xc6120000)->n_control.load(), 3U);
+    EXPECT_EQ(tpl(0xc6120100)->n_control.load(), 2U);
+    EXPECT_EQ(tpl(kClient), nullptr);
+}
+
+TEST_F(PersistPipelineTest, TemplateOutlivesItsLastConnectionByTheTimeoutThenANewPick)
+{
+    all_neighbours();
+    publish_persistent(80, {{0, 80}, {1, 80}, {2, 8080}});
+    const std::uint32_t t0 = g_now;
+    syn(kClient, 40000);  // syn_recv: the flow expires at t0 + 60 s
+    sweep();
+    Conn4* t = tpl(kClient);
+    ASSERT_NE(t, nullptr);
+    // Its own deadline passed, but it controls a flow: kept.
+    g_now = t0 + kTimeoutMs + 10;
+    ConnDir dir;
+    Conn4* flow = find(kClient, kVip, 40000, 80, 6, dir);
+    ASSERT_NE(flow, nullptr);
+    flow->expires_ms.store(g_now + 1000);  // as if the flow had been busy until now
+    sweep();
+    EXPECT_EQ(tpl(kClient), t);
+    EXPECT_EQ(count(Counter::persist_template_expired), 0U);
+    // The flow ends: the template lives the timeout longer.
+    g_now += 1000;
+    sweep();
+    EXPECT_EQ(find(kClient, kVip, 40000, 80, 6, dir), nullptr);
+    ASSERT_EQ(tpl(kClient), t);
+    EXPECT_EQ(t->n_control.load(), 0U);
+    EXPECT_EQ(t->expires_ms.load(), g_now + kTimeoutMs);
+    g_now += kTimeoutMs - 1;
+    sweep();
+    EXPECT_EQ(tpl(kClient), t);
+    syn(kClient, 40001);  // still within: the same server, and the timer re-armed
+    EXPECT_EQ(t->expires_ms.load(), g_now + kTimeoutMs);
+    Conn4* flow2 = find(kClient, kVip, 40001, 80, 6, dir);
+    ASSERT_NE(flow2, nullptr);
+    // Let that flow go too, then the template.
+    g_now += 61000;
+    sweep();
+    EXPECT_EQ(find(kClient, kVip, 40001, 80, 6, dir), nullptr);
+    g_now += kTimeoutMs;
+    sweep();
+    EXPECT_EQ(tpl(kClient), nullptr);
+    EXPECT_EQ(count(Counter::persist_template_expired), 1U);
+    syn(kClient, 40002);  // a new pick: rr moves on
+    std::vector<Bytes> out;  // the SYNs, without the neighbour probes of the idle minutes
+    for (Bytes& f : sent(1)) {
+        if (get16(f, 12) == 0x0800) out.push_back(std::move(f));
+    }
+    ASSERT_EQ(out.size(), 3U);
+    EXPECT_EQ(out[0], syn_at(0, kClient, 40000, 80));
+    EXPECT_EQ(out[1], syn_at(0, kClient, 40001, 80));
+    EXPECT_EQ(out[2], syn_at(1, kClient, 40002, 80));
+    EXPECT_EQ(count(Counter::persist_template_new), 2U);
+}
+
+TEST_F(PersistPipelineTest, ARemovedServersTemplateIsReplaced)
+{
+    all_neighbours();
+    publish_persistent(80, {{0, 80}, {1, 80}, {2, 8080}});
+    syn(kClient, 40000);
+    Conn4* t = tpl(kClient);
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->tpl_dest.load(), ids_[0]);
+    // Server 1 leaves the service; its flow goes on, the client's next one moves.
+    publish_persistent(80, {{1, 80}, {2, 8080}});
+    syn(kClient, 40001);
+    syn(kClient, 40002);
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 2, 1, kAck));
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 4U);
+    EXPECT_EQ(out[0], syn_at(0, kClient, 40000, 80));
+    const int next = out[1] == syn_at(1, kClient, 40001, 80) ? 1 : 2;
+    EXPECT_EQ(out[1], syn_at(next, kClient, 40001, next == 1 ? 80 : 8080));
+    EXPECT_EQ(out[2], syn_at(next, kClient, 40002, next == 1 ? 80 : 8080));  // sticks to the new one
+    EXPECT_EQ(out[3], tcp_frame(kSrv1Mac, kSrvMac, kClient, kSrv1, 40000, 80, 2, 1, kAck, {}, {.ttl = 63}));
+    EXPECT_EQ(tpl(kClient), t);  // replaced in place
+    EXPECT_EQ(t->tpl_dest.load(), ids_[next]);
+    EXPECT_EQ(t->n_control.load(), 3U);
+    EXPECT_EQ(count(Counter::persist_template_replaced), 1U);
+    EXPECT_EQ(count(Counter::persist_template_new), 1U);
+}
+
+TEST_F(PersistPipelineTest, AnUnavailableServerLosesItsTemplatesAQuiescentOneKeepsThem)
+{
+    all_neighbours();
+    publish_persistent(80, {{0, 80}, {1, 80}, {2, 8080}});
+    syn(kClient, 40000);
+    // Weight 0 but still in the service (inhibit_on_failure): IPVS keeps the template.
+    publish_persistent(80, {{0, 80, 0}, {1, 80}, {2, 8080}});
+    syn(kClient, 40001);
+    // Down without inhibit_on_failure (IPVS would have removed it): replaced.
+    publish_persistent(80, {{0, 80, 0, false}, {1, 80}, {2, 8080}});
+    syn(kClient, 40002);
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 3U);
+    EXPECT_EQ(out[0], syn_at(0, kClient, 40000, 80));
+    EXPECT_EQ(out[1], syn_at(0, kClient, 40001, 80));
+    EXPECT_NE(out[2], syn_at(0, kClient, 40002, 80));
+    EXPECT_EQ(count(Counter::persist_template_replaced), 1U);
+    EXPECT_NE(tpl(kClient)->tpl_dest.load(), ids_[0]);
+}
+
+TEST_F(PersistPipelineTest, PortZeroServiceKeepsTheClientsDestinationPort)
+{
+    all_neighbours();
+    publish_persistent(0, {{0, 0}, {1, 0}});
+    syn(kClient, 40000, 443);
+    syn(kClient, 40001, 22);  // any port of the VIP: the same template, the same server
+    syn(kClient, 40002, 443);
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 3U);
+    EXPECT_EQ(out[0], syn_at(0, kClient, 40000, 443));
+    EXPECT_EQ(out[1], syn_at(0, kClient, 40001, 22));
+    EXPECT_EQ(out[2], syn_at(0, kClient, 40002, 443));
+    for (const auto& f : out) expect_checksums_valid(f);
+    Conn4* t = tpl(kClient, 0);
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->vport, 0);
+    EXPECT_EQ(t->dport, 0);
+    EXPECT_EQ(t->n_control.load(), 3U);
+    // The reply comes back from VIP:22.
+    rx(1, tcp_frame(kSrvMac, kSrv1Mac, kSrv1, kClient, 22, 40001, 9, 2, kSyn | kAck));
+    const auto back = sent(0);
+    ASSERT_EQ(back.size(), 1U);
+    EXPECT_EQ(back[0], tcp_frame(kClientMac, kLanMac, kVip, kClient, 22, 40001, 9, 2, kSyn | kAck, {}, {.ttl = 63}));
+}
+
+TEST_F(PersistPipelineTest, UdpDatagramsFromNewPortsStayOnTheServer)
+{
+    all_neighbours();
+    publish_persistent(53, {{0, 5353}, {1, 5353}}, 0xffffffffU, true, 17);
+    auto dgram = [](std::uint32_t s, std::uint32_t d, std::uint16_t sport, std::uint16_t dport, const MacAddr& dmac,
+                    const MacAddr& smac, std::uint8_t ttl) {
+        return eth(dmac, smac, 0x0800, ipv4(s, d, 17, udp_dgram(s, d, sport, dport, kHello), {.ttl = ttl}));
+    };
+    for (std::uint16_t p = 5000; p < 5003; ++p) rx(0, dgram(kClient, kVip, p, 53, kLanMac, kClientMac, 64));
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 3U);
+    for (std::uint16_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(out[i], dgram(kClient, kSrv1, static_cast<std::uint16_t>(5000 + i), 5353, kSrv1Mac, kSrvMac, 63));
+        expect_checksums_valid(out[i]);
+    }
+    ConnDir dir;
+    Conn4* t = conns_->lookup(FlowKey4{wire(kClient), wire(kVip), 0, wire16(53), 17, kConnKindTemplate}, dir);
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->n_control.load(), 3U);
+    EXPECT_EQ(tpl(kClient), nullptr);  // a TCP template of the same client and port is another one
+}
+
+TEST_F(PersistPipelineTest, ATemplateTheSweepIsRemovingIsNotUsedANewOneIs)
+{
+    all_neighbours();
+    publish_persistent(80, {{0, 80}, {1, 80}, {2, 8080}});
+    syn(kClient, 40000);
+    Conn4* old = tpl(kClient);
+    ASSERT_NE(old, nullptr);
+    ConnDir dir;
+    ASSERT_TRUE(conns_->remove(0, find(kClient, kVip, 40000, 80, 6, dir)));  // its flow is gone
+    // The sweep's first step on an expired template (another worker's, say).
+    std::uint32_t zero = 0;
+    ASSERT_TRUE(old->n_control.compare_exchange_strong(zero, kTemplateGone));
+    syn(kClient, 40001);
+    Conn4* flow = find(kClient, kVip, 40001, 80, 6, dir);
+    ASSERT_NE(flow, nullptr);
+    ASSERT_NE(flow->control, 0U);
+    Conn4* fresh = conns_->lookup(FlowKey4{wire(kClient), wire(kVip), 0, wire16(80), 6, kConnKindTemplate}, dir);
+    EXPECT_NE(flow->control, conns_->index_of(old) + 1);
+    EXPECT_EQ(count(Counter::persist_template_new), 2U);
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 2U);
+    EXPECT_EQ(out[1], syn_at(1, kClient, 40001, 80));  // a fresh pick
+    EXPECT_NE(fresh, nullptr);
+}
+
+TEST_F(PersistPipelineTest, ANonSynDoesNotTouchTheTemplate)
+{
+    all_neighbours();
+    publish_persistent(80, {{0, 80}, {1, 80}});
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 2, 1, kAck));
+    EXPECT_EQ(count(Counter::conn_not_syn), 1U);
+    EXPECT_EQ(tpl(kClient), nullptr);
+    syn(kClient, 40001);
+    EXPECT_EQ(tpl(kClient)->n_control.load(), 1U);
+}
+
 }  // namespace
 }  // namespace kadp::dp
 
