@@ -718,10 +718,69 @@ def _fragments() -> Fixture:
     )
 
 
+def _from_client(p, ip: str):
+    """The same frame from another client address of the LAN."""
+    q = Ether(bytes(p))
+    q[IP].src = ip
+    return _refresh_checksums(q)
+
+
+def _sh_bucket_dest(ip: str, dests: int) -> int:
+    """IPVS sh (ip_vs_sh.c) by hand: bucket hash_32(ntohl(saddr), 8) with
+    Linux's GOLDEN_RATIO_32, buckets dealt one per dest (weights 1) in list
+    order, so bucket b belongs to dest b % dests."""
+    a, b, c, d = (int(x) for x in ip.split("."))
+    bucket = ((((a << 24) | (b << 16) | (c << 8) | d) * 0x61C88647) & 0xFFFFFFFF) >> 24
+    return bucket % dests
+
+
+def _sh_source_hash() -> Fixture:
+    clients = [f"198.18.0.{i}" for i in range(1, 7)]
+    syns = [_from_client(client_tcp(80, sport=40601 + i, seq=6000 + 100 * i, ip_id=0x1601 + i), ip)
+            for i, ip in enumerate(clients)]
+    dest = [_sh_bucket_dest(ip, 3) for ip in clients]
+    first_use = list(dict.fromkeys(dest))
+    return Fixture(
+        name="sh_source_hash_by_hand",
+        description="lb_algo sh over 198.19.0.1-3 (weights 1): SYNs from clients 198.18.0.1-6 go to the "
+                    "server IPVS's hash_32(saddr, 8) bucket names (computed here, by hand: " +
+                    ", ".join(f"{ip} -> {RS_IP[d]}" for ip, d in zip(clients, dest)) + ")",
+        config=config(virtual_server(VIP, 80, "TCP", [(RS_IP[i], 80, 1) for i in range(3)], algo="sh")),
+        inputs={"lan": syns,
+                "srv": [arp_reply(RS_MAC[i], RS_IP[i], KADP_MAC["srv"], PORT_IP["srv"]) for i in range(3)]},
+        # ARP requests in first-use order; each reply releases its server's held SYNs.
+        expected={"lan": [],
+                  "srv": [kadp_arp_request("srv", RS_IP[d]) for d in first_use] +
+                         [nat_in(syns[k], i, 80) for i in range(3) for k in range(len(syns)) if dest[k] == i]},
+        counters={"conn_new": 6, "nat_in": 6, "arp_request_sent": 3, "neigh_held_sent": 6},
+    )
+
+
+def _persistence() -> Fixture:
+    hello_in, hello_out = client_hello()
+    other = "198.18.0.2"
+    syns = [client_tcp(80, sport=40701 + i, seq=7000 + 100 * i, ip_id=0x1701 + i) for i in range(3)]
+    syns.append(_from_client(client_tcp(80, sport=40701, seq=7400, ip_id=0x1704), other))
+    service = WEB3.replace("    lb_kind NAT\n", "    lb_kind NAT\n    persistence_timeout 60\n")
+    return Fixture(
+        name="persistence_same_client_new_ports",
+        description="rr over 198.19.0.1-3 with persistence_timeout 60: three connections of 198.18.0.1 from "
+                    "ports 40701-40703 all go to 198.19.0.1 (its template), where plain rr would rotate; "
+                    "198.18.0.2 gets a template of its own on rr's next server, 198.19.0.2",
+        config=config(service),
+        inputs={"lan": hello_in + syns,
+                "srv": [arp_reply(RS_MAC[i], RS_IP[i], KADP_MAC["srv"], PORT_IP["srv"]) for i in range(2)]},
+        expected={"lan": hello_out,
+                  "srv": [kadp_arp_request("srv", RS_IP[0]), kadp_arp_request("srv", RS_IP[1])] +
+                         [nat_in(syns[i], 0, 80) for i in range(3)] + [nat_in(syns[3], 1, 80)]},
+        counters={"conn_new": 4, "nat_in": 4, "persist_template_new": 2, "persist_template_hit": 2},
+    )
+
+
 FIXTURE_BUILDERS: list[Callable[[], Fixture]] = [
     _arp_answers, _arp_unknown, _icmp_echo, _tcp_nat, _udp_nat, _tcp_no_service, _udp_no_service,
     _reply_no_conn, _malformed, _rr_three, _vlan, _tcp_dr, _tcp_tun, _mixed_methods,
-    _icmp_errors_translated, _icmp_errors_dropped, _fragments,
+    _icmp_errors_translated, _icmp_errors_dropped, _fragments, _sh_source_hash, _persistence,
 ]
 
 
