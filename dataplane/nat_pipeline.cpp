@@ -147,6 +147,13 @@ bool set_frame_len(rte_mbuf* m, std::uint16_t len)
     return true;
 }
 
+// Two packets' keys name the same flow (direction included).
+bool same_flow(const FlowKey4& a, const FlowKey4& b)
+{
+    return a.saddr == b.saddr && a.daddr == b.daddr && a.sport == b.sport && a.dport == b.dport &&
+           a.proto == b.proto;
+}
+
 }  // namespace
 
 NatPipeline::NatPipeline(const WorkerInfo& info, NatPipelineConfig config)
@@ -208,6 +215,7 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
     FlowKey4 keys[kRxBurst];
     Conn4* conns[kRxBurst];
     ConnDir dirs[kRxBurst];
+    bool opens[kRxBurst];           // by key: may open a connection (UDP, TCP SYN)
     std::uint8_t key_of[kRxBurst];  // index into keys, or kNoKey
     constexpr std::uint8_t kNoKey = 0xff;
     static_assert(kRxBurst <= ConnTable4::kMaxBulk && kRxBurst < kNoKey);
@@ -240,6 +248,8 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
         }
         if (v == ParseVerdict::ok_ipv4_tcp || v == ParseVerdict::ok_ipv4_udp) {
             key_of[i] = static_cast<std::uint8_t>(nkeys);
+            opens[nkeys] = v == ParseVerdict::ok_ipv4_udp ||
+                           (meta[i].tcp_flags & (kTcpSyn | kTcpAck | kTcpRst | kTcpFin)) == kTcpSyn;
             keys[nkeys++] = FlowKey4{meta[i].saddr, meta[i].daddr, meta[i].sport, meta[i].dport, meta[i].l3_proto};
         }
     }
@@ -252,8 +262,21 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
     }
     // Misses that open a connection are scheduled now, all together, so the
     // index lines their inserts will write are fetched while the burst goes on.
+    // Only what may open one (UDP, a TCP SYN) takes a pick, as in IPVS, and
+    // a new flow's later packets in this burst share its first packet's
+    // pick: one new flow, one pick (rr/wrr sequences stay exact).
     NewConnPlan plans[kRxBurst];
-    for (std::uint32_t k = 0; k < nkeys; ++k) plans[k] = conns[k] == nullptr ? plan_new_conn(b, keys[k]) : NewConnPlan{};
+    for (std::uint32_t k = 0; k < nkeys; ++k) {
+        if (conns[k] != nullptr) {
+            plans[k] = NewConnPlan{};
+            continue;
+        }
+        const NewConnPlan* earlier = nullptr;
+        for (std::uint32_t j = 0; opens[k] && j < k && earlier == nullptr; ++j) {
+            if (plans[j].dest != nullptr && same_flow(keys[j], keys[k])) earlier = &plans[j];
+        }
+        plans[k] = earlier != nullptr ? *earlier : plan_new_conn(b, keys[k], opens[k]);
+    }
 
     for (std::uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = pkts[i];
@@ -479,7 +502,7 @@ void NatPipeline::reply_out(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
 // before it is known whether the packet may open a connection (a TCP
 // segment without SYN, TTL 1): the pick then goes unused, which moves an
 // rr/wrr position by one and nothing else.
-NatPipeline::NewConnPlan NatPipeline::plan_new_conn(const Burst& b, const FlowKey4& key)
+NatPipeline::NewConnPlan NatPipeline::plan_new_conn(const Burst& b, const FlowKey4& key, bool schedule)
 {
     NewConnPlan plan;
     if (b.snap == nullptr) return plan;
@@ -490,7 +513,9 @@ NatPipeline::NewConnPlan NatPipeline::plan_new_conn(const Burst& b, const FlowKe
         plan.vip_released = true;
         return plan;
     }
-    if (plan.svc->persistent()) return plan;  // picked by persist_pick() once the flow may open
+    // Not a packet that opens a flow (new_conn drops it), or a persistent
+    // service (persist_pick() picks once the flow may open): no pick.
+    if (!schedule || plan.svc->persistent()) return plan;
     SchedFlow flow;
     flow.saddr[0] = key.saddr;
     flow.daddr[0] = key.daddr;

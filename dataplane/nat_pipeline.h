@@ -129,7 +129,7 @@ private:
     };
 
     std::uint32_t now_ms() const;
-    NewConnPlan plan_new_conn(const Burst& b, const FlowKey4& key);
+    NewConnPlan plan_new_conn(const Burst& b, const FlowKey4& key, bool schedule);
     void handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
     void handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
     void handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4* conn, ConnDir dir,
