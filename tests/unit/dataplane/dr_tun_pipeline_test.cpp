@@ -116,15 +116,7 @@ protected:
             services.push_back(std::make_unique<Service>(key, s.fwd, 0, std::move(dests), SchedAlgo::rr,
                                                          &lease.service(key), nullptr));
         }
-        conf::Dataplane dpc;
-        for (const char* spec : {"lan 198.18.0.254/24", "srv 198.19.0.254/24"}) {
-            const std::string s(spec);
-            conf::DataplaneInterface itf;
-            itf.name = s.substr(0, 3);
-            itf.device = "net_ring";
-            itf.address.push_back(*conf::IpPrefix::parse(s.substr(4)));
-            dpc.interfaces.push_back(itf);
-        }
+        conf::Dataplane dpc = ring_interfaces({"lan 198.18.0.254/24", "srv 198.19.0.254/24"});
         conf::DataplaneRoute r;
         r.prefix = *conf::IpPrefix::parse("198.20.0.0/16");
         r.via = *conf::IpAddr::parse("198.19.0.250");

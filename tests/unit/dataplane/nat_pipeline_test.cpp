@@ -751,15 +751,7 @@ protected:
         if (persistent) svc->set_persistence(kTimeoutMs, wire(mask));
         std::vector<std::unique_ptr<Service>> services;
         services.push_back(std::move(svc));
-        conf::Dataplane dpc;
-        for (const char* spec : {"lan 198.18.0.254/23", "srv 198.19.0.254/24"}) {
-            const std::string s(spec);
-            conf::DataplaneInterface itf;
-            itf.name = s.substr(0, 3);
-            itf.device = "net_ring";
-            itf.address.push_back(*conf::IpPrefix::parse(s.substr(4)));
-            dpc.interfaces.push_back(itf);
-        }
+        conf::Dataplane dpc = ring_interfaces({"lan 198.18.0.254/23", "srv 198.19.0.254/24"});
         RouteBuild rb = RouteTable4::build(dpc);
         ASSERT_TRUE(rb.errors.empty());
         ASSERT_EQ(publisher_.publish(std::make_unique<Snapshot>(2, std::move(lease), ServiceTable(std::move(services)),

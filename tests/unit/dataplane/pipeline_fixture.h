@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -80,6 +81,22 @@ inline std::vector<Bytes> read_ring(rte_ring* r)
         }
     }
     return out;
+}
+
+// The interfaces of a data plane config, on net_ring devices, from specs
+// like "lan 198.18.0.254/24" (a three-letter name, then the prefix).
+inline conf::Dataplane ring_interfaces(std::initializer_list<const char*> specs)
+{
+    conf::Dataplane dpc;
+    for (const char* spec : specs) {
+        const std::string s(spec);
+        conf::DataplaneInterface itf;
+        itf.name = s.substr(0, 3);
+        itf.device = "net_ring";
+        itf.address.push_back(*conf::IpPrefix::parse(s.substr(4)));
+        dpc.interfaces.push_back(itf);
+    }
+    return dpc;
 }
 
 // Makes (port, ip) a reachable neighbour in `neigh`, as after an answered request.
@@ -178,15 +195,7 @@ protected:
         }
         std::unique_ptr<const RouteTable4> routes;
         if (with_routes) {
-            conf::Dataplane dpc;
-            for (const char* spec : {"lan 198.18.0.254/24", "srv 198.19.0.254/24"}) {
-                const std::string s(spec);
-                conf::DataplaneInterface itf;
-                itf.name = s.substr(0, 3);
-                itf.device = "net_ring";
-                itf.address.push_back(*conf::IpPrefix::parse(s.substr(4)));
-                dpc.interfaces.push_back(itf);
-            }
+            conf::Dataplane dpc = ring_interfaces({"lan 198.18.0.254/24", "srv 198.19.0.254/24"});
             RouteBuild rb = RouteTable4::build(dpc);
             EXPECT_TRUE(rb.errors.empty());
             routes = std::move(rb.table);
