@@ -29,9 +29,18 @@
 
 #include <cstdint>
 
+#include "dataplane/checksum.h"
 #include "dataplane/packet_parse.h"
 
 namespace kadp::dp {
+
+// Addresses no reply (an ICMP error, an RST) may go to: 0.0.0.0/8,
+// multicast, reserved, broadcast. Shared by the NAT and DR/TUN paths.
+constexpr bool unanswerable_source(std::uint32_t saddr_be)
+{
+    const std::uint32_t a = host_from_be32(saddr_be);
+    return (a >> 24) == 0 || (a >> 28) >= 14;
+}
 
 // The types IPVS relates to a connection.
 constexpr bool icmp_error_translatable(std::uint8_t type) { return type == 3 || type == 4 || type == 11; }

@@ -16,6 +16,7 @@
 
 #include "dataplane/arp.h"
 #include "dataplane/checksum.h"
+#include "dataplane/icmp_error.h"
 #include "dataplane/persistence.h"
 #include "dataplane/worker.h"
 
@@ -50,13 +51,6 @@ bool icmp_is_error(std::uint8_t type) { return type == 3 || type == 4 || type ==
 
 // 224.0.0.0/24, link-local multicast: VRRP, OSPF, IGMP... for the kernel.
 bool link_local_multicast(std::uint32_t daddr_be) { return (host_from_be32(daddr_be) >> 8) == 0xe00000U; }
-
-// Addresses no reply may go to: 0.0.0.0/8, multicast, reserved, broadcast.
-bool unanswerable_source(std::uint32_t saddr_be)
-{
-    const std::uint32_t a = host_from_be32(saddr_be);
-    return (a >> 24) == 0 || (a >> 28) >= 14;
-}
 
 void count_enter(DestCounters* dc, ConnState s)
 {

@@ -11,6 +11,7 @@
 
 #include "dataplane/arp.h"
 #include "dataplane/checksum.h"
+#include "dataplane/icmp_error.h"
 #include "dataplane/nat_pipeline.h"
 
 namespace kadp::dp {
@@ -24,13 +25,6 @@ constexpr std::uint8_t kIcmpUnreach = 3;
 constexpr std::uint8_t kIcmpFragNeeded = 4;
 constexpr std::uint8_t kIcmpErrorTos = 0xc0;  // RFC 1812 4.3.2.5, as Linux
 constexpr std::uint8_t kReplyTtl = 64;
-
-// Addresses no reply may go to: 0.0.0.0/8, multicast, reserved, broadcast.
-bool unanswerable_source(std::uint32_t saddr_be)
-{
-    const std::uint32_t a = host_from_be32(saddr_be);
-    return (a >> 24) == 0 || (a >> 28) >= 14;
-}
 
 }  // namespace
 

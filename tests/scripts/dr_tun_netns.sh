@@ -39,6 +39,7 @@ cd "$(dirname "$0")/../.." || exit 1
 KADP=${KADP:-build/kadp}
 
 . tests/lib/nat_topology.sh
+. tests/vm/vm_lib.sh
 nat_topo_test_start "$KADP"
 [ -x /usr/bin/python3 ] && [ -c /dev/net/tun ] || { echo "SKIP: no /usr/bin/python3 or /dev/net/tun"; echo "COUNT 0 0 1"; exit 77; }
 
@@ -105,11 +106,8 @@ setup_tun_server() {
 # Debian's cloud kernel is missing.
 start_ipip_vm() {
   command -v qemu-system-x86_64 >/dev/null || return 2
-  local vmlinuz kver
-  vmlinuz=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
-  [ -n "$vmlinuz" ] || return 2
-  kver=${vmlinuz#/boot/vmlinuz-}
-  [ -d "/lib/modules/$kver" ] || return 2
+  local vmlinuz kver vm_missing
+  vm_find_kernel || return 2
   mkdir -p "$tmp/vmwww" && echo "tun vm" >"$tmp/vmwww/index.html" && cp "$tmp/big.bin" "$tmp/vmwww/" || return 1
   tests/vm/ipip/build_initramfs.sh "$kver" "$tmp/vmwww" "$tmp/ipip.gz" >"$tmp/vm-build.log" 2>&1 || return 1
   ip netns exec "$BR" qemu-system-x86_64 -accel tcg -cpu Nehalem -m 256 -smp 1 -nographic -no-reboot \

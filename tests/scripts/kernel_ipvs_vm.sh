@@ -17,15 +17,13 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 kadp=${KADP:-$top/build/kadp}
 kadpctl=${KADPCTL:-$top/build/kadpctl}
 unit=${UNIT_KERNEL_IPVS:-$top/build/tests/unit/unit_kernel_ipvs}
+. "$top/tests/vm/vm_lib.sh"
 
 skip() { echo "SKIP: kernel_ipvs_vm: $*"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
 [ -x /bin/busybox ] || skip "busybox-static not installed"
 command -v ipvsadm >/dev/null || skip "ipvsadm not installed"
-vmlinuz=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
-[ -n "$vmlinuz" ] || skip "no /boot/vmlinuz-*-cloud-amd64 (linux-image-cloud-amd64)"
-kver=${vmlinuz#/boot/vmlinuz-}
-[ -d "/lib/modules/$kver" ] || skip "no /lib/modules/$kver"
+vm_find_kernel || skip "$vm_missing"
 [ -x "$kadp" ] || { echo "FAIL: kernel_ipvs_vm: no kadp binary at $kadp (build first)"; exit 1; }
 [ -x "$kadpctl" ] || { echo "FAIL: kernel_ipvs_vm: no kadpctl binary at $kadpctl (build first)"; exit 1; }
 [ -x "$unit" ] || { echo "FAIL: kernel_ipvs_vm: no $unit (build first)"; exit 1; }
@@ -44,14 +42,8 @@ if ! timeout 120 "$top/tests/vm/build_initramfs.sh" "$kver" "$kadp" "$work/initr
   exit 1
 fi
 
-# The guest powers itself off; the time bound catches a hung guest.
-timeout 300 qemu-system-x86_64 -accel tcg -cpu Nehalem -m 512 -smp 1 -nographic -no-reboot -net none \
-  -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
-  -append 'console=ttyS0 quiet panic=-1' </dev/null >"$work/console.log" 2>&1 &
-qemu_pid=$!
-wait "$qemu_pid"
+vm_run "$work/initrd.gz" "$work/console.log"
 qemu_rc=$?
-qemu_pid=
 # KADP_VM_CONSOLE=FILE keeps the whole console for debugging.
 [ -n "${KADP_VM_CONSOLE:-}" ] && cp "$work/console.log" "$KADP_VM_CONSOLE"
 

@@ -12,15 +12,13 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kadp=${KADP:-$top/build/kadp}
 probe=${SCHED_PROBE:-$top/build/tests/tools/kadp_sched_probe}
+. "$top/tests/vm/vm_lib.sh"
 
 skip() { echo "SKIP: sched_vs_kernel_vm: $*"; echo "COUNT 0 0 1"; exit 77; }
 command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
 [ -x /bin/busybox ] || skip "busybox-static not installed"
 command -v ipvsadm >/dev/null || skip "ipvsadm not installed"
-vmlinuz=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
-[ -n "$vmlinuz" ] || skip "no /boot/vmlinuz-*-cloud-amd64 (linux-image-cloud-amd64)"
-kver=${vmlinuz#/boot/vmlinuz-}
-[ -d "/lib/modules/$kver" ] || skip "no /lib/modules/$kver"
+vm_find_kernel || skip "$vm_missing"
 for b in "$kadp" "$probe"; do
   [ -x "$b" ] || { echo "FAIL: sched_vs_kernel_vm: no $b (build first)"; echo "COUNT 0 1 0"; exit 1; }
 done
@@ -47,12 +45,7 @@ chmod +x "$work/over/init"
 (cd "$work/over" && echo init | cpio -o -H newc --quiet) | gzip -1 > "$work/over.gz"
 cat "$work/base.gz" "$work/over.gz" > "$work/initrd.gz"
 
-timeout 300 qemu-system-x86_64 -accel tcg -cpu Nehalem -m 512 -smp 1 -nographic -no-reboot -net none \
-  -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
-  -append 'console=ttyS0 quiet panic=-1' </dev/null >"$work/console.log" 2>&1 &
-qemu_pid=$!
-wait "$qemu_pid"
-qemu_pid=
+vm_run "$work/initrd.gz" "$work/console.log"
 [ -n "${KADP_VM_CONSOLE:-}" ] && cp "$work/console.log" "$KADP_VM_CONSOLE"
 tr -d '\r' <"$work/console.log" | grep '^KADP-SCHED: ' | sed 's/^KADP-SCHED: //' >"$work/got.txt"
 

@@ -13,28 +13,13 @@ set -euo pipefail
 kver=$1 kadp=$2 out=$3 unit=${4:-}
 kadpctl=${5:-$(dirname "$kadp")/kadpctl}
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/initramfs_lib.sh"
 root=$(mktemp -d /tmp/kadp-vm-root.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,proc,sys,dev,run,tmp,etc,conf,www}
 
-# Busybox applets as symlinks; the real binaries copied below take precedence.
-cp /bin/busybox "$root/bin/busybox"
-for applet in $(/bin/busybox --list-full); do
-  [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
-done
-
-# A program and every library it loads, at the same paths.
-copy_binary() {
-  local src=$1 dst=$2
-  rm -f "$root/$dst"
-  cp -L "$src" "$root/$dst"
-  for lib in $(ldd "$src" | awk '/=>/ { print $3 } $1 ~ /^\// { print $1 }'); do
-    [ -f "$lib" ] || continue
-    mkdir -p "$root/$(dirname "$lib")"
-    [ -e "$root/$lib" ] || cp -L "$lib" "$root/$lib"
-  done
-}
+initramfs_busybox
 copy_binary /sbin/ip sbin/ip
 copy_binary /usr/sbin/ipvsadm usr/sbin/ipvsadm
 copy_binary "$kadp" usr/sbin/kadp
@@ -48,15 +33,7 @@ fi
 
 # Modules: IPVS and the schedulers the configs use (lblcr deliberately left
 # out: the test checks the message when the kernel cannot load it), veth.
-modules="ip_vs ip_vs_rr ip_vs_wrr ip_vs_wlc ip_vs_lc ip_vs_sh ip_vs_mh ip_vs_pe_sip veth"
-for m in $modules; do
-  modprobe -S "$kver" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
-done | sort -u | while read -r ko; do
-  mkdir -p "$root/$(dirname "$ko")"
-  cp "$ko" "$root/$ko"
-done
-cp /lib/modules/"$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
-depmod -b "$root" "$kver"
+initramfs_modules "$kver" ip_vs ip_vs_rr ip_vs_wrr ip_vs_wlc ip_vs_lc ip_vs_sh ip_vs_mh ip_vs_pe_sip veth
 
 cp "$here/init.sh" "$root/init"
 chmod +x "$root/init"

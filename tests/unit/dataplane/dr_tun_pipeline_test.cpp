@@ -1,20 +1,17 @@
 // Runs on: any (unit test; its own binary, since it initialises EAL once in
 // main). NatPipeline's DR and TUN forwarding on real mbufs, transmitted
 // through a TxStage onto two net_ring ports whose TX rings the test reads
-// back. Expected frames are built from scratch (frame_builders.h, checksums
-// by a plain RFC 1071 loop) and compared byte for byte: every MAC, every IP
+// back (EAL main and shared helpers: pipeline_test_main.cpp,
+// pipeline_fixture.h). Expected frames are built from scratch
+// (frame_builders.h, checksums by a plain RFC 1071 loop) and compared byte
+// for byte: every MAC, every IP
 // header field and every checksum at once; the inner packet of a TUN frame
 // must be the client's packet with only its TTL (and checksum) changed.
 #include <gtest/gtest.h>
-#include <rte_eal.h>
-#include <rte_eth_ring.h>
-#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
-#include <unistd.h>
 
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,44 +23,19 @@
 #include "dataplane/worker.h"
 #include "dataplane/xmit_dr_tun.h"
 #include "frame_builders.h"
+#include "pipeline_fixture.h"
 
 namespace kadp::dp {
 namespace {
 
-using namespace testframes;
+using namespace pipetest;
 
-rte_mempool* g_pool = nullptr;
-struct TestPort {
-    std::uint16_t port_id = 0;
-    rte_ring* rx = nullptr;
-    rte_ring* tx = nullptr;
-};
-TestPort g_ports[2];
-std::uint32_t g_now = 1000000;
-std::uint32_t test_clock() { return g_now; }
-
-constexpr std::uint32_t kClient = 0xc6120001;   // 198.18.0.1
-constexpr std::uint32_t kLanIp = 0xc61200fe;    // 198.18.0.254
-constexpr std::uint32_t kVip = 0xc6120064;      // 198.18.0.100
-constexpr std::uint32_t kSrv1 = 0xc6130001;     // 198.19.0.1
-constexpr std::uint32_t kSrv2 = 0xc6130002;     // 198.19.0.2
-constexpr std::uint32_t kSrv3 = 0xc6130003;     // 198.19.0.3
-constexpr std::uint32_t kSrvIp = 0xc61300fe;    // 198.19.0.254
+// Beyond pipeline_fixture.h's addresses: a routed network and an unrouted one.
 constexpr std::uint32_t kGateway = 0xc61300fa;  // 198.19.0.250: route 198.20.0.0/16 via it
 constexpr std::uint32_t kFar = 0xc6140005;      // 198.20.0.5: behind the gateway
 constexpr std::uint32_t kNoRoute = 0xc6150005;  // 198.21.0.5: no route
-const Mac kLanMac = {0x02, 0, 0, 0, 0, 0x0a};
-const Mac kSrvMac = {0x02, 0, 0, 0, 0, 0x0b};
-const Mac kClientMac = {0x02, 0, 0, 0, 0, 0x01};
-const Mac kSrv1Mac = {0x02, 0, 0, 0, 1, 0x01};
-const Mac kSrv2Mac = {0x02, 0, 0, 0, 1, 0x02};
-const Mac kSrv3Mac = {0x02, 0, 0, 0, 1, 0x03};
 const Mac kGatewayMac = {0x02, 0, 0, 0, 1, 0xfa};
 const Mac kBroadcast = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
-
-std::uint32_t wire(std::uint32_t host) { return be32_from_host(host); }
-std::uint16_t wire16(std::uint16_t host) { return be16_from_host(host); }
 
 // The services: port -> real servers (address, port, method).
 struct RealSpec {
@@ -144,15 +116,7 @@ protected:
             services.push_back(std::make_unique<Service>(key, s.fwd, 0, std::move(dests), SchedAlgo::rr,
                                                          &lease.service(key), nullptr));
         }
-        conf::Dataplane dpc;
-        for (const char* spec : {"lan 198.18.0.254/24", "srv 198.19.0.254/24"}) {
-            const std::string s(spec);
-            conf::DataplaneInterface itf;
-            itf.name = s.substr(0, 3);
-            itf.device = "net_ring";
-            itf.address.push_back(*conf::IpPrefix::parse(s.substr(4)));
-            dpc.interfaces.push_back(itf);
-        }
+        conf::Dataplane dpc = ring_interfaces({"lan 198.18.0.254/24", "srv 198.19.0.254/24"});
         conf::DataplaneRoute r;
         r.prefix = *conf::IpPrefix::parse("198.20.0.0/16");
         r.via = *conf::IpAddr::parse("198.19.0.250");
@@ -163,15 +127,7 @@ protected:
                                                                 std::move(rb.table))),
                   0);
     }
-    void neighbour(std::uint16_t port, std::uint32_t ip, const Mac& mac)
-    {
-        rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
-        const NeighResolve r = neigh_->resolve(port, wire(ip), m, g_now);
-        ASSERT_TRUE(r.verdict == ResolveVerdict::held_request || r.verdict == ResolveVerdict::held);
-        const NeighLearn l = neigh_->learn(port, wire(ip), mac, ArpSource::reply, g_now);
-        ASSERT_EQ(l.n_held, 1U);
-        rte_pktmbuf_free(l.held[0]);
-    }
+    void neighbour(std::uint16_t port, std::uint32_t ip, const Mac& mac) { learn_neighbour(*neigh_, port, ip, mac); }
     void all_neighbours()
     {
         neighbour(0, kClient, kClientMac);
@@ -189,21 +145,7 @@ protected:
         pipeline_->process(ref, &m, 1, *tx_);
         tx_->flush();
     }
-    std::vector<Bytes> sent(std::uint16_t port)
-    {
-        std::vector<Bytes> out;
-        void* objs[64];
-        unsigned n;
-        while ((n = rte_ring_dequeue_burst(g_ports[port].tx, objs, 64, nullptr)) != 0) {
-            for (unsigned i = 0; i < n; ++i) {
-                auto* m = static_cast<rte_mbuf*>(objs[i]);
-                const auto* p = rte_pktmbuf_mtod(m, const std::uint8_t*);
-                out.emplace_back(p, p + rte_pktmbuf_data_len(m));
-                rte_pktmbuf_free(m);
-            }
-        }
-        return out;
-    }
+    std::vector<Bytes> sent(std::uint16_t port) { return read_ring(g_ports[port].tx); }
     void drain()
     {
         sent(0);
@@ -226,8 +168,6 @@ protected:
     WorkerLoopStats loop_;
     std::unique_ptr<TxStage> tx_;
 };
-
-const Bytes kHello = {'h', 'e', 'l', 'l', 'o'};
 
 // The TUN frame kadp must send for a client frame: the srv port's MAC to
 // the server's, an outer header built from scratch (TOS and DF from the
@@ -642,52 +582,3 @@ TEST(XmitDrTun, FragmentKeepsMfOfAFirstFragmentAndRefusesOptions)
 
 }  // namespace
 }  // namespace kadp::dp
-
-bool make_ring_port(kadp::dp::TestPort& p, const std::string& name, unsigned ring_size)
-{
-    p.rx = rte_ring_create((name + "_rx").c_str(), ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    p.tx = rte_ring_create((name + "_tx").c_str(), ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (p.rx == nullptr || p.tx == nullptr) return false;
-    const int id = rte_eth_from_rings((name + "_ring").c_str(), &p.rx, 1, &p.tx, 1, 0);
-    if (id < 0) return false;
-    p.port_id = static_cast<std::uint16_t>(id);
-    rte_eth_conf conf{};
-    return rte_eth_dev_configure(p.port_id, 1, 1, &conf) == 0 &&
-           rte_eth_rx_queue_setup(p.port_id, 0, 64, 0, nullptr, kadp::dp::g_pool) == 0 &&
-           rte_eth_tx_queue_setup(p.port_id, 0, 64, 0, nullptr) == 0 && rte_eth_dev_start(p.port_id) == 0;
-}
-
-// EAL once for the whole binary: no hugepages, no PCI, a unique file prefix
-// whose runtime directory is removed at the end.
-int main(int argc, char** argv)
-{
-    ::testing::InitGoogleTest(&argc, argv);
-    const std::string prefix = "kadp-drtun-test-" + std::to_string(getpid());
-    std::vector<std::string> args = {"dr_tun_test", "--no-huge", "-m", "256", "--no-pci", "--no-telemetry",
-                                     "--file-prefix", prefix, "-l", "0", "--log-level", "error"};
-    std::vector<char*> argv_eal;
-    for (auto& a : args) argv_eal.push_back(a.data());
-    if (rte_eal_init(static_cast<int>(argv_eal.size()), argv_eal.data()) < 0) {
-        std::fprintf(stderr, "rte_eal_init failed\n");
-        return 1;
-    }
-    using namespace kadp::dp;
-    g_pool = rte_pktmbuf_pool_create("drtun_test", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-    if (g_pool == nullptr) return 1;
-    for (int i = 0; i < 2; ++i) {
-        if (!make_ring_port(g_ports[i], "drtun" + std::to_string(i), 1024)) {
-            std::fprintf(stderr, "net_ring port setup failed\n");
-            return 1;
-        }
-    }
-    const int rc = RUN_ALL_TESTS();
-    for (auto& p : g_ports) {
-        rte_eth_dev_stop(p.port_id);
-        rte_eth_dev_close(p.port_id);
-    }
-    rte_mempool_free(g_pool);
-    rte_eal_cleanup();
-    std::error_code ec;
-    std::filesystem::remove_all("/var/run/dpdk/" + prefix, ec);
-    return rc;
-}

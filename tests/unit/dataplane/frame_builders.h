@@ -1,8 +1,7 @@
 // Runs on: any (unit tests). Frames built from scratch for the pipeline
 // tests, with checksums from a plain RFC 1071 loop, independent of
 // dataplane/checksum.h: what the data plane sends is compared byte for byte
-// with these. (nat_pipeline_test.cpp carries its own copy of the same
-// builders; new pipeline tests use this header.)
+// with these. Used by every pipeline test (see pipeline_fixture.h).
 #pragma once
 
 #include <array>
@@ -152,6 +151,23 @@ inline Bytes ip_of(const Bytes& frame)
 {
     const std::size_t len = get16(frame, 16);
     return Bytes(frame.begin() + 14, frame.begin() + 14 + static_cast<std::ptrdiff_t>(len));
+}
+
+// Full recomputation of the checksums of a frame's IPv4 header and TCP/UDP.
+inline void expect_checksums_valid(const Bytes& f)
+{
+    ASSERT_GE(f.size(), 34U);
+    const std::size_t ihl = (f[14] & 0xf) * 4U;
+    const Bytes ip(f.begin() + 14, f.begin() + 14 + static_cast<std::ptrdiff_t>(ihl));
+    EXPECT_EQ(ref_csum(ip), 0) << "IPv4 header checksum";
+    const std::size_t total = get16(f, 16);
+    const Bytes l4(f.begin() + 14 + static_cast<std::ptrdiff_t>(ihl), f.begin() + 14 + static_cast<std::ptrdiff_t>(total));
+    const std::uint8_t proto = f[23];
+    if (proto == 6 || (proto == 17 && get16(l4, 6) != 0)) {
+        EXPECT_EQ(ref_csum(l4, pseudo(get32(f, 26), get32(f, 30), proto, l4.size())), 0) << "L4 checksum";
+    } else if (proto == 1) {
+        EXPECT_EQ(ref_csum(l4), 0) << "ICMP checksum";
+    }
 }
 
 }  // namespace kadp::dp::testframes
