@@ -130,6 +130,29 @@ TEST_F(NatPipelineTest, SecondFlowGoesToTheNextServerWithItsPort)
     for (int i = 0; i < 3; ++i) EXPECT_EQ(dest_[i]->traffic.sum().conns, 1U) << i;
 }
 
+// IPVS schedules only what may open a connection: a SYN's ACK in the same
+// burst and a stray ACK without connection take no rr pick, and a SYN sent
+// twice in one burst takes one; so the next flows go to the next servers.
+TEST_F(NatPipelineTest, OnlyPacketsThatOpenAConnectionTakeAPick)
+{
+    all_neighbours();
+    rx_burst(0, {tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1000, 0, kSyn),
+                 tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1001, 1, kAck, kHello),
+                 tcp_frame(kLanMac, kClientMac, kClient, kVip, 40009, 80, 7, 7, kAck),
+                 tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1000, 0, kSyn)});
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40001, 80, 1, 0, kSyn));
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40002, 80, 1, 0, kSyn));
+    const auto out = sent(1);
+    ASSERT_EQ(out.size(), 5U);
+    EXPECT_EQ(out[0], tcp_frame(kSrv1Mac, kSrvMac, kClient, kSrv1, 40000, 80, 1000, 0, kSyn, {}, {.ttl = 63}));
+    EXPECT_EQ(out[1], tcp_frame(kSrv1Mac, kSrvMac, kClient, kSrv1, 40000, 80, 1001, 1, kAck, kHello, {.ttl = 63}));
+    EXPECT_EQ(out[2], tcp_frame(kSrv1Mac, kSrvMac, kClient, kSrv1, 40000, 80, 1000, 0, kSyn, {}, {.ttl = 63}));
+    EXPECT_EQ(out[3], tcp_frame(kSrv2Mac, kSrvMac, kClient, kSrv2, 40001, 80, 1, 0, kSyn, {}, {.ttl = 63}));
+    EXPECT_EQ(out[4], tcp_frame(kSrv3Mac, kSrvMac, kClient, kSrv3, 40002, 8080, 1, 0, kSyn, {}, {.ttl = 63}));
+    EXPECT_EQ(count(Counter::conn_not_syn), 1U);
+    EXPECT_EQ(count(Counter::conn_new), 3U);
+}
+
 TEST_F(NatPipelineTest, UdpNatKeepsAZeroChecksumAndFixesARealOne)
 {
     all_neighbours();
