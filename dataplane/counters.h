@@ -124,6 +124,7 @@ namespace kadp::dp {
     X(conn_not_syn, "dropped: TCP without SYN for a service and no connection")                               \
     X(conn_expired, "connections removed by the expiry sweep")                                                \
     X(conn_reset, "connections closed early by an RST")                                                       \
+    X(conn_reused, "TCP SYNs on a TIME_WAIT/CLOSE connection of the same ports: old one removed, SYN scheduled anew") \
     /* services and schedulers */                                                                              \
     X(sched_no_dest, "dropped: no available real server (weight 0, overloaded, or the hashed one)")           \
     X(persist_template_new, "persistence templates created")                                                  \

@@ -528,17 +528,21 @@ NatPipeline::NewConnPlan NatPipeline::plan_new_conn(const Burst& b, const FlowKe
 void NatPipeline::handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4* conn, ConnDir dir,
                             const NewConnPlan& plan)
 {
+    NewConnPlan fresh;  // for a SYN that reuses a finished connection's ports
     if (conn != nullptr) {
-        conn_packet(b, m, meta, *conn, dir);
-        return;
+        if (!reuse_finished(b, meta, *conn, dir, fresh)) {
+            conn_packet(b, m, meta, *conn, dir);
+            return;
+        }
     }
     if (b.snap == nullptr) {
         drop(m, Counter::not_for_us);
         return;
     }
-    if (plan.svc != nullptr) {
-        new_conn(b, m, meta, *plan.svc, plan.dest);
-    } else if (plan.vip_released) {
+    const NewConnPlan& p = conn != nullptr ? fresh : plan;
+    if (p.svc != nullptr) {
+        new_conn(b, m, meta, *p.svc, p.dest);
+    } else if (p.vip_released) {
         drop(m, Counter::vip_not_owned);
     } else if (cfg_.exception.enabled() && is_local(b, meta.daddr)) {
         // The appliance's own sockets: ssh, a health checker's SYN-ACK.
@@ -550,6 +554,30 @@ void NatPipeline::handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta,
     } else {
         drop(m, Counter::not_for_us);
     }
+}
+
+// IPVS's conn_reuse_mode 1 (the default): a client SYN that lands on a
+// connection of the same ports in TIME_WAIT or CLOSE, not placed by a
+// persistence template, is a new connection: the old one is removed and the
+// SYN scheduled afresh (else a reused port would stick to a server that may
+// have left the service). True when `conn` was removed; `plan` is then the
+// SYN's.
+bool NatPipeline::reuse_finished(const Burst& b, const PacketMeta& meta, Conn4& conn, ConnDir dir,
+                                 NewConnPlan& plan)
+{
+    if (dir != ConnDir::in || !is_tcp(meta) ||
+        (meta.tcp_flags & (kTcpSyn | kTcpAck | kTcpRst | kTcpFin)) != kTcpSyn || conn.control != 0 ||
+        b.snap == nullptr) {
+        return false;
+    }
+    const auto st = static_cast<ConnState>(conn.state.load(std::memory_order_relaxed));
+    if (st != ConnState::time_wait && st != ConnState::close) return false;
+    ConnState last;
+    if (!cfg_.conns->remove(info_.index, &conn, &last)) return false;  // another worker did
+    on_expire(this, conn, last);
+    counters_.inc(Counter::conn_reused);
+    plan = plan_new_conn(b, FlowKey4{meta.saddr, meta.daddr, meta.sport, meta.dport, meta.l3_proto}, true);
+    return true;
 }
 
 void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const Service& svc, const Dest* d)

@@ -134,6 +134,7 @@ private:
     void handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
     void handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4* conn, ConnDir dir,
                    const NewConnPlan& plan);
+    bool reuse_finished(const Burst& b, const PacketMeta& meta, Conn4& conn, ConnDir dir, NewConnPlan& plan);
     void new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const Service& svc, const Dest* d);
     void conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4& conn, ConnDir dir);
     void track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags);

@@ -153,6 +153,47 @@ TEST_F(NatPipelineTest, OnlyPacketsThatOpenAConnectionTakeAPick)
     EXPECT_EQ(count(Counter::conn_new), 3U);
 }
 
+// IPVS's conn_reuse_mode 1: a SYN on the ports of a connection an RST
+// closed (CLOSE) or in TIME_WAIT opens a new connection, scheduled afresh;
+// any other state keeps the packet on its connection.
+TEST_F(NatPipelineTest, ASynReusingAFinishedConnectionsPortsIsScheduledAnew)
+{
+    all_neighbours();
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1000, 0, kSyn));
+    rx(1, tcp_frame(kSrvMac, kSrv1Mac, kSrv1, kClient, 80, 40000, 5000, 1001, kSyn | kAck));
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1001, 5001, kAck));
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1001, 5001, kRst));
+    ConnDir dir;
+    Conn4* old = find(kClient, kVip, 40000, 80, 6, dir);
+    ASSERT_NE(old, nullptr);
+    EXPECT_EQ(state_of(old), ConnState::close);
+    EXPECT_EQ(dest_[0]->conns.inactive.load(), 1U);
+    (void)sent(1);
+    (void)sent(0);
+    // The same ports again: rr's next server, the old entry gone from its counts.
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 9000, 0, kSyn));
+    auto out = sent(1);
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0], tcp_frame(kSrv2Mac, kSrvMac, kClient, kSrv2, 40000, 80, 9000, 0, kSyn, {}, {.ttl = 63}));
+    EXPECT_EQ(count(Counter::conn_reused), 1U);
+    EXPECT_EQ(count(Counter::conn_new), 2U);
+    EXPECT_EQ(dest_[0]->conns.inactive.load() + dest_[0]->conns.active.load(), 0U);
+    EXPECT_EQ(dest_[1]->conns.active.load(), 1U);  // SYN_RECV counts as active
+    // TIME_WAIT is finished too; a SYN_RECV connection (its SYN sent again) is not.
+    Conn4* now = find(kClient, kVip, 40000, 80, 6, dir);
+    ASSERT_NE(now, nullptr);
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 9000, 0, kSyn));
+    out = sent(1);
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0], tcp_frame(kSrv2Mac, kSrvMac, kClient, kSrv2, 40000, 80, 9000, 0, kSyn, {}, {.ttl = 63}));
+    ASSERT_TRUE(ConnTable4::set_state(*now, ConnState::time_wait));
+    rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 12000, 0, kSyn));
+    out = sent(1);
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0], tcp_frame(kSrv3Mac, kSrvMac, kClient, kSrv3, 40000, 8080, 12000, 0, kSyn, {}, {.ttl = 63}));
+    EXPECT_EQ(count(Counter::conn_reused), 2U);
+}
+
 TEST_F(NatPipelineTest, UdpNatKeepsAZeroChecksumAndFixesARealOne)
 {
     all_neighbours();
