@@ -9,7 +9,10 @@
 #   (c) kadp's counters at SIGTERM show the flood was taken in and then
 #       removed early (conn_defense_raised, conn_evicted_half_open > 0) and
 #       that it was larger than the table (conn_new above 1024);
-#   (d) a request after the flood succeeds at once.
+#   (d) a request after the flood succeeds at once;
+#   (e) the control: the same flood against the same table with
+#       `conn_defense off` starves it -- a new connection during the flood
+#       fails, and conn_table_full counts its SYNs.
 # The flood: tests/lib/syn_flood.py from the client's namespace, 600 SYNs a
 # second for 8 s from 198.18.1.1 .. 198.18.254.254 (one address each) --
 # without the defense the 60 s SYN_RECV timeout would keep the table full
@@ -82,6 +85,32 @@ if [ "${sent:-0}" -ge 4000 ] && [ "${new:-0}" -gt 1024 ] && [ "${evicted:-0}" -g
   pass c_flood_taken_in_and_evicted
 else
   fail c_flood_taken_in_and_evicted "sent=$sent conn_new=$new evicted=$evicted raised=$raised" "$log"
+fi
+
+# (e) the same flood without the defense.
+{ nat_topo_dataplane af_packet 1024 "" "    conn_defense off"; nat_topo_service rr 1 1 1; } >"$tmp/off.conf"
+log=$tmp/kadp-off.log
+if ! nat_topo_kadp_start "$tmp/off.conf" "$log" off; then
+  fail off_start "kadp did not start" "$log"
+else
+  up=
+  for _ in $(seq 10); do get -o /dev/null http://198.18.0.100/ && { up=1; break; }; sleep 0.3; done
+  [ -n "$up" ] || fail off_warm_up "no answer through the VIP" "$log"
+  nat_topo_client python3 tests/lib/syn_flood.py 198.18.0.100 80 600 8 >"$tmp/flood-off.out" 2>&1 &
+  flood=$!
+  sleep 4
+  # Its SYN and both retransmissions (1 s, 3 s) find the table full.
+  if nat_topo_client curl -s --max-time 5 -o /dev/null http://198.18.0.100/; then mid=ok; else mid=failed; fi
+  wait "$flood"
+  nat_topo_kadp_stop || fail off_stop "kadp did not exit cleanly" "$log"
+  counters=$(grep '^kadp: counters (all workers):' "$log")
+  full=$(val conn_table_full) evicted=$(val conn_evicted_half_open)
+  echo "conn_defense off: new connection $mid; conn_table_full=${full:-0} conn_evicted_half_open=${evicted:-0}"
+  if [ "$mid" = failed ] && [ "${full:-0}" -gt 1000 ] && [ -z "$evicted" ]; then
+    pass e_without_defense_the_flood_starves_the_table
+  else
+    fail e_without_defense_the_flood_starves_the_table "new connection $mid, conn_table_full=$full" "$log"
+  fi
 fi
 
 echo "COUNT $passed $failed $skipped"
