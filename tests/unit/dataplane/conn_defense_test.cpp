@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <atomic>
 #include <memory>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -160,6 +162,69 @@ TEST_F(SweepEvictionTest, AFlowEstablishedBeforeTheSweepReachesItStays) {
     c->expires_ms.store(6000 + state_timeout_ms(ConnState::established));
     EXPECT_EQ(t_->sweep_step(0, 6000, 1024, 1, nullptr, nullptr).evicted, 0U);
     EXPECT_EQ(t_->linked(), 1U);
+}
+
+// Another worker's packets establish connections while the sweep evicts
+// idle half-open ones: each connection ends exactly one way -- evicted as
+// syn_recv, or established and still linked -- so per-state counts (the
+// dest's active/inactive) follow every connection exactly once. (The
+// window between the sweep's state load and its CAS is a few instructions:
+// this stress run rarely lands in it; the CAS from the judged state is what
+// makes the outcome exact there too.)
+TEST(SweepEvictionRace, EachConnectionIsEitherEvictedHalfOpenOrEstablishedNeverBoth) {
+    constexpr std::uint32_t kConns = 900;
+    // One sweeping worker, so its share is the whole pool; the other
+    // thread only changes states (set_state needs no registration).
+    auto t = ConnTable4::create(1024, 1);
+    t->register_worker(0);
+    std::vector<Conn4*> conns;
+    for (std::uint32_t n = 0; n < kConns; ++n) {
+        Conn4* c = t->alloc(0);
+        ASSERT_NE(c, nullptr);
+        c->caddr = ip4(198, 18, 2 + n / 250, 1 + n % 250);
+        c->vaddr = ip4(198, 18, 0, 100);
+        c->daddr = ip4(198, 19, 0, 1);
+        c->cport = 40000;
+        c->vport = 80;
+        c->dport = 80;
+        c->proto = 6;
+        c->two_way = 1;
+        c->expires_ms.store(state_timeout_ms(ConnState::syn_recv), std::memory_order_relaxed);
+        ASSERT_TRUE(t->link(0, c, ConnState::syn_recv));
+        conns.push_back(c);
+    }
+    std::vector<std::uint8_t> established(kConns, 0);
+    std::atomic<bool> go{false};
+    // Another thread establishes every other connection, as the client's ACK does.
+    std::thread acks([&] {
+        while (!go.load(std::memory_order_acquire)) {
+        }
+        for (std::uint32_t n = 0; n < kConns; n += 2) {
+            if (ConnTable4::set_state(*conns[n], ConnState::syn_recv, ConnState::established)) {
+                conns[n]->expires_ms.store(10'000 + state_timeout_ms(ConnState::established), std::memory_order_relaxed);
+                established[n] = 1;
+            }
+        }
+    });
+    Removed r;
+    go.store(true, std::memory_order_release);
+    std::uint32_t evicted = 0;
+    for (int pass = 0; pass < 4; ++pass) {
+        evicted += t->sweep_step(0, 10'000, 1024, 1000, &Removed::hook, &r).evicted;
+    }
+    acks.join();
+    evicted += t->sweep_step(0, 10'000, 1024, 1000, &Removed::hook, &r).evicted;
+    std::uint32_t n_established = 0;
+    for (std::uint32_t n = 0; n < kConns; ++n) n_established += established[n];
+    EXPECT_EQ(evicted + n_established, kConns);
+    EXPECT_EQ(r.seen.size(), evicted);
+    for (const auto& [caddr, last] : r.seen) EXPECT_EQ(last, ConnState::syn_recv);
+    EXPECT_EQ(t->linked(), n_established);
+    for (std::uint32_t n = 0; n < kConns; ++n) {
+        const auto st = static_cast<ConnState>(conns[n]->state.load());
+        EXPECT_EQ(st, established[n] != 0 ? ConnState::established : ConnState::dead) << n;
+    }
+    t->unregister_worker(0);
 }
 
 }  // namespace
