@@ -558,6 +558,8 @@ public:
         }
         w_.end_array();
         w_.member("conn_table_size", d->conn_table_size);
+        w_.member("conn_defense_high_pct", d->conn_defense_high_pct);
+        w_.member("conn_defense_full_pct", d->conn_defense_full_pct);
         w_.end_object();
     }
 

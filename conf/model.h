@@ -382,7 +382,12 @@ struct Dataplane {
     std::vector<DataplaneInterface> interfaces;
     std::vector<DataplaneRoute> routes;
     std::uint64_t conn_table_size = 1u << 20;  // connections, 1024..134217728
+    // The SYN-flood defense's marks, percent of the table (docs/dataplane.md);
+    // `conn_defense off` sets both to kConnDefenseOff.
+    std::uint32_t conn_defense_high_pct = 75;
+    std::uint32_t conn_defense_full_pct = 90;
 };
+inline constexpr std::uint32_t kConnDefenseOff = 101;  // a mark no occupancy reaches
 
 // ---------------------------------------------------------------- the whole
 struct Config {

@@ -12,6 +12,7 @@
 //         }
 //         route PREFIX|default via GW [dev NAME]
 //         conn_table_size N                # 1024..134217728, default 1048576
+//         conn_defense HIGH FULL | off     # SYN-flood defense marks, % of the table, default 75 90
 //     }
 //
 // parse_dataplane checks what one line can tell; validate_dataplane checks
@@ -264,6 +265,7 @@ void parse_dataplane(const Node& block, Config& config, ParseContext& ctx)
     Dataplane dp;
     dp.loc = block.loc;
     bool conn_table_seen = false;
+    bool conn_defense_seen = false;
     const KeywordTable table = {
         {"interface", [&](const Node& n) { parse_interface(n, dp, ctx); }},
         {"route", [&](const Node& n) { parse_route(n, dp, ctx); }},
@@ -276,6 +278,31 @@ void parse_dataplane(const Node& block, Config& config, ParseContext& ctx)
              if (auto v = arg_int(n, 0, kMinConnTable, kMaxConnTable, ctx)) {
                  dp.conn_table_size = static_cast<std::uint64_t>(*v);
              }
+         }},
+        {"conn_defense",
+         [&](const Node& n) {
+             no_block(n, ctx);
+             if (!need_args(n, 1, 2, ctx)) return;
+             if (conn_defense_seen) ctx.diags.warning(n.loc, "conn_defense given twice; the last one counts");
+             conn_defense_seen = true;
+             if (n.arg_count() == 1) {
+                 if (n.arg(0) != "off") {
+                     ctx.diags.error(n.loc, "conn_defense takes two percentages (HIGH FULL) or 'off'");
+                     return;
+                 }
+                 dp.conn_defense_high_pct = dp.conn_defense_full_pct = kConnDefenseOff;
+                 return;
+             }
+             const auto high = arg_int(n, 0, 1, 100, ctx);
+             const auto full = arg_int(n, 1, 1, 100, ctx);
+             if (!high || !full) return;
+             if (*high > *full) {
+                 ctx.diags.error(n.loc, "conn_defense: HIGH (" + std::to_string(*high) + ") above FULL (" +
+                                            std::to_string(*full) + ")");
+                 return;
+             }
+             dp.conn_defense_high_pct = static_cast<std::uint32_t>(*high);
+             dp.conn_defense_full_pct = static_cast<std::uint32_t>(*full);
          }},
     };
     dispatch(block.children, table, ctx);

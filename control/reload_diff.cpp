@@ -127,6 +127,10 @@ std::optional<std::string> dataplane_restart_reason(const conf::Dataplane& runni
         return "conn_table_size " + std::to_string(running.conn_table_size) + " -> " +
                std::to_string(next->conn_table_size) + tail;
     }
+    if (running.conn_defense_high_pct != next->conn_defense_high_pct ||
+        running.conn_defense_full_pct != next->conn_defense_full_pct) {
+        return "conn_defense" + tail;
+    }
     if (running.interfaces.size() != next->interfaces.size()) {
         return "the dataplane block has " + std::to_string(next->interfaces.size()) + " interfaces instead of " +
                std::to_string(running.interfaces.size()) + ": that" + tail;

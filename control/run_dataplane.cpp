@@ -303,6 +303,8 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         nat.neigh = neigh.get();
         nat.publisher = &publisher;
         nat.registry = &registry;
+        nat.defense.high_pct = dpc.conn_defense_high_pct;
+        nat.defense.full_pct = dpc.conn_defense_full_pct;
         if (exception) nat.exception = exception->path();
 
         std::vector<dp::PortRuntime> runtime;

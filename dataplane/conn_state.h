@@ -53,6 +53,14 @@ struct ConnTimeouts {
 // that is alive (and every UDP connection) is InActConn.
 bool state_is_active(ConnState state);
 
+// A TCP connection whose handshake has not completed: syn_recv (client SYN
+// seen), synack, syn_sent (server SYN seen). What a SYN flood fills the
+// table with, and what the defense (conn_defense.h) may remove early --
+// IPVS's drop_entry takes SYN_RECV and SYNACK.
+constexpr bool state_is_half_open(ConnState state) {
+    return state == ConnState::syn_recv || state == ConnState::synack || state == ConnState::syn_sent;
+}
+
 // As ipvsadm -Lnc prints it: ESTABLISHED, SYN_RECV, ..., UDP; dead is
 // "DEAD", an out-of-range value "ERR!" (IPVS's own word for it).
 const char* to_string(ConnState state);

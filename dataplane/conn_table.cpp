@@ -1,6 +1,8 @@
 // Runs on: worker lcores and the control thread (see conn_table.h).
 #include "dataplane/conn_table.h"
 
+#include "dataplane/conn_state.h"  // state_timeout_ms, state_is_half_open
+
 #include <sys/mman.h>
 
 #include <rte_hash_crc.h>
@@ -529,8 +531,12 @@ bool ConnTable4::remove(std::uint32_t worker, Conn4* conn, ConnState* last) {
         // fields hashed below are this connection's.
     } while (!conn->state.compare_exchange_weak(s, kDead, std::memory_order_acquire, std::memory_order_relaxed));
     *last = static_cast<ConnState>(s);
+    unlink_dead(workers_[worker], conn);
+    return true;
+}
 
-    WorkerState& ws = workers_[worker];
+// After the CAS to dead that made this thread the connection's remover.
+void ConnTable4::unlink_dead(WorkerState& ws, Conn4* conn) {
     const std::uint32_t idx = index_of(conn);
     erase_slot(in_key(*conn), idx, ConnDir::in);
     if (conn->two_way != 0) erase_slot(out_key(*conn), idx, ConnDir::out);
@@ -543,7 +549,6 @@ bool ConnTable4::remove(std::uint32_t worker, Conn4* conn, ConnState* last) {
     }
     retire(ws, idx);
     add_relaxed(ws.linked, std::int64_t{-1});
-    return true;
 }
 
 bool ConnTable4::set_state(Conn4& conn, ConnState next) {
@@ -682,28 +687,61 @@ std::uint32_t ConnTable4::expire_step(std::uint32_t worker, std::uint32_t now_ms
 
 std::uint32_t ConnTable4::expire_step(std::uint32_t worker, std::uint32_t now_ms, std::uint32_t budget,
                                       ExpireHook hook, void* ctx) {
+    return sweep_step(worker, now_ms, budget, 0, hook, ctx).expired;
+}
+
+ConnTable4::SweepCounts ConnTable4::sweep_step(std::uint32_t worker, std::uint32_t now_ms, std::uint32_t budget,
+                                               std::uint32_t half_open_idle_ms, ExpireHook hook, void* ctx) {
     WorkerState& ws = workers_[worker];
     const std::uint32_t steps = std::min(budget, ws.sweep_end - ws.sweep_begin);
-    std::uint32_t removed = 0;
+    SweepCounts counts;
     for (std::uint32_t n = 0; n < steps; ++n) {
         Conn4& c = entries_[ws.sweep_cursor];
         if (++ws.sweep_cursor == ws.sweep_end) ws.sweep_cursor = ws.sweep_begin;
         // Acquire: pairs with link()'s release, so expires_ms is at least
         // the value set before the connection went live.
-        if (c.state.load(std::memory_order_acquire) == kDead) continue;
+        const std::uint8_t s = c.state.load(std::memory_order_acquire);
+        if (s == kDead) continue;
         if (c.kind == kConnKindTemplate && !expire_template(worker, c, now_ms)) continue;
-        if (!ms_reached(now_ms, c.expires_ms.load(std::memory_order_relaxed))) continue;
-        ConnState last;
-        if (remove(worker, &c, &last)) {
-            ++removed;
-            if (hook != nullptr) hook(ctx, c, last);
+        const std::uint32_t expires = c.expires_ms.load(std::memory_order_relaxed);
+        if (ms_reached(now_ms, expires)) {
+            ConnState last;
+            if (remove(worker, &c, &last)) {
+                ++counts.expired;
+                if (hook != nullptr) hook(ctx, c, last);
+            }
+            continue;
         }
+        // The defense (conn_defense.h); off at level 0, one branch per entry.
+        if (half_open_idle_ms == 0 || c.kind != kConnKindFlow) continue;
+        const auto st = static_cast<ConnState>(s);
+        if (!state_is_half_open(st)) continue;
+        // A half-open state's timeout is not configurable (ConnTimeouts),
+        // so this is when a packet last pushed the deadline.
+        const std::uint32_t last_touch = expires - state_timeout_ms(st);
+        if (!ms_reached(now_ms, last_touch + half_open_idle_ms)) continue;
+        std::uint8_t expected = s;
+        // Exactly from the state judged: a connection a packet has just
+        // established (or moved on) is not half-open any more and stays.
+        // Acquire on success, as in remove().
+        if (!c.state.compare_exchange_strong(expected, kDead, std::memory_order_acquire, std::memory_order_relaxed)) {
+            continue;
+        }
+        unlink_dead(ws, &c);
+        ++counts.evicted;
+        if (hook != nullptr) hook(ctx, c, st);
     }
-    return removed;
+    return counts;
 }
 
 std::uint32_t ConnTable4::sweep_share(std::uint32_t worker) const {
     return workers_[worker].sweep_end - workers_[worker].sweep_begin;
+}
+
+std::uint64_t ConnTable4::linked() const {
+    std::int64_t n = 0;
+    for (std::uint32_t w = 0; w < max_workers_; ++w) n += workers_[w].linked.load(std::memory_order_relaxed);
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(n, 0));
 }
 
 // --- control thread ------------------------------------------------------------

@@ -214,6 +214,20 @@ public:
     using ExpireHook = void (*)(void* ctx, const Conn4& conn, ConnState last);
     std::uint32_t expire_step(std::uint32_t worker, std::uint32_t now_ms, std::uint32_t budget, ExpireHook hook,
                               void* ctx);
+    // What one sweep_step removed: connections past their deadline, and
+    // half-open ones removed early by the SYN-flood defense (conn_defense.h).
+    struct SweepCounts {
+        std::uint32_t expired = 0;
+        std::uint32_t evicted = 0;
+    };
+    // expire_step, and with half_open_idle_ms != 0 also removes each
+    // half-open TCP connection (state_is_half_open) it visits that has been
+    // idle that long: its deadline minus its state's timeout is when it was
+    // last touched. The removal is a CAS from exactly the state it judged,
+    // so a connection that became established meanwhile is kept. hook is
+    // called for both kinds (it may be null).
+    SweepCounts sweep_step(std::uint32_t worker, std::uint32_t now_ms, std::uint32_t budget,
+                           std::uint32_t half_open_idle_ms, ExpireHook hook, void* ctx);
     // How many entries worker `worker`'s expire_step sweeps in one round.
     std::uint32_t sweep_share(std::uint32_t worker) const;
 
@@ -252,6 +266,11 @@ public:
     // Drops a reference taken for a flow that was then not linked.
     static void release_template(Conn4& tpl, std::uint32_t now_ms);
 
+    // Linked entries, summed over the workers' link counts (relaxed loads:
+    // a recent value, not a snapshot). Any thread; the SYN-flood defense's
+    // occupancy, read once per ms tick.
+    [[nodiscard]] std::uint64_t linked() const;
+
     // --- control thread ---------------------------------------------------
     [[nodiscard]] ConnTableStats stats() const;
     // Calls fn(const Conn4&) for every live entry: a racy snapshot for
@@ -277,6 +296,7 @@ private:
     bool insert_slot(const FlowKey4& key, std::uint32_t idx, ConnDir dir);
     void erase_slot(const FlowKey4& key, std::uint32_t idx, ConnDir dir);
     void free_now(WorkerState& ws, std::uint32_t idx);
+    void unlink_dead(WorkerState& ws, Conn4* conn);
     void retire(WorkerState& ws, std::uint32_t idx);
     void close_open_list(WorkerState& ws);
     void reclaim(WorkerState& ws);

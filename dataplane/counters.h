@@ -125,6 +125,9 @@ namespace kadp::dp {
     X(conn_expired, "connections removed by the expiry sweep")                                                \
     X(conn_reset, "connections closed early by an RST")                                                       \
     X(conn_reused, "TCP SYNs on a TIME_WAIT/CLOSE connection of the same ports: old one removed, SYN scheduled anew") \
+    X(conn_evicted_half_open, "half-open TCP connections removed early by the SYN-flood defense (not in conn_expired)") \
+    X(conn_defense_raised, "times this worker's SYN-flood defense level went up (table occupancy crossed a mark)") \
+    X(conn_defense_level, "gauge, not a count: this worker's SYN-flood defense level now (0 off, 1, 2), summed over workers") \
     /* services and schedulers */                                                                              \
     X(sched_no_dest, "dropped: no available real server (weight 0, overloaded, or the hashed one)")           \
     X(persist_template_new, "persistence templates created")                                                  \

@@ -899,6 +899,30 @@ void NatPipeline::on_expire(void* self, const Conn4& conn, ConnState last)
     count_leave(p->dest_counters(conn), last);
 }
 
+// Once per ms tick: the SYN-flood defense's level from the table's
+// occupancy (conn_defense.h), then this worker's slice of the expiry sweep,
+// which at a defense level also removes idle half-open connections (their
+// dest counts through on_expire, like an expiry).
+void NatPipeline::sweep_conns(std::uint32_t elapsed)
+{
+    const std::uint8_t level =
+        next_defense_level(defense_level_, cfg_.conns->linked(), cfg_.conns->capacity(), cfg_.defense);
+    if (level != defense_level_) {
+        if (level > defense_level_) counters_.inc(Counter::conn_defense_raised);
+        // A gauge in a counter slot: unsigned wrap-around moves it down too.
+        counters_.add(Counter::conn_defense_level, static_cast<std::uint64_t>(level) - defense_level_);
+        defense_level_ = level;
+    }
+    const std::uint64_t share = cfg_.conns->sweep_share(info_.index);
+    const std::uint64_t period = defense_sweep_period_ms(level, cfg_.expire_sweep_ms, cfg_.defense);
+    const std::uint64_t budget = std::min<std::uint64_t>(share, (share * elapsed + period - 1) / period);
+    const ConnTable4::SweepCounts n = cfg_.conns->sweep_step(
+        info_.index, now_, static_cast<std::uint32_t>(budget), half_open_idle_limit_ms(level, cfg_.defense),
+        &on_expire, this);
+    if (n.expired != 0) counters_.add(Counter::conn_expired, n.expired);
+    if (n.evicted != 0) counters_.add(Counter::conn_evicted_half_open, n.evicted);
+}
+
 // Control-thread commands; at most a queue's worth per tick.
 void NatPipeline::run_commands(TxStage& out)
 {
@@ -959,14 +983,7 @@ void NatPipeline::end_of_loop(TxStage& out)
         run_commands(out);
         report_alarms();
     }
-    if (cfg_.conns != nullptr) {
-        const std::uint64_t share = cfg_.conns->sweep_share(info_.index);
-        const std::uint64_t period = cfg_.expire_sweep_ms != 0 ? cfg_.expire_sweep_ms : 1;
-        const std::uint64_t budget = std::min<std::uint64_t>(share, (share * elapsed + period - 1) / period);
-        const std::uint32_t removed = cfg_.conns->expire_step(info_.index, now_, static_cast<std::uint32_t>(budget),
-                                                              &on_expire, this);
-        if (removed != 0) counters_.add(Counter::conn_expired, removed);
-    }
+    if (cfg_.conns != nullptr) sweep_conns(elapsed);
     frag_expire(elapsed);
     if (cfg_.neigh != nullptr) {
         NeighSweep sweep;

@@ -50,6 +50,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/conn_defense.h"
 #include "dataplane/conn_state.h"
 #include "dataplane/conn_table.h"
 #include "dataplane/counters.h"
@@ -86,6 +87,8 @@ struct NatPipelineConfig {
     // (so a connection ends at most that long after its timeout, and an idle
     // or a busy worker spends the same on it).
     std::uint32_t expire_sweep_ms = 1000;
+    // The SYN-flood defense's marks and ages (conn_defense.h).
+    ConnDefenseConfig defense;
     std::uint32_t neigh_sweep_budget = 16;    // neighbour slots scanned per ms tick
     // One channel per worker, indexed by WorkerInfo::index (null: none).
     WorkerChannel* channels = nullptr;
@@ -177,6 +180,7 @@ private:
     }
     DestCounters* dest_counters(const Conn4& conn) const;
     static void on_expire(void* self, const Conn4& conn, ConnState last);
+    void sweep_conns(std::uint32_t elapsed);
 
     // Next hops resolved in this burst: (port, IPv4) -> MAC, direct-mapped,
     // emptied at each burst. A burst mostly goes to a few next hops (the
@@ -207,6 +211,7 @@ private:
     std::uint32_t swept_ms_ = 0;  // when end_of_loop last ran the timers
     std::uint32_t reported_ms_ = 0;  // when the alarm counters were last reported
     std::array<std::uint64_t, std::size(kAlarmCounters)> reported_{};  // their values then
+    std::uint8_t defense_level_ = 0;  // the SYN-flood defense's level (conn_defense.h), as of the last tick
     bool created_in_burst_ = false;  // a connection was linked since the burst's bulk lookup
     std::uint16_t ip_id_ = 0;  // IPv4 ID of the outer headers of TUN packets without DF
     WorkerCounters counters_;

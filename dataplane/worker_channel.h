@@ -38,7 +38,7 @@ struct WorkerEvent {
 // The counters a worker reports as events when they rise.
 inline constexpr Counter kAlarmCounters[] = {
     Counter::conn_table_full, Counter::conn_bucket_full, Counter::mbuf_alloc_fail,
-    Counter::neigh_unresolved_dropped,
+    Counter::neigh_unresolved_dropped, Counter::conn_defense_raised,
 };
 
 struct WorkerChannel {

@@ -319,6 +319,28 @@ TEST(Dataplane, ConnTableSizeRange)
     EXPECT_FALSE(load("dataplane {\n  conn_table_size 1024\n}\n").diags.has_errors());
 }
 
+TEST(Dataplane, ConnDefenseMarks)
+{
+    const Loaded d = load("dataplane {\n}\n");
+    ASSERT_TRUE(d.config.dataplane);
+    EXPECT_EQ(d.config.dataplane->conn_defense_high_pct, 75u);
+    EXPECT_EQ(d.config.dataplane->conn_defense_full_pct, 90u);
+    const Loaded l = load("dataplane {\n  conn_defense 50 80\n}\n");
+    EXPECT_FALSE(l.diags.has_errors());
+    ASSERT_TRUE(l.config.dataplane);
+    EXPECT_EQ(l.config.dataplane->conn_defense_high_pct, 50u);
+    EXPECT_EQ(l.config.dataplane->conn_defense_full_pct, 80u);
+    const Loaded off = load("dataplane {\n  conn_defense off\n}\n");
+    EXPECT_FALSE(off.diags.has_errors());
+    ASSERT_TRUE(off.config.dataplane);
+    EXPECT_EQ(off.config.dataplane->conn_defense_high_pct, kConnDefenseOff);
+    EXPECT_EQ(off.config.dataplane->conn_defense_full_pct, kConnDefenseOff);
+    expect_one_error("dataplane {\n  conn_defense 90 80\n}\n", 2, "HIGH (90) above FULL (80)");
+    expect_one_error("dataplane {\n  conn_defense 0 80\n}\n", 2, "from 1 to 100");
+    expect_one_error("dataplane {\n  conn_defense 50 101\n}\n", 2, "from 1 to 100");
+    expect_one_error("dataplane {\n  conn_defense on\n}\n", 2, "two percentages (HIGH FULL) or 'off'");
+}
+
 TEST(Dataplane, MoreThanOneBlock)
 {
     const Loaded l = load("dataplane {\n  conn_table_size 2048\n}\ndataplane {\n  conn_table_size 4096\n}\n");

@@ -450,7 +450,9 @@ TEST(JsonDump, DataplaneBlock)
               "        \"source\": {\n          \"file\": \"k.conf\",\n          \"line\": 46\n        }\n"
               "      }\n"
               "    ],\n"
-              "    \"conn_table_size\": 1048576\n"
+              "    \"conn_table_size\": 1048576,\n"
+              "    \"conn_defense_high_pct\": 75,\n"
+              "    \"conn_defense_full_pct\": 90\n"
               "  }\n"
               "}\n");
 }

@@ -100,6 +100,9 @@ TEST(ReloadDiff, PortChangesNeedARestart)
     auto size = running;
     size.conn_table_size = 1024;
     EXPECT_THAT(dataplane_restart_reason(running, size).value_or(""), HasSubstr("conn_table_size 65536 -> 1024"));
+    conf::Dataplane defense = running;
+    defense.conn_defense_full_pct = 95;
+    EXPECT_THAT(dataplane_restart_reason(running, defense).value_or(""), HasSubstr("conn_defense needs a restart"));
     auto more = running;
     more.interfaces.push_back(more.interfaces[0]);
     EXPECT_THAT(dataplane_restart_reason(running, more).value_or(""), HasSubstr("2 interfaces instead of 1"));
