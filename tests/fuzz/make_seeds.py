@@ -54,6 +54,23 @@ def packet_seeds() -> dict[str, bytes]:
     return seeds
 
 
+def pipeline_seeds() -> dict[str, bytes]:
+    # fuzz_pipeline's records: [control: bit 0 = port (lan 0, srv 1)]
+    # [length, 2 bytes big endian][frame]; each fixture's lan frames, then
+    # its srv frames (the order run_fixtures.py plays them in), at most 8.
+    # The fixtures' addresses and services are the ones fuzz_pipeline sets up.
+    seeds: dict[str, bytes] = {}
+    for f in fixtures.all_fixtures():
+        records = []
+        for port, control in (("lan", 0), ("srv", 1)):
+            for fr in f.inputs.get(port, []):
+                b = bytes(fr)
+                records.append(bytes([control]) + len(b).to_bytes(2, "big") + b)
+        if records:
+            seeds[f.name] = b"".join(records[:8])
+    return seeds
+
+
 V4_SRC, V4_GROUP = "198.18.0.1", "224.0.0.18"
 V6_SRC, V6_GROUP = "fe80::1", "ff02::12"
 
@@ -164,6 +181,7 @@ def ctl_seeds() -> dict[str, bytes]:
 
 if __name__ == "__main__":
     write("packet", packet_seeds())
+    write("pipeline", pipeline_seeds())
     write("vrrp", vrrp_seeds())
     write("http", http_seeds())
     write("smtp", smtp_seeds())

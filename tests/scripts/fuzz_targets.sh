@@ -8,6 +8,8 @@
 #   smtp    SMTP_CHECK's reply code rule (checks/checks_internal.h)
 #   dns     DNS_CHECK's reply judge and query builder (checks/dns_message.h)
 #   ctl     the kadpctl socket: request parser, replies both ways (control/ctl_protocol.h)
+#   pipeline the whole worker pipeline (NatPipeline::process) on real mbufs, EAL
+#           with --no-huge --no-pci (skipped when DPDK is not installed)
 #
 #   tests/scripts/fuzz_targets.sh              every target (no root needed)
 #   tests/scripts/fuzz_targets.sh vrrp ctl     only those
@@ -20,7 +22,7 @@
 # then, for each target NAME (tests/fuzz/fuzz_NAME.cpp):
 #   1. runs every input in tests/fuzz/regressions_NAME/ once (inputs that once
 #      crashed, leaked, hung or blew up memory: each must now pass, within 3 s);
-#   2. fuzzes for FUZZ_TIME seconds (default 15) on a COPY, in a temp dir, of
+#   2. fuzzes for FUZZ_TIME seconds (default 12; conf, the slowest, 25) on a COPY, in a temp dir, of
 #      the seeds tests/fuzz/corpus_NAME/ (conf: plus tests/corpus/{valid,invalid}/)
 #      (the repo is never modified), with tests/fuzz/NAME.dict when it exists.
 # Any crash, sanitizer report, leak, timeout (-timeout=10) or out-of-memory
@@ -37,16 +39,16 @@
 #       -artifact_prefix=/tmp/fuzz-NAME-artifacts/ /tmp/fuzz-NAME
 #   (reproduce one input with build-fuzz/tests/fuzz/fuzz_NAME FILE)
 #
-# Environment: FUZZ_TIME (seconds per target, default 15), FUZZ_BUILD
-# (default build-fuzz).
+# Environment: FUZZ_TIME (seconds per target; default 12, conf 25: about two
+# minutes for all of them on 2 cores), FUZZ_BUILD (default build-fuzz).
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 cd "$top" || exit 1
-FUZZ_TIME=${FUZZ_TIME:-15}
+fuzz_time_set=${FUZZ_TIME:-}
 bdir=${FUZZ_BUILD:-build-fuzz}
-all_targets=(conf packet vrrp http smtp dns ctl)
+all_targets=(conf packet vrrp http smtp dns ctl pipeline)
 if [ $# -gt 0 ]; then targets=("$@"); else targets=("${all_targets[@]}"); fi
 for t in "${targets[@]}"; do
     [ -f "tests/fuzz/fuzz_$t.cpp" ] || { echo "unknown target $t (known: ${all_targets[*]})"; exit 2; }
@@ -57,6 +59,7 @@ if ! command -v clang++ >/dev/null; then echo "SKIP: clang++ is not installed"; 
 passed=0 failed=0 skipped=0
 tmp=$(mktemp -d /tmp/kadp-fuzz.XXXXXX)
 child=""
+last_pid=""
 cleanup() {
     [ -n "$child" ] && kill "$child" 2>/dev/null
     rm -rf "$tmp"
@@ -69,6 +72,7 @@ run() {
     local log=$1; shift
     "$@" >"$log" 2>&1 &
     child=$!
+    last_pid=$child
     wait "$child"
     local rc=$?
     child=""
@@ -84,8 +88,19 @@ if [ ! -f "$bdir/build.ninja" ]; then
         echo "COUNT 0 1 0"; exit 1
     fi
 fi
-build_targets=()
-for t in "${targets[@]}"; do build_targets+=("tests/fuzz/fuzz_$t"); done
+# fuzz_pipeline exists only when meson found DPDK and boost (build.ninja
+# first: meson runs again if its files changed since the last build).
+run "$tmp/regen.log" ninja -C "$bdir" build.ninja
+available=$(ninja -C "$bdir" -t targets all 2>/dev/null)
+build_targets=() run_targets=()
+for t in "${targets[@]}"; do
+    if grep -q "^tests/fuzz/fuzz_$t:" <<<"$available"; then
+        build_targets+=("tests/fuzz/fuzz_$t"); run_targets+=("$t")
+    else
+        echo "SKIP: fuzz_$t is not built here (DPDK or boost not found by meson)"
+        skipped=$((skipped + 1))
+    fi
+done
 if ! run "$tmp/build.log" ninja -C "$bdir" "${build_targets[@]}"; then
     grep -E 'error|FAILED' "$tmp/build.log" | head -30
     echo "FAIL: ninja -C $bdir"
@@ -116,9 +131,19 @@ seeds() {
     fi
 }
 
+# The pipeline target's EAL leaves /var/run/dpdk/kadp-fuzz-pipeline-PID when
+# the fuzzer dies (it removes it on a normal exit).
+forget_eal() {
+    [ "$1" = pipeline ] && [ -n "$last_pid" ] && rm -rf "/var/run/dpdk/kadp-fuzz-pipeline-$last_pid" \
+        "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/kadp-fuzz-pipeline-$last_pid"
+    return 0
+}
+
 summary=()
-for name in "${targets[@]}"; do
+for name in "${run_targets[@]}"; do
     fuzzer="$bdir/tests/fuzz/fuzz_$name"
+    FUZZ_TIME=$fuzz_time_set
+    [ -n "$FUZZ_TIME" ] || { [ "$name" = conf ] && FUZZ_TIME=25 || FUZZ_TIME=12; }
 
     # 1. Regression inputs, once each.
     for f in "tests/fuzz/regressions_$name"/*; do
@@ -132,6 +157,7 @@ for name in "${targets[@]}"; do
             report "$tmp/regression.log"
             failed=$((failed + 1))
         fi
+        forget_eal "$name"
     done
 
     # 2. Fuzzing on a copy of the seeds.
@@ -145,13 +171,14 @@ for name in "${targets[@]}"; do
         -max_total_time="$FUZZ_TIME" -print_final_stats=1 "${dict[@]}" \
         -artifact_prefix="$tmp/artifacts/" "$tmp/corpus"
     rc=$?
+    forget_eal "$name"
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/fuzz.log" | tail -1)
     artifacts=$(find "$tmp/artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
         -o -name 'oom-*' \) | sort)
     if [ "$rc" -eq 0 ] && [ -z "$artifacts" ]; then
         echo "PASS: fuzz_$name survived ${execs:-?} executions in ${FUZZ_TIME}s from $nseeds seeds" \
              "($(grep -c -E '^#[0-9]+[[:space:]]+NEW' "$tmp/fuzz.log") new inputs)"
-        summary+=("fuzz_$name ${execs:-?}")
+        summary+=("fuzz_$name ${execs:-?} in ${FUZZ_TIME}s")
         passed=$((passed + 1))
     else
         echo "FAIL: fuzz_$name exit $rc after ${execs:-?} executions"
@@ -170,7 +197,7 @@ for name in "${targets[@]}"; do
     fi
 done
 
-echo "executions survived (${FUZZ_TIME}s each):"
+echo "executions survived:"
 printf '  %s\n' "${summary[@]}"
 echo "COUNT $passed $failed $skipped"
 [ "$failed" -eq 0 ]
