@@ -91,9 +91,11 @@ void HttpResponse::parse_header()
     if (sp != std::string_view::npos && sp + 4 < line.size()) {
         const std::string_view code = line.substr(sp + 1, 3);
         const bool spaced = line[sp + 4] == ' ';
+        // Digits only: from_chars would take "-03" as -3 (found by fuzz_http).
+        const bool digits = std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; });
         int v = 0;
         const auto [p, ec] = std::from_chars(code.data(), code.data() + code.size(), v);
-        if (spaced && ec == std::errc{} && p == code.data() + code.size()) status_ = v;
+        if (spaced && digits && ec == std::errc{} && p == code.data() + code.size()) status_ = v;
     }
     // Content-Length, any case, first occurrence.
     std::size_t pos = 0;

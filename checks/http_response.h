@@ -3,7 +3,8 @@
 // `GET PATH HTTP/1.0` (1.1 for http_protocol 1.1; 1.0C and 1.1 add
 // `Connection: close`), `User-Agent: KeepAliveClient`, `Host: VHOST` or
 // `Host: ADDR:PORT`. The response is read to EOF; the status code is the
-// number after the first space of the status line; the digest is the MD5
+// three digits after the first space of the status line (then a space;
+// anything else is no code, 0); the digest is the MD5
 // of the body bytes after the blank line, capped at Content-Length (what
 // genhash prints). Fed in chunks of any size, so partial reads are the
 // normal case.

@@ -91,7 +91,9 @@ TEST(HttpResponse, EmptyBody)
 TEST(HttpResponse, UnreadableStatusLines)
 {
     for (const char* line : {"HTTP/1.1 20 OK\r\n\r\n", "HTTP/1.1 2000 OK\r\n\r\n", "HTTP/1.1 abc OK\r\n\r\n",
-                             "HTTP/1.1 200\r\n\r\n", "garbage\r\n\r\n"}) {
+                             "HTTP/1.1 200\r\n\r\n", "garbage\r\n\r\n",
+                             // a sign is not a digit (fuzz_http found "-03" read as -3)
+                             "HTTP/1.1 -03 OK\r\n\r\n", "HTTP/1.1 +20 OK\r\n\r\n"}) {
         HttpResponse r;
         r.feed(line);
         EXPECT_TRUE(r.header_complete());
