@@ -510,14 +510,7 @@ NatPipeline::NewConnPlan NatPipeline::plan_new_conn(const Burst& b, const FlowKe
     // Not a packet that opens a flow (new_conn drops it), or a persistent
     // service (persist_pick() picks once the flow may open): no pick.
     if (!schedule || plan.svc->persistent()) return plan;
-    SchedFlow flow;
-    flow.saddr[0] = key.saddr;
-    flow.daddr[0] = key.daddr;
-    flow.sport = key.sport;
-    flow.dport = key.dport;
-    flow.family = kFamilyInet;
-    flow.proto = key.proto;
-    plan.dest = plan.svc->pick(flow);
+    plan.dest = plan.svc->pick(sched_flow_of(key));
     if (plan.dest != nullptr && cfg_.conns != nullptr) {
         const std::uint16_t dport = plan.dest->port != 0 ? plan.dest->port : key.dport;
         cfg_.conns->prefetch_insert(FlowKey4{plan.dest->addr[0], key.saddr, dport, key.sport, key.proto});

@@ -10,17 +10,6 @@ namespace {
 // be unusable if the snapshot changed in between.
 constexpr int kAttempts = 4;
 
-SchedFlow sched_flow(const FlowKey4& k) {
-    SchedFlow f;
-    f.saddr[0] = k.saddr;
-    f.daddr[0] = k.daddr;
-    f.sport = k.sport;
-    f.dport = k.dport;
-    f.family = kFamilyInet;
-    f.proto = k.proto;
-    return f;
-}
-
 // IPVS ip_vs_check_template: the real server is still one of the service's, and available.
 const Dest* usable(const Service& svc, std::uint32_t dest_id) {
     const Dest* d = svc.dest_by_id(dest_id);
@@ -37,7 +26,7 @@ PersistPick use_template(const Service& svc, Conn4& tpl, const FlowKey4& flow, s
             counters.inc(Counter::persist_template_hit);
             return {d, &tpl};
         }
-        const Dest* fresh = svc.pick(sched_flow(flow));
+        const Dest* fresh = svc.pick(sched_flow_of(flow));
         if (fresh == nullptr) break;
         // One CAS: workers replacing it at once agree on the winner's pick.
         if (tpl.tpl_dest.compare_exchange_strong(id, fresh->id, std::memory_order_acq_rel,
@@ -68,7 +57,7 @@ PersistPick persist_pick(ConnTable4& table, std::uint32_t worker, const Service&
         return use_template(svc, *found, flow, now_ms, counters);
     }
     // None, or one the sweep is removing right now: a new one.
-    const Dest* d = svc.pick(sched_flow(flow));
+    const Dest* d = svc.pick(sched_flow_of(flow));
     if (d == nullptr) return {};
     Conn4* t = table.alloc(worker);
     if (t == nullptr) return {nullptr, nullptr, Counter::conn_table_full};

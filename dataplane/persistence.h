@@ -31,6 +31,19 @@
 
 namespace kadp::dp {
 
+// A packet's flow as the schedulers see it (IPv4).
+inline SchedFlow sched_flow_of(const FlowKey4& k)
+{
+    SchedFlow f;
+    f.saddr[0] = k.saddr;
+    f.daddr[0] = k.daddr;
+    f.sport = k.sport;
+    f.dport = k.dport;
+    f.family = kFamilyInet;
+    f.proto = k.proto;
+    return f;
+}
+
 // The template key of a new flow to the persistent service `svc`
 // (wire-order flow key as the packet carries it).
 FlowKey4 persist_template_key(const Service& svc, const FlowKey4& flow);
