@@ -184,6 +184,7 @@ std::string_view name(Reason r)
     case Reason::interval_mismatch: return "interval_mismatch";
     case Reason::address_count_mismatch: return "address_count_mismatch";
     case Reason::address_missing: return "address_missing";
+    case Reason::not_unicast_peer: return "not_unicast_peer";
     case Reason::bad_interval: return "bad_interval";
     case Reason::bad_address: return "bad_address";
     case Reason::too_many_addresses: return "too_many_addresses";

@@ -67,6 +67,8 @@ enum class Reason : std::uint8_t {
     interval_mismatch,    // v2: adverts with another interval are dropped
     address_count_mismatch,
     address_missing,      // a configured virtual address is not in the advert
+    // screen (vrrp/advert_screen.h, against the instance's configuration)
+    not_unicast_peer,     // unicast_peer configured and the source is none of them
     // encode
     bad_interval,         // v2: not a whole number of seconds in 1..255; v3: 1..4095 cs
     bad_address,          // no source, or an address of the other family

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "vrrp/advert_screen.h"
 #include "vrrp/codec.h"
 
 namespace kadp::vrrp {
@@ -36,6 +37,7 @@ struct VrrpService::Running {
     // Not started: a weight-0 vrrp_script has not reported yet (keepalived
     // keeps such an instance in INIT without a word).
     bool held = false;
+    DropCounters dropped;  // adverts for this VRID refused before the state machine
 };
 
 namespace {
@@ -339,11 +341,12 @@ void VrrpService::on_readable(Link& link)
     }
 }
 
-void VrrpService::drop(const std::string& reason, const std::string& line)
+void VrrpService::drop(Running* r, Reason reason, const std::string& line)
 {
-    // keepalived logs every such packet; one line per reason and 1,000
-    // packets keeps a flood from filling the log.
-    if (dropped_[reason]++ % 1000 == 0) log_(line);
+    const std::string_view n = name(reason);
+    if (r != nullptr) (void)r->dropped.count(n);
+    // Logged by the service-wide count: one line per reason and 1,000 packets.
+    if (dropped_.count(n) && !line.empty()) log_(line);
 }
 
 void VrrpService::deliver(Link& link, std::span<const std::uint8_t> packet)
@@ -352,24 +355,20 @@ void VrrpService::deliver(Link& link, std::span<const std::uint8_t> packet)
     options.check_ttl = false;  // per instance below: only multicast instances insist on 255
     const Result<Advert> d = decode_ipv4(packet, options);
     if (!d) {
-        drop(std::string(name(d.reason)), "VRRP packet on " + link.socket->ifname() + " dropped: " + d.text);
+        drop(nullptr, d.reason, "VRRP packet on " + link.socket->ifname() + " dropped: " + d.text);
         return;
     }
     const Advert& a = d.value;
     const auto it = link.by_vrid.find(a.vrid);
-    if (it == link.by_vrid.end()) return;  // another router's VRID: not ours to judge
-    Running& r = *it->second;
-    const std::string& iname = r.fsm.config().name;
-    if (r.fsm.config().unicast_peers.empty() && a.ttl != kTtl) {
-        drop(std::string(name(Reason::bad_ttl)),
-             "(" + iname + ") invalid TTL/HL. Received " + std::to_string(a.ttl) + " and expect " + std::to_string(kTtl));
+    if (it == link.by_vrid.end()) {
+        // Another router's VRID on a shared segment is normal: counted, not logged.
+        drop(nullptr, Reason::vrid_mismatch, "");
         return;
     }
-    // The codec's checks of what only this end knows (auth type and
-    // password); the state machine checks the rest with keepalived's lines.
-    const Status v = validate(a, r.mine, ValidateOptions{false});
-    if (v.reason == Reason::auth_type_mismatch || v.reason == Reason::bad_password) {
-        drop(std::string(name(v.reason)), "(" + iname + ") " + v.text);
+    Running& r = *it->second;
+    const Status s = screen_advert(a, r.fsm.config(), r.mine);
+    if (!s) {
+        drop(&r, s.reason, "(" + r.fsm.config().name + ") " + s.text);
         return;
     }
     on_advert(r, a);
@@ -489,7 +488,7 @@ std::vector<VrrpService::InstanceStatus> VrrpService::status() const
     std::vector<InstanceStatus> out;
     for (const auto& [name, r] : instances_) {
         out.push_back(InstanceStatus{name, r->model.interface, r->fsm.config().vrid, r->fsm.state(),
-                                     r->fsm.effective_priority()});
+                                     r->fsm.effective_priority(), r->dropped.by_reason()});
     }
     return out;
 }

@@ -27,6 +27,7 @@
 #include "conf/model.h"
 #include "control/event_loop.h"
 #include "control/script_runner.h"
+#include "vrrp/advert_screen.h"
 #include "vrrp/instance.h"
 #include "vrrp/link_state.h"
 #include "vrrp/script_tracker.h"
@@ -79,12 +80,16 @@ public:
         int vrid = 0;
         State state = State::init;
         int priority = 0;  // effective
+        // Adverts for its VRID refused before its state machine (TTL, auth,
+        // not a unicast peer), by reason name: vrrp/advert_screen.h.
+        std::map<std::string, std::uint64_t> dropped;
     };
     std::vector<InstanceStatus> status() const;
 
-    // Adverts dropped by the codec or the instance checks, by reason name
-    // (codec.h Reason names): what `kadpctl status` and tests read.
-    const std::map<std::string, std::uint64_t>& dropped() const { return dropped_; }
+    // Every advert dropped before a state machine, by reason name (codec.h
+    // Reason names): decode failures and unknown VRIDs (vrid_mismatch),
+    // which match no instance, plus the per-instance ones (status()).
+    const std::map<std::string, std::uint64_t>& dropped() const { return dropped_.by_reason(); }
 
 private:
     struct Link;
@@ -105,7 +110,9 @@ private:
     void notify_group(const SyncGroup& g, State state);
     void run_notify(const conf::Script& script, std::vector<std::string> extra, const std::string& what);
     void track(const conf::Config& config);
-    void drop(const std::string& reason, const std::string& line);
+    // Counts (per instance when `r` is set, and service-wide) and logs
+    // `line` unless empty, rate-limited by DropCounters.
+    void drop(Running* r, Reason reason, const std::string& line);
     Link& link_for(const std::string& device);
     std::unique_ptr<Running> make(const conf::Config& config, const conf::VrrpInstance& vi);
 
@@ -123,7 +130,7 @@ private:
     std::map<std::string, conf::VrrpSyncGroup> group_models_;
     std::unique_ptr<Tracker> tracker_;
     std::unique_ptr<ScriptTracker> scripts_;
-    std::map<std::string, std::uint64_t> dropped_;
+    DropCounters dropped_;
 };
 
 }  // namespace kadp::vrrp

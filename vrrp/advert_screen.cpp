@@ -1,0 +1,32 @@
+// Runs on: control thread.
+#include "vrrp/advert_screen.h"
+
+#include <algorithm>
+
+namespace kadp::vrrp {
+
+Status screen_advert(const Advert& a, const InstanceConfig& cfg, const Advert& mine)
+{
+    // RFC 3768 7.1 / RFC 5798 7.1: TTL must be 255. keepalived checks it
+    // only for multicast instances (a unicast peer may be routed).
+    if (cfg.unicast_peers.empty() && a.ttl != kTtl) {
+        return {Reason::bad_ttl,
+                "invalid TTL/HL. Received " + std::to_string(a.ttl) + " and expect " + std::to_string(kTtl)};
+    }
+    // The codec's auth checks; the state machine logs the others (version,
+    // interval, addresses) with keepalived's lines.
+    const Status v = validate(a, mine, ValidateOptions{false});
+    if (v.reason == Reason::auth_type_mismatch || v.reason == Reason::bad_password) {
+        return {v.reason, v.text};
+    }
+    // keepalived 2.2.7 makes this check only with check_unicast_src (or the
+    // global vrrp_check_unicast_src); kadp always does: with a peer list, an
+    // advert from anyone else is forged or misrouted.
+    if (!cfg.unicast_peers.empty() &&
+        std::find(cfg.unicast_peers.begin(), cfg.unicast_peers.end(), a.source) == cfg.unicast_peers.end()) {
+        return {Reason::not_unicast_peer, "unicast source address " + a.source.to_string() + " not a unicast peer"};
+    }
+    return {};
+}
+
+}  // namespace kadp::vrrp

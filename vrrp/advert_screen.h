@@ -1,0 +1,48 @@
+// Runs on: control thread (VrrpService) and tests. The receive checks a
+// decoded advert must pass before it reaches the instance its VRID names,
+// the ones that need the instance's configuration but not its state: TTL
+// 255 (multicast instances only), the v2 auth type and PASS password, and a
+// source among the unicast_peer list (when there is one). Each refusal has
+// a codec Reason whose name() is the counter's name; DropCounters keeps
+// them, per instance and per service. Pure: no sockets, no clock.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "vrrp/advert.h"
+#include "vrrp/codec.h"
+#include "vrrp/instance.h"
+
+namespace kadp::vrrp {
+
+// `a` was decoded with check_ttl = false (the socket does not know yet
+// which instance it is for); `mine` is the advert the instance sends
+// (auth type and data). On refusal, text is keepalived's log line without
+// the "(NAME) " prefix the caller adds.
+Status screen_advert(const Advert& a, const InstanceConfig& cfg, const Advert& mine);
+
+// Dropped adverts by reason name. count() says whether to log this one:
+// keepalived logs every refused packet; the first of every 1,000 per
+// reason keeps a flood from filling the log.
+class DropCounters {
+public:
+    bool count(std::string_view reason)
+    {
+        auto it = by_reason_.try_emplace(std::string(reason), 0).first;
+        return it->second++ % 1000 == 0;
+    }
+    [[nodiscard]] std::uint64_t of(std::string_view reason) const
+    {
+        const auto it = by_reason_.find(std::string(reason));
+        return it == by_reason_.end() ? 0 : it->second;
+    }
+    [[nodiscard]] const std::map<std::string, std::uint64_t>& by_reason() const { return by_reason_; }
+
+private:
+    std::map<std::string, std::uint64_t> by_reason_;
+};
+
+}  // namespace kadp::vrrp
