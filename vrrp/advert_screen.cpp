@@ -16,9 +16,11 @@ Status screen_advert(const Advert& a, const InstanceConfig& cfg, const Advert& m
     // The codec's auth checks; the state machine logs the others (version,
     // interval, addresses) with keepalived's lines.
     const Status v = validate(a, mine, ValidateOptions{false});
-    if (v.reason == Reason::auth_type_mismatch || v.reason == Reason::bad_password) {
-        return {v.reason, v.text};
+    if (v.reason == Reason::auth_type_mismatch) {
+        return {v.reason, "received a " + std::to_string(static_cast<unsigned>(a.auth_type)) + " auth, expecting " +
+                              std::to_string(static_cast<unsigned>(mine.auth_type)) + "!"};
     }
+    if (v.reason == Reason::bad_password) return {v.reason, "received an invalid passwd!"};
     // keepalived 2.2.7 makes this check only with check_unicast_src (or the
     // global vrrp_check_unicast_src); kadp always does: with a peer list, an
     // advert from anyone else is forged or misrouted.

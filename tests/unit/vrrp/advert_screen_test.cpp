@@ -210,6 +210,7 @@ TEST(VrrpHostileAdvert, WrongPasswordIsCountedAndTheMasterStays)
     rx.receive(t + 100ms, wire(a));
     EXPECT_FALSE(rx.reached);
     EXPECT_EQ(rx.instance_drops.of("bad_password"), 1u);
+    EXPECT_EQ(screen_advert(a, c, rx.mine).text, "received an invalid passwd!");
     EXPECT_EQ(rx.inst.state(), State::master);
     EXPECT_TRUE(rx.inst.owns_vips());
     // No auth at all against a PASS instance: the auth type is wrong.
@@ -217,6 +218,7 @@ TEST(VrrpHostileAdvert, WrongPasswordIsCountedAndTheMasterStays)
     a.auth_data = {};
     rx.receive(t + 200ms, wire(a));
     EXPECT_EQ(rx.instance_drops.of("auth_type_mismatch"), 1u);
+    EXPECT_EQ(screen_advert(a, c, rx.mine).text, "received a 0 auth, expecting 1!");
     EXPECT_EQ(rx.inst.state(), State::master);
     // The right password goes through.
     rx.receive(t + 300ms, wire(peer_advert(c, 200)));
