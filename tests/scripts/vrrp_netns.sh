@@ -35,7 +35,7 @@
 #      ways; on kadp's bridge port no advert to 224.0.0.18, unicast adverts
 #      from both.
 #   5. v2 PASS with different passwords: both MASTER, kadp logs that it
-#      drops keepalived's adverts ("invalid password"), both answer ARP.
+#      drops keepalived's adverts ("received an invalid passwd!", keepalived's line), both answer ARP.
 #   6a. v3: a vrrp_script on kadp (weight -60, exit code read from a file)
 #      fails: kadp 150 -> 90, keepalived 100 preempts; it passes again: kadp
 #      preempts back.
@@ -493,14 +493,14 @@ case5() {
   if wait_state "$d/kadp.log" VI_1 MASTER 10 && wait_state "$d/ka.log" VI_1 MASTER 10; then
     both=$(printf '%s\n' "$KADP_MAC" "$KA_MAC" | sort | tr '\n' ' ')
     wait_arp "$vip" "${both% }" 2
-    if ! grep -q "^kadp: (VI_1) invalid password" "$d/kadp.log"; then
+    if ! grep -q "^kadp: (VI_1) received an invalid passwd!" "$d/kadp.log"; then
       fail 5_auth_mismatch "kadp did not log dropping keepalived's adverts" "${logs[@]}"
     elif [ "$(state "$d/kadp.log" VI_1)" != MASTER ] || [ "$(state "$d/ka.log" VI_1)" != MASTER ]; then
       fail 5_auth_mismatch "not both MASTER" "${logs[@]}"
     elif [ "$ARP_SEEN" != "${both% }" ]; then
       fail 5_auth_mismatch "ARP answered by '$(macs "$ARP_SEEN")', not both" "${logs[@]}"
     else
-      pass "5_auth_mismatch: both MASTER (kadp drops keepalived's adverts: '$(grep -m1 "^kadp: (VI_1) invalid password" "$d/kadp.log" | cut -c7-)'), both answer ARP"
+      pass "5_auth_mismatch: both MASTER (kadp drops keepalived's adverts: '$(grep -m1 "^kadp: (VI_1) received an invalid passwd!" "$d/kadp.log" | cut -c7-)'), both answer ARP"
     fi
   else
     fail 5_auth_mismatch "kadp '$(state "$d/kadp.log" VI_1)', keepalived '$(state "$d/ka.log" VI_1)'" "${logs[@]}"
