@@ -11,22 +11,16 @@
 
 #include "vrrp/codec.h"
 #include "vrrp/instance.h"
+#include "tests/unit/vrrp/vrrp_test_helpers.h"
 
 namespace kadp::vrrp {
 namespace {
 
 using namespace std::chrono_literals;
 
-const TimePoint t0 = TimePoint{} + 1000s;
-
-conf::IpAddr ip(const char* text) { return *conf::IpAddr::parse(text); }
-
-conf::VirtualIp vip(const char* text)
-{
-    conf::VirtualIp v;
-    v.address = *conf::IpPrefix::parse(text);
-    return v;
-}
+using test::ip;
+using test::t0;
+using test::vip;
 
 InstanceConfig v2_config()
 {
