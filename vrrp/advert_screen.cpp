@@ -5,6 +5,20 @@
 
 namespace kadp::vrrp {
 
+Advert own_advert(const InstanceConfig& c)
+{
+    Advert a;
+    a.version = static_cast<std::uint8_t>(c.version);
+    a.vrid = c.vrid;
+    a.priority = c.priority;
+    a.interval_cs = static_cast<std::uint16_t>(c.advert_interval.count() / 10'000);
+    a.auth_type = c.auth_type;
+    a.auth_data = c.auth_data;
+    a.addresses = c.advert_addresses;
+    a.source = c.source;
+    return a;
+}
+
 Status screen_advert(const Advert& a, const InstanceConfig& cfg, const Advert& mine)
 {
     // RFC 3768 7.1 / RFC 5798 7.1: TTL must be 255. keepalived checks it

@@ -24,6 +24,10 @@ namespace kadp::vrrp {
 // the "(NAME) " prefix the caller adds.
 Status screen_advert(const Advert& a, const InstanceConfig& cfg, const Advert& mine);
 
+// The advert an instance sends (screen_advert's `mine`): its version, VRID,
+// priority, interval, authentication, addresses and source.
+Advert own_advert(const InstanceConfig& c);
+
 // Dropped adverts by reason name. count() says whether to log this one:
 // keepalived logs every refused packet; the first of every 1,000 per
 // reason keeps a flood from filling the log.

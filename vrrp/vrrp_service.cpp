@@ -68,20 +68,6 @@ bool same_settings(const conf::VrrpInstance& a, const conf::VrrpInstance& b, con
            ca.garp_master_refresh_repeat == cb.garp_master_refresh_repeat;
 }
 
-Advert own_advert(const InstanceConfig& c)
-{
-    Advert a;
-    a.version = static_cast<std::uint8_t>(c.version);
-    a.vrid = c.vrid;
-    a.priority = c.priority;
-    a.interval_cs = static_cast<std::uint16_t>(c.advert_interval.count() / 10'000);
-    a.auth_type = c.auth_type;
-    a.auth_data = c.auth_data;
-    a.addresses = c.advert_addresses;
-    a.source = c.source;
-    return a;
-}
-
 }  // namespace
 
 VrrpService::VrrpService(ctl::EventLoop& loop, VrrpBackend& backend, LogFn log)

@@ -37,21 +37,6 @@ InstanceConfig v2_config()
     return c;
 }
 
-// What the instance sends itself (the service's `mine`).
-Advert own_advert(const InstanceConfig& c)
-{
-    Advert a;
-    a.version = static_cast<std::uint8_t>(c.version);
-    a.vrid = c.vrid;
-    a.priority = c.priority;
-    a.interval_cs = static_cast<std::uint16_t>(c.advert_interval.count() / 10'000);
-    a.auth_type = c.auth_type;
-    a.auth_data = c.auth_data;
-    a.addresses = c.advert_addresses;
-    a.source = c.source;
-    return a;
-}
-
 // A peer's advert as the instance would accept it, from `source`.
 Advert peer_advert(const InstanceConfig& c, std::uint8_t priority, const char* source = "198.18.0.2")
 {
