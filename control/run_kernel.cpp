@@ -11,6 +11,9 @@
 #include "control/control_socket.h"
 #include "control/desired_services.h"
 #include "control/event_loop.h"
+#include "control/kernel/kernel_record.h"
+#include "control/kernel/leftover_vips.h"
+#include "control/kernel/rtnl.h"
 #include "control/kernel_control.h"
 #include "control/run_dataplane.h"
 #include "control/vrrp_kernel.h"
@@ -28,8 +31,11 @@ std::string plural(std::size_t n, const char* word) {
 
 }  // namespace
 
-KernelDaemon::KernelDaemon(CliOptions options, KernelBackend::Log log)
-    : options_(std::move(options)), log_(std::move(log)), backend_(log_), desired_(conf::Config{}) {}
+KernelDaemon::KernelDaemon(CliOptions options, KernelBackend::Log log, std::string record_path)
+    : options_(std::move(options)),
+      log_(std::move(log)),
+      backend_(log_, std::move(record_path)),
+      desired_(conf::Config{}) {}
 
 bool KernelDaemon::build(const conf::Config& config, std::vector<IpvsService>& services, LvsGlobals& globals,
                          conf::Diagnostics& diags) {
@@ -137,7 +143,8 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         // Before IPVS is touched: a kadp already serving the socket stops
         // us here, before we change its services. Removed last.
         ControlServer control(loop, options.control_socket, log_line);
-        KernelDaemon daemon(options, log_line);
+        // The record beside the control socket: this kadp owns both.
+        KernelDaemon daemon(options, log_line, record_path_for(options.control_socket));
         if (!daemon.start(config)) {
             daemon.stop();
             return kExitRunFailed;
@@ -155,6 +162,10 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         // rtnetlink, gratuitous ARPs from packet sockets.
         KernelVrrpBackend vrrp_backend(loop, log_line);
         vrrp::VrrpService vrrp(loop, vrrp_backend, log_line);
+        {
+            Rtnl rtnl;  // VIPs a master killed before it could leave MASTER left behind
+            remove_leftover_vips(daemon.config(), rtnl, log_line);
+        }
         vrrp.configure(daemon.config());
         ctl.on_reloaded([&checkers, &vrrp](const conf::Config& next) {
             checkers.configure(next);

@@ -36,8 +36,9 @@ namespace kadp::ctl {
 class KernelDaemon {
 public:
     // Opens IPVS and rtnetlink; throws IpvsMissing / IpvsError /
-    // std::runtime_error (see KernelBackend).
-    KernelDaemon(CliOptions options, KernelBackend::Log log);
+    // std::runtime_error (see KernelBackend). `record_path`: the record of
+    // what this kadp put into the kernel (kernel_record.h); empty = none.
+    KernelDaemon(CliOptions options, KernelBackend::Log log, std::string record_path = {});
 
     // Applies a loaded, error-free configuration. False when it could not be
     // turned into services (diagnostics logged) or the kernel could not be

@@ -8,7 +8,11 @@
 //   kernel's reason and the others still run (keepalived does the same);
 // * stop(): remove the services kadp manages (or flush, per
 //   lvs_flush_on_stop) and the static addresses and routes it added
-//   (never those that were there before it).
+//   (never those that were there before it);
+// * with a record file (kernel_record.h), what it manages is written there
+//   after each change and the file is removed at stop; one found at the
+//   first apply() is a dead kadp's: its services and static entries are
+//   this kadp's too (adopted when still configured, removed when not).
 // VRRP's virtual_ipaddress / virtual_routes belong to the VRRP instances
 // (they follow MASTER/BACKUP) and are not handled here.
 #pragma once
@@ -35,7 +39,9 @@ public:
     // the configuration has no virtual server (VRRP and static addresses
     // only, as keepalived's VRRP alone): apply() throws IpvsMissing when it
     // needs IPVS. Throws IpvsError / std::runtime_error for other failures.
-    explicit KernelBackend(Log log);
+    // `record_path`: where to keep the record of what this kadp put into
+    // the kernel; empty = none (a leftover of a crash is then foreign).
+    explicit KernelBackend(Log log, std::string record_path = {});
 
     struct Result {
         std::size_t applied = 0;  // operations the kernel accepted
@@ -60,7 +66,14 @@ public:
 
 private:
     void apply_static(const conf::Config& config, Result& result);
-    void apply_ipvs(const std::vector<IpvsService>& desired, Result& result);
+    void apply_ipvs(const std::vector<IpvsService>& desired, bool first, Result& result);
+    // At start: which services already in IPVS are adopted, which left alone.
+    void log_first_look(const std::vector<IpvsService>& current, const std::vector<IpvsService>& desired);
+    // First apply(): takes over what a dead kadp's record lists.
+    void adopt_record();
+    // Writes the record when it changed. `services`: what to list (a
+    // superset of what is ours while operations are under way).
+    void save_record(const std::vector<IpvsService>& services);
 
     IpvsNetlink& ipvs();  // throws IpvsMissing without IPVS
 
@@ -69,8 +82,14 @@ private:
     std::string missing_;                // why, for the error when IPVS is needed
     Rtnl rtnl_;
     bool started_ = false;
+    bool adopting_ = false;  // during the first apply() after a record was found
     LvsGlobals globals_;
-    std::vector<IpvsService> managed_;  // the desired state last applied
+    // The services that are ours: the desired state last applied, less the
+    // ones the kernel refused to add, plus the ones it refused to delete.
+    std::vector<IpvsService> managed_;
+    std::string record_path_;
+    std::string record_text_;  // what the record file holds now
+    bool record_failed_ = false;  // a write failed (logged once)
     // Static entries kadp added (removed at stop); those already present
     // are left as they were found.
     std::vector<conf::IpAddress> addresses_;

@@ -133,22 +133,35 @@ Rtnl::Added Rtnl::add_route(const conf::Route& rt) {
     return Added::added;
 }
 
+int Rtnl::delete_address_raw(const conf::IpAddress& a, const std::string& what) {
+    const auto addr = build_address(a, what);
+    return rtnl_addr_delete(sock_.get(), addr.get(), 0);
+}
+
 std::string Rtnl::delete_address(const conf::IpAddress& a) {
     const std::string what = "cannot remove static_ipaddress " + a.text + " (" + where(a.loc) + ")";
     try {
-        const auto addr = build_address(a, what);
-        if (const int r = rtnl_addr_delete(sock_.get(), addr.get(), 0); r < 0) return what + ": " + nl_geterror(r);
+        if (const int r = delete_address_raw(a, what); r < 0 && r != -NLE_NOADDR) return what + ": " + nl_geterror(r);
     } catch (const std::runtime_error& e) {
         return e.what();
     }
     return {};
 }
 
+bool Rtnl::remove_address_if_present(const conf::IpAddress& a) {
+    const std::string what = "cannot remove " + a.text + " (" + where(a.loc) + ")";
+    const int r = delete_address_raw(a, what);
+    if (r == -NLE_NOADDR) return false;
+    if (r < 0) throw std::runtime_error(what + ": " + nl_geterror(r));
+    return true;
+}
+
 std::string Rtnl::delete_route(const conf::Route& rt) {
     const std::string what = "cannot remove static_routes " + rt.text + " (" + where(rt.loc) + ")";
     try {
         const auto route = build_route(rt, what);
-        if (const int r = rtnl_route_delete(sock_.get(), route.get(), 0); r < 0) return what + ": " + nl_geterror(r);
+        const int r = rtnl_route_delete(sock_.get(), route.get(), 0);
+        if (r < 0 && r != -NLE_OBJ_NOTFOUND) return what + ": " + nl_geterror(r);
     } catch (const std::runtime_error& e) {
         return e.what();
     }

@@ -25,11 +25,17 @@ public:
     Added add_address(const conf::IpAddress& a);
     Added add_route(const conf::Route& r);
     // Failures are returned as a message ("" = done): removal happens at
-    // stop and reload, where one failure must not stop the others.
+    // stop and reload, where one failure must not stop the others. An entry
+    // already gone is what a delete wanted: "".
     std::string delete_address(const conf::IpAddress& a);
     std::string delete_route(const conf::Route& r);
+    // The same, telling whether the address was there: true = removed,
+    // false = absent. Throws std::runtime_error for any other failure.
+    bool remove_address_if_present(const conf::IpAddress& a);
 
 private:
+    int delete_address_raw(const conf::IpAddress& a, const std::string& what);  // libnl's result
+
     struct SockFree {
         void operator()(nl_sock* s) const;
     };

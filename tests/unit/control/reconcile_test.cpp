@@ -132,6 +132,29 @@ TEST(Reconcile, AnAdoptedServiceLosesRealServersTheConfigDoesNotName) {
     EXPECT_THAT(names(reconcile(now, {}, want)), ElementsAre("delete real server 198.18.1.9:80 of TCP 198.18.0.1:80"));
 }
 
+// After a crash, `managed` comes from the dead kadp's record (identities
+// only, no settings): its services the configuration still has are adopted
+// and only their differences applied; those it no longer has are deleted;
+// what the record does not list is someone else's.
+TEST(Reconcile, AfterACrashTheRecordTellsLeftoversFromOthers) {
+    IpvsService recorded_kept = service("198.18.0.1", {});
+    recorded_kept.scheduler.clear();
+    IpvsService recorded_gone = service("198.18.0.2", {});
+    recorded_gone.scheduler.clear();
+    const std::vector<IpvsService> record = {recorded_kept, recorded_gone};
+    const std::vector<IpvsService> now = {
+        service("198.18.0.1", {dest("198.18.1.1", 1), dest("198.18.1.2", 2)}),
+        service("198.18.0.2", {dest("198.18.1.1", 1)}),
+        service("198.18.0.99", {dest("198.18.1.9", 1)}),  // not in the record: someone else's
+    };
+    const std::vector<IpvsService> want = {service("198.18.0.1", {dest("198.18.1.1", 1), dest("198.18.1.2", 5)})};
+    EXPECT_THAT(names(reconcile(now, record, want)),
+                ElementsAre("delete service TCP 198.18.0.2:80", "edit real server 198.18.1.2:80 of TCP 198.18.0.1:80"));
+    // The same configuration again: nothing to do, whatever the record says.
+    std::vector<IpvsService> after = {want[0], now[2]};
+    EXPECT_THAT(reconcile(after, record, want), IsEmpty());
+}
+
 TEST(Reconcile, IdentityIsProtocolAddressPortOrMarkAndFamily) {
     IpvsService udp = service("198.18.0.1", {});
     udp.protocol = conf::Protocol::udp;
