@@ -144,7 +144,7 @@ sleep 1
 # -- IpvsNetlink on its own (gtest): every setting reads back as programmed.
 unit_kernel_ipvs --gtest_color=no > /tmp/unit.log 2>&1
 rc=$?
-if [ $rc -eq 0 ] && grep -q "^\[  PASSED  \] 6 tests" /tmp/unit.log; then
+if [ $rc -eq 0 ] && grep -q "^\[  PASSED  \] 9 tests" /tmp/unit.log; then
     ok "unit_kernel_ipvs: $(grep '^\[  PASSED' /tmp/unit.log)"
 else
     bad "unit_kernel_ipvs: exit $rc"

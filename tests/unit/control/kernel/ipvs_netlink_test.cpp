@@ -6,6 +6,7 @@
 // what it adds.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -23,6 +24,9 @@
 #include "control/desired_services.h"
 #include "control/kernel/ip_vs_conn.h"
 #include "control/kernel/ipvs_netlink.h"
+#include "control/kernel/kernel_backend.h"
+#include "control/kernel/kernel_record.h"
+#include "control/kernel/leftover_vips.h"
 #include "control/kernel/rtnl.h"
 #include "control/kernel_control.h"
 #include "control/reconcile.h"
@@ -440,6 +444,176 @@ TEST_F(IpvsNetlinkTest, KernelControlListsStatusReloadsAndAppliesVerdicts) {
     daemon.stop();
     EXPECT_TRUE(mine(ctl.list().services).address.empty());
     std::remove(path);
+}
+
+std::vector<std::string> lines_with(const std::vector<std::string>& log, const std::string& text) {
+    std::vector<std::string> out;
+    for (const auto& l : log) {
+        if (l.find(text) != std::string::npos) out.push_back(l);
+    }
+    return out;
+}
+
+std::vector<std::string> recorded_services(const std::string& path) {
+    std::vector<std::string> problems;
+    const auto r = read_record(path, problems);
+    std::vector<std::string> out;
+    if (!r) return {"(no record)"};
+    for (const auto& s : r->services) out.push_back(describe_service(s));
+    for (const auto& a : r->addresses) out.push_back(a.text);
+    return out;
+}
+
+// A kadp killed with SIGKILL left services A and B (its record says so),
+// and someone else added C. The next kadp, whose configuration has A (one
+// real server dropped, one reweighted) and D (a scheduler the kernel lacks):
+// A is adopted and only its differences applied, B is deleted, C stays; D is
+// refused, left out of the record and added by the next apply once it can
+// be. A clean stop removes A and D and the record, never C.
+TEST_F(IpvsNetlinkTest, KernelBackendTakesOverTheServicesADeadKadpRecorded) {
+    char dir[] = "/tmp/kadp-record-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    const std::string path = std::string(dir) + "/kadp.state";
+    const IpvsService a0 = service(conf::Protocol::tcp, "198.18.208.1", 80, "rr",
+                                   {dest("198.18.209.1", 80, conf::LbKind::nat, 1),
+                                    dest("198.18.209.2", 80, conf::LbKind::nat, 1)});
+    const IpvsService b0 = service(conf::Protocol::tcp, "198.18.208.2", 80, "rr", {});
+    const IpvsService c0 = service(conf::Protocol::tcp, "198.18.208.3", 80, "rr", {});
+    apply_all({}, {a0, b0, c0});
+    KernelRecord left;
+    left.services = {a0, b0};
+    ASSERT_EQ(write_record(path, left), "");
+
+    std::vector<std::string> log;
+    KernelBackend backend([&log](const std::string& l) { log.push_back(l); }, path);
+    const IpvsService a1 = service(conf::Protocol::tcp, "198.18.208.1", 80, "rr",
+                                   {dest("198.18.209.1", 80, conf::LbKind::nat, 3)});
+    IpvsService d1 = service(conf::Protocol::tcp, "198.18.208.4", 80, "nosuch",
+                             {dest("198.18.209.1", 80, conf::LbKind::nat, 1)});
+    const conf::Config config;
+    const LvsGlobals globals;
+    auto r = backend.apply(config, {a1, d1}, globals);
+    EXPECT_EQ(r.applied, 3u);  // delete B, delete .2 of A, edit .1 of A
+    EXPECT_EQ(r.failed, 1u);   // add D
+    auto now = read_ours();
+    ASSERT_EQ(now.size(), 2u);
+    EXPECT_EQ(now[0].address, ip("198.18.208.1"));
+    ASSERT_EQ(now[0].dests.size(), 1u);
+    EXPECT_EQ(now[0].dests[0].weight, 3);
+    EXPECT_EQ(now[1].address, ip("198.18.208.3"));
+    EXPECT_THAT(recorded_services(path), ::testing::ElementsAre("TCP 198.18.208.1:80"));
+    EXPECT_EQ(lines_with(log, "did not stop cleanly").size(), 1u);
+    EXPECT_THAT(log, ::testing::Contains("found " + path +
+                                         ": the previous kadp did not stop cleanly; taking over what it left (2 IPVS "
+                                         "services, 0 static addresses, 0 static routes): kept where the "
+                                         "configuration has them, removed where not"));
+    EXPECT_THAT(log, ::testing::Contains(
+                         "service TCP 198.18.208.1:80 is already in IPVS: adopted (its connections and counters stay)"));
+    EXPECT_THAT(log, ::testing::Contains("service TCP 198.18.208.3:80 in IPVS is not kadp's: left as it is "
+                                         "(lvs_flush would remove it at start)"));
+    EXPECT_THAT(log, ::testing::Contains("delete service TCP 198.18.208.2:80"));
+    EXPECT_THAT(log, ::testing::Contains(HasSubstr("cannot add service TCP 198.18.208.4:80 (scheduler 'nosuch')")));
+    EXPECT_THAT(lines_with(log, "198.18.208.4:80"), ::testing::SizeIs(1));  // its real server: no second message
+
+    // Nothing changed: nothing to do, the refusal is tried again.
+    r = backend.apply(config, {a1, d1}, globals);
+    EXPECT_EQ(r.applied, 0u);
+    EXPECT_EQ(r.failed, 1u);
+    d1.scheduler = "rr";  // e.g. the module loaded since
+    r = backend.apply(config, {a1, d1}, globals);
+    EXPECT_EQ(r.applied, 2u);
+    EXPECT_EQ(r.failed, 0u);
+    EXPECT_EQ(read_ours().size(), 3u);
+    EXPECT_THAT(recorded_services(path), ::testing::ElementsAre("TCP 198.18.208.1:80", "TCP 198.18.208.4:80"));
+
+    backend.stop();
+    now = read_ours();
+    ASSERT_EQ(now.size(), 1u);
+    EXPECT_EQ(now[0].address, ip("198.18.208.3"));
+    EXPECT_NE(access(path.c_str(), F_OK), 0);
+    rmdir(dir);
+}
+
+bool on_lo(const char* address) {
+    ifaddrs* all = nullptr;
+    if (getifaddrs(&all) != 0) return false;
+    bool found = false;
+    for (const ifaddrs* i = all; i != nullptr && !found; i = i->ifa_next) {
+        if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != AF_INET || std::string(i->ifa_name) != "lo") continue;
+        const auto* in = reinterpret_cast<const sockaddr_in*>(i->ifa_addr);
+        found = std::memcmp(&in->sin_addr, ip(address).bytes.data(), 4) == 0;
+    }
+    freeifaddrs(all);
+    return found;
+}
+
+conf::Config config_text(const std::string& text) {
+    conf::LoadOptions options;
+    options.check_host = false;
+    conf::Diagnostics diags;
+    conf::Config c = conf::load_text(text, "test.conf", options, diags);
+    EXPECT_FALSE(diags.has_errors());
+    return c;
+}
+
+// Static addresses: the dead kadp's record lists .1 (still configured:
+// adopted, removed at stop) and .2 (no longer: removed now); .3 was there
+// before and is not recorded (configured, but not kadp's: stays after stop).
+TEST_F(IpvsNetlinkTest, KernelBackendTakesOverTheStaticAddressesADeadKadpRecorded) {
+    char dir[] = "/tmp/kadp-record-XXXXXX";
+    ASSERT_NE(mkdtemp(dir), nullptr);
+    const std::string path = std::string(dir) + "/kadp.state";
+    const conf::Config before = config_text(
+        "static_ipaddress {\n    198.18.210.1/32 dev lo\n    198.18.210.2/32 dev lo\n    198.18.210.3/32 dev lo\n}\n");
+    Rtnl rtnl;
+    for (const auto& a : before.static_ipaddress) ASSERT_EQ(rtnl.add_address(a), Rtnl::Added::added) << a.text;
+    KernelRecord left;
+    left.addresses = {before.static_ipaddress[0], before.static_ipaddress[1]};
+    ASSERT_EQ(write_record(path, left), "");
+
+    std::vector<std::string> log;
+    KernelBackend backend([&log](const std::string& l) { log.push_back(l); }, path);
+    const conf::Config config = config_text(
+        "static_ipaddress {\n    198.18.210.1/32 dev lo\n    198.18.210.3/32 dev lo\n    198.18.210.4/32 dev lo\n}\n");
+    const auto r = backend.apply(config, {}, LvsGlobals{});
+    EXPECT_EQ(r.failed, 0u);
+    EXPECT_EQ(r.applied, 1u);  // .4 added
+    EXPECT_TRUE(on_lo("198.18.210.1"));
+    EXPECT_FALSE(on_lo("198.18.210.2"));
+    EXPECT_TRUE(on_lo("198.18.210.3"));
+    EXPECT_TRUE(on_lo("198.18.210.4"));
+    EXPECT_THAT(log, ::testing::Contains("adopted static address 198.18.210.1/32 dev lo (left by the previous kadp)"));
+    EXPECT_THAT(log, ::testing::Contains("removed static address 198.18.210.2/32 dev lo"));
+    EXPECT_THAT(log, ::testing::Contains("added static address 198.18.210.4/32 dev lo"));
+    EXPECT_THAT(lines_with(log, "198.18.210.3"), IsEmpty());
+    EXPECT_THAT(recorded_services(path), ::testing::ElementsAre("198.18.210.1/32 dev lo", "198.18.210.4/32 dev lo"));
+
+    backend.stop();
+    EXPECT_FALSE(on_lo("198.18.210.1"));
+    EXPECT_TRUE(on_lo("198.18.210.3"));
+    EXPECT_FALSE(on_lo("198.18.210.4"));
+    EXPECT_NE(access(path.c_str(), F_OK), 0);
+    EXPECT_EQ(rtnl.delete_address(before.static_ipaddress[2]), "");
+    EXPECT_EQ(rtnl.delete_address(before.static_ipaddress[2]), "");  // already gone: what a delete wants
+    rmdir(dir);
+}
+
+// keepalived's VRRP at start: the VIPs a killed master left on the
+// interface go before the instances start (in BACKUP).
+TEST_F(IpvsNetlinkTest, LeftoverVipsAreRemovedAtStart) {
+    const conf::Config config = config_text(
+        "vrrp_instance VI_1 {\n    interface lo\n    virtual_router_id 51\n"
+        "    virtual_ipaddress {\n        198.18.211.1/32\n        198.18.211.2/32\n    }\n}\n");
+    Rtnl rtnl;
+    conf::IpAddress left = config.vrrp_instances.at(0).virtual_ipaddress.at(0);
+    left.dev = "lo";
+    ASSERT_EQ(rtnl.add_address(left), Rtnl::Added::added);
+    std::vector<std::string> log;
+    EXPECT_EQ(remove_leftover_vips(config, rtnl, [&log](const std::string& l) { log.push_back(l); }), 1u);
+    EXPECT_FALSE(on_lo("198.18.211.1"));
+    EXPECT_THAT(log, ::testing::ElementsAre("(VI_1) removed 198.18.211.1/32 dev lo, left on the interface by a "
+                                            "previous run: the instance starts in BACKUP"));
+    EXPECT_EQ(remove_leftover_vips(config, rtnl, [&log](const std::string& l) { log.push_back(l); }), 0u);
 }
 
 }  // namespace
