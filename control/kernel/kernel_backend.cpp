@@ -262,6 +262,15 @@ std::vector<IpvsConn> KernelBackend::conns() { return ipvs_ ? read_ip_vs_conn() 
 void KernelBackend::stop() {
     if (!started_) return;
     started_ = false;
+    if (adopting_) {
+        // The first apply() stopped half-way (IPVS could not be read): what
+        // the dead kadp left stays as found, and so does its record (with
+        // anything this one added), for the next start to take over.
+        adopting_ = false;
+        save_record(managed_);
+        log_("stopping before taking over what the previous kadp left: it stays, listed in " + record_path_);
+        return;
+    }
     try {
         if (!ipvs_) {
             // nothing of ours in IPVS

@@ -61,7 +61,9 @@ public:
     // False when the kernel has no IPVS.
     bool has_ipvs() const { return ipvs_ != nullptr; }
 
-    // Removes what kadp added; safe to call twice.
+    // Removes what kadp added; safe to call twice. Called after a first
+    // apply() that did not finish taking over a dead kadp's record, it
+    // leaves everything (and the record) as it is.
     void stop();
 
 private:

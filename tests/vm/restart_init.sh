@@ -149,12 +149,15 @@ mark=$(( $(log_lines) + 1 ))
 cp $C/b2.conf /tmp/kadp.conf
 kadpctl reload > /tmp/reload.out 2> /tmp/reload.err
 rc=$?
-[ $rc -eq 0 ] && grep -qF "reload accepted: generation 2: " /tmp/reload.out \
-    && grep -qF "; the kernel refused 1 operation(s) (see kadp's log)" /tmp/reload.out \
+[ $rc -eq 0 ] && [ "$(sed -n 1p /tmp/reload.out)" = "reload accepted: generation 2: 1 service added, 1 service changed, 1 real server changed; the kernel refused 1 operation(s) (see kadp's log)" ] \
     && ok "half-refused-reload-reply" || { bad "half-refused-reload-reply: exit $rc"; sed 's/^/KADP-VM:   /' /tmp/reload.out /tmp/reload.err; }
 expect_ops "half-refused-reload-operations" $C/b2-ops.txt
 expect_settings "half-refused-reload-listing" $C/b2-partial.txt
 same_output "half-refused-reload-kadpctl-list" "list" "-Ln"
+case "$(kadpctl status)" in
+*"generation 2"*"services 3, real servers 4,"*) ok "half-refused-reload-status-counts-the-configuration" ;;
+*) bad "half-refused-reload-status-counts-the-configuration: $(kadpctl status | tr '\n' '|')" ;;
+esac
 [ "$(get cl 198.18.0.10 9090)" = rs2 ] && ok "half-refused-reload-new-service-answers" \
     || bad "half-refused-reload-new-service-answers"
 insmod /extra/ip_vs_sed.ko || bad "insmod ip_vs_sed"
