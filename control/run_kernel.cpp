@@ -143,6 +143,12 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         // Before IPVS is touched: a kadp already serving the socket stops
         // us here, before we change its services. Removed last.
         ControlServer control(loop, options.control_socket, log_line);
+        {
+            // VIPs a master killed before it could leave MASTER left behind;
+            // before the static addresses go in, as keepalived orders it.
+            Rtnl rtnl;
+            remove_leftover_vips(config, rtnl, log_line);
+        }
         // The record beside the control socket: this kadp owns both.
         KernelDaemon daemon(options, log_line, record_path_for(options.control_socket));
         if (!daemon.start(config)) {
@@ -162,10 +168,6 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         // rtnetlink, gratuitous ARPs from packet sockets.
         KernelVrrpBackend vrrp_backend(loop, log_line);
         vrrp::VrrpService vrrp(loop, vrrp_backend, log_line);
-        {
-            Rtnl rtnl;  // VIPs a master killed before it could leave MASTER left behind
-            remove_leftover_vips(daemon.config(), rtnl, log_line);
-        }
         vrrp.configure(daemon.config());
         ctl.on_reloaded([&checkers, &vrrp](const conf::Config& next) {
             checkers.configure(next);
