@@ -508,8 +508,8 @@ TEST_F(IpvsNetlinkTest, KernelBackendTakesOverTheServicesADeadKadpRecorded) {
                                          ": the previous kadp did not stop cleanly; taking over what it left (2 IPVS "
                                          "services, 0 static addresses, 0 static routes): kept where the "
                                          "configuration has them, removed where not"));
-    EXPECT_THAT(log, ::testing::Contains(
-                         "service TCP 198.18.208.1:80 is already in IPVS: adopted (its connections and counters stay)"));
+    EXPECT_THAT(log, ::testing::Contains("service TCP 198.18.208.1:80 is already in IPVS: adopted "
+                                         "(its connections and counters stay)"));
     EXPECT_THAT(log, ::testing::Contains("service TCP 198.18.208.3:80 in IPVS is not kadp's: left as it is "
                                          "(lvs_flush would remove it at start)"));
     EXPECT_THAT(log, ::testing::Contains("delete service TCP 198.18.208.2:80"));

@@ -71,9 +71,12 @@ KernelRecord sample() {
 std::vector<std::string> services_text(const KernelRecord& r) {
     std::vector<std::string> out;
     for (const IpvsService& s : r.services) {
-        out.push_back(s.fwmark != 0 ? "FWM " + std::to_string(s.fwmark) + (s.family == conf::IpAddr::Family::v6 ? " v6" : " v4")
-                                    : std::string(conf::to_string(s.protocol)) + " " + s.address.to_string() + " " +
-                                          std::to_string(s.port));
+        if (s.fwmark != 0) {
+            out.push_back("FWM " + std::to_string(s.fwmark) + (s.family == conf::IpAddr::Family::v6 ? " v6" : " v4"));
+        } else {
+            out.push_back(std::string(conf::to_string(s.protocol)) + " " + s.address.to_string() + " " +
+                          std::to_string(s.port));
+        }
     }
     return out;
 }
