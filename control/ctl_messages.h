@@ -67,6 +67,9 @@ struct VrrpInstanceStatus {
     std::uint64_t vrid = 0;
     std::string state;  // INIT, BACKUP, MASTER, FAULT, STOP
     std::uint64_t priority = 0;  // effective
+    // Adverts for its VRID refused before its state machine, by reason
+    // (vrrp/advert_screen.h, docs/vrrp.md "Hostile adverts"); non-zero only.
+    std::vector<std::pair<std::string, std::uint64_t>> dropped;
 };
 
 struct StatusReply {
