@@ -12,7 +12,10 @@
 #      with only CAP_NET_RAW, CAP_NET_ADMIN, CAP_SETUID, CAP_SETGID and
 #      CAP_KILL in its bounding set has exactly those effective, becomes
 #      VRRP MASTER (the client's ARP for the VIP is answered by its port),
-#      runs a MISC_CHECK as script_user nobody, kills a hung MISC_CHECK of
+#      runs a MISC_CHECK as script_user nobody, passes the shell syntax
+#      (";", "&&", "$(...)", backquotes) written in a MISC_CHECK, a
+#      vrrp_script and a notify_master to them as plain arguments (no file
+#      the injections would touch appears), kills a hung MISC_CHECK of
 #      nobody's at misc_timeout (the script's process is gone), answers
 #      `kadpctl status`, and exits 0 on SIGTERM;
 #   d. its control socket (in a directory kadp created, under umask 000) is
@@ -142,13 +145,20 @@ VT_KADP=$d/capwrap.sh
 mkdir -m 1777 "$d/out"
 printf '#!/bin/sh\nid -un >%s/misc_user\nexit 0\n' "$d/out" >"$d/misc.sh"
 printf '#!/bin/sh\necho $$ >%s/hang_pid\nexec sleep 647\n' "$d/out" >"$d/hang.sh"
-chmod 0755 "$d/misc.sh" "$d/hang.sh"
+# rec.sh WHAT ARGS...: records its arguments; the configured commands below
+# give it shell syntax that must arrive as plain arguments.
+printf '#!/bin/sh\nw=$1\nshift\necho "$*" >%s/rec.$w\n' "$d/out" >"$d/rec.sh"
+chmod 0755 "$d/misc.sh" "$d/hang.sh" "$d/rec.sh"
 VIP=198.18.0.101
 dpdk_conf() {
   vrrp_topo_dataplane
   cat <<EOF
 global_defs {
     script_user nobody
+}
+vrrp_script chk_inj {
+    script "$d/rec.sh vscript \`touch $d/out/injected_vscript\`"
+    interval 1
 }
 vrrp_instance VI_1 {
     state MASTER
@@ -163,6 +173,10 @@ vrrp_instance VI_1 {
     virtual_ipaddress {
         $VIP/24
     }
+    track_script {
+        chk_inj
+    }
+    notify_master "$d/rec.sh notify \$(touch $d/out/injected_notify)"
 }
 virtual_server 198.18.0.100 80 {
     delay_loop 1
@@ -172,6 +186,12 @@ virtual_server 198.18.0.100 80 {
     real_server 198.18.0.3 80 {
         MISC_CHECK {
             misc_path "$d/misc.sh"
+            warmup 0
+        }
+    }
+    real_server 198.18.0.3 82 {
+        MISC_CHECK {
+            misc_path "$d/rec.sh misc ; touch $d/out/injected_misc && touch $d/out/injected_misc2"
             warmup 0
         }
     }
@@ -238,8 +258,18 @@ else
   [ "$(cat "$d/out/misc_user" 2>/dev/null)" = nobody ] || why+=" MISC_CHECK ran as '$(cat "$d/out/misc_user" 2>/dev/null)';"
   [ -n "$hang_pid" ] && [ "$hang_alive" = no ] || why+=" hung script pid '$hang_pid' alive: $hang_alive;"
   [ "$st_rc" = 0 ] || why+=" kadpctl status: $st_rc;"
+  # No shell: the injections are arguments, nothing was touched.
+  for _ in $(seq 30); do [ -s "$d/out/rec.vscript" ] && [ -s "$d/out/rec.misc" ] && break; sleep 0.1; done
+  [ "$(cat "$d/out/rec.misc" 2>/dev/null)" = "; touch $d/out/injected_misc && touch $d/out/injected_misc2" ] ||
+    why+=" MISC_CHECK got '$(cat "$d/out/rec.misc" 2>/dev/null)';"
+  [ "$(cat "$d/out/rec.vscript" 2>/dev/null)" = "\`touch $d/out/injected_vscript\`" ] ||
+    why+=" vrrp_script got '$(cat "$d/out/rec.vscript" 2>/dev/null)';"
+  [ "$(cat "$d/out/rec.notify" 2>/dev/null)" = "\$(touch $d/out/injected_notify)" ] ||
+    why+=" notify_master got '$(cat "$d/out/rec.notify" 2>/dev/null)';"
+  injected=$(ls "$d/out" | grep injected)
+  [ -z "$injected" ] || why+=" injected: $injected;"
   if [ -z "$why" ]; then
-    pass "c_dpdk_least_caps: with only $LEAST (CapEff $eff): VRRP MASTER, ARP answered, MISC_CHECK as nobody, hung script killed at misc_timeout, kadpctl answers"
+    pass "c_dpdk_least_caps: with only $LEAST (CapEff $eff): VRRP MASTER, ARP answered, MISC_CHECK as nobody, shell syntax in MISC_CHECK/vrrp_script/notify_master passed as arguments (nothing injected), hung script killed at misc_timeout, kadpctl answers"
   else
     fail c_dpdk_least_caps "$why" "$L"
   fi
