@@ -4,7 +4,9 @@
 // 255 (multicast instances only), the v2 auth type and PASS password, and a
 // source among the unicast_peer list (when there is one). Each refusal has
 // a codec Reason whose name() is the counter's name; DropCounters keeps
-// them, per instance and per service. Pure: no sockets, no clock.
+// them, per instance and per service. receive_advert() is the whole
+// receive path before a state machine (decode, VRID, screen, counting),
+// shared by VrrpService and the tests. Pure: no sockets, no clock.
 #pragma once
 
 #include <cstdint>
