@@ -279,6 +279,36 @@ TEST_F(ControlSocket, SilentClientsBeyondTheLimitAreClosedNotQueued)
     EXPECT_EQ(handler.calls, 0);
 }
 
+// A directory another user could replace the socket in is named in a
+// warning; a root-only one, or a sticky one like /tmp, is not.
+TEST_F(ControlSocket, AnUnsafeDirectoryIsWarnedAbout)
+{
+    const std::string dir = dir_ + "/open";
+    std::filesystem::create_directories(dir);
+    EventLoop loop;
+    std::vector<std::string> logged;
+    const auto log = [&logged](const std::string& line) { logged.push_back(line); };
+    chmod(dir.c_str(), 0777);
+    { ControlServer server(loop, dir + "/k.sock", log); }
+    ASSERT_EQ(logged.size(), 1u);
+    EXPECT_THAT(logged[0], HasSubstr("control socket " + dir + "/k.sock: warning: its directory " + dir +
+                                     " (mode 0777) is writable by other users"));
+    logged.clear();
+    chmod(dir.c_str(), 01777);  // sticky: others cannot rename root's socket
+    { ControlServer server(loop, dir + "/k.sock", log); }
+    chmod(dir.c_str(), 0775);  // group-writable, but group root
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (chown)";
+    ASSERT_EQ(chown(dir.c_str(), geteuid(), 0), 0);
+    { ControlServer server(loop, dir + "/k.sock", log); }
+    chmod(dir.c_str(), 0755);
+    { ControlServer server(loop, path_, log); }  // made by the server
+    EXPECT_TRUE(logged.empty()) << logged.front();
+    ASSERT_EQ(chown(dir.c_str(), 65534, 0), 0);  // someone else's
+    { ControlServer server(loop, dir + "/k.sock", log); }
+    ASSERT_EQ(logged.size(), 1u);
+    EXPECT_THAT(logged[0], HasSubstr("belongs to uid 65534"));
+}
+
 TEST_F(ControlSocket, StaleSocketIsReplaced)
 {
     std::filesystem::create_directories(dir_ + "/run/kadp");
