@@ -30,7 +30,7 @@
 #      CAP_NET_RAW + CAP_NET_ADMIN: MASTER, the VIP on its interface; without
 #      CAP_NET_RAW it cannot open its VRRP socket and refuses to start;
 #   g. no password in kadp's logs or kadpctl's outputs (text and --json) of
-#      the runs above.
+#      the runs above, also around a reload that changes the password.
 #
 # Needs root, setpriv, ip, ethtool, /usr/bin/python3, /dev/net/tun. Exit 0
 # pass, 77 skip, else fail; the last line is "COUNT passed failed
@@ -278,6 +278,10 @@ else
   else
     fail d_control_socket_private "socket '$sock_stat', directory '$dir_stat'"
   fi
+  # A reload that changes the password: its reply and log lines carry neither.
+  sed -i 's/auth_pass Ka1Secrt/auth_pass Rel0adPw/' "$d/dpdk.conf"
+  { ctl reload; ctl --json reload; } >>"$d/ctl_outputs.log" 2>&1
+  sed -i 's/auth_pass Rel0adPw/auth_pass Ka1Secrt/' "$d/dpdk.conf"
   vrrp_topo_kadp_stop || fail c_dpdk_least_caps_stop "exit status with $LEAST" "$L"
 fi
 
@@ -382,7 +386,8 @@ else
 fi
 
 # --- g: no password in any output -------------------------------------------------------
-found=$(grep -lF -e Ka1Secrt "$d"/*.log 2>/dev/null)
+found=$(grep -lF -e Ka1Secrt -e Rel0adPw "$d"/*.log 2>/dev/null)
+grep -q "^reload accepted" "$d/ctl_outputs.log" || found+=" (no accepted reload in the kadpctl outputs)"
 if [ -z "$found" ] && [ -s "$d/ctl_outputs.log" ]; then
   pass "g_no_secret: auth_pass in none of $(ls "$d"/*.log | wc -l) logs (kadp's and $(grep -c . "$d/ctl_outputs.log") lines of kadpctl output)"
 else
