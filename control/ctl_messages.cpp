@@ -293,6 +293,9 @@ std::string to_json(const StatusReply& r) {
         w.end_object();
     }
     w.end_array();
+    w.key("vrrp_dropped").begin_object();
+    for (const auto& [reason, n] : r.vrrp_dropped) w.member(reason, n);
+    w.end_object();
     w.end_object();
     return w.take();
 }
@@ -415,6 +418,9 @@ std::optional<StatusReply> status_from_json(const JsonValue& v, std::string& err
             }
             r.vrrp.push_back(std::move(i));
         }
+    }
+    if (const JsonValue* d = v.get("vrrp_dropped"); d != nullptr && d->is_object()) {
+        for (const auto& [reason, n] : d->members()) r.vrrp_dropped.emplace_back(reason, n.as_u64().value_or(0));
     }
     return r;
 }

@@ -88,6 +88,10 @@ struct StatusReply {
     std::uint64_t real_servers = 0;
     std::optional<ReloadReply> last_reload;
     std::vector<VrrpInstanceStatus> vrrp;
+    // Every advert the VRRP service refused before a state machine, by
+    // reason: the instances' drops plus those no instance could be named for
+    // (decode failures, VRIDs nobody here runs); non-zero only.
+    std::vector<std::pair<std::string, std::uint64_t>> vrrp_dropped;
 };
 
 // --- JSON, both ways --------------------------------------------------------

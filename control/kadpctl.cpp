@@ -147,6 +147,11 @@ std::string render_status(const StatusReply& s) {
                ", priority " + std::to_string(i.priority) + ", dropped adverts: " +
                (dropped.empty() ? std::string("none") : dropped) + "\n";
     }
+    if (!s.vrrp.empty() || !s.vrrp_dropped.empty()) {
+        std::string dropped;
+        for (const auto& [reason, n] : s.vrrp_dropped) dropped += (dropped.empty() ? "" : ", ") + reason + " " + std::to_string(n);
+        out += "vrrp dropped adverts in all: " + (dropped.empty() ? std::string("none") : dropped) + "\n";
+    }
     if (s.last_reload) {
         out += "last reload " + when(s.last_reload->time) + " (" + s.last_reload->trigger + "): " +
                render_reload(*s.last_reload).substr(7);

@@ -25,6 +25,8 @@ public:
                 if (n != 0) s.dropped.emplace_back(reason, n);
             r.vrrp.push_back(std::move(s));
         }
+        for (const auto& [reason, n] : vrrp_->dropped())
+            if (n != 0) r.vrrp_dropped.emplace_back(reason, n);
         return r;
     }
 

@@ -36,7 +36,10 @@
 #      socket or script left in the kadp namespace.
 #   f. a hostile advert (VRID 51, TTL 254, priority 254) from the client is
 #      counted: `kadpctl status` shows "dropped adverts: bad_ttl 1" for
-#      VI_1, `--json` "dropped":{"bad_ttl":1}, and kadp stays MASTER.
+#      VI_1, `--json` "dropped":{"bad_ttl":1}, and kadp stays MASTER; an
+#      advert for VRID 52 (nobody's) is counted service-wide only
+#      ("vrrp dropped adverts in all: bad_ttl 1, vrid_mismatch 1",
+#      `--json` "vrrp_dropped").
 #   g. VI_1's auth_pass never appears in kadp's log or kadpctl's outputs.
 #
 # The kernel backend is not run: this host has no IPVS (TESTING.md).
@@ -342,6 +345,11 @@ s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
 s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 254)
 s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(sys.argv[1]))
 s.sendto(vrrp, ("224.0.0.18", 0))
+# And one for VRID 52, which nobody here runs (TTL 255).
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
+other = vrrp[:1] + bytes([52]) + vrrp[2:6] + b"\0\0" + vrrp[8:]
+other = other[:6] + struct.pack("!H", csum(other)) + other[8:]
+s.sendto(other, ("224.0.0.18", 0))
 PY
 sleep 0.5
 st=$(ctl status 2>&1)
@@ -349,10 +357,11 @@ js=$(ctl --json status 2>&1)
 echo "$st" >>"$d/status_outputs.log"
 echo "$js" >>"$d/status_outputs.log"
 if echo "$st" | grep -q "^vrrp VI_1 on lan, VRID 51: MASTER, priority 255, dropped adverts: bad_ttl 1$" &&
-   echo "$js" | grep -q '"name":"VI_1".*"dropped":{"bad_ttl":1}'; then
-  pass "f_drop_counters: a TTL-254 advert is counted (status: bad_ttl 1, --json dropped.bad_ttl 1) and kadp stays MASTER"
+   echo "$st" | grep -q "^vrrp dropped adverts in all: bad_ttl 1, vrid_mismatch 1$" &&
+   echo "$js" | grep -q '"name":"VI_1".*"dropped":{"bad_ttl":1}}\],"vrrp_dropped":{"bad_ttl":1,"vrid_mismatch":1}'; then
+  pass "f_drop_counters: a TTL-254 advert is counted for VI_1 (bad_ttl 1), one for VRID 52 service-wide only (vrid_mismatch 1), in text and --json; kadp stays MASTER"
 else
-  fail f_drop_counters "status: $(echo "$st" | grep '^vrrp') / json: $(echo "$js" | grep -o '"vrrp".*')" "$d/kadp.log"
+  fail f_drop_counters "status: $(echo "$st" | grep '^vrrp' | tr '\n' ';') / json: $(echo "$js" | grep -o '"vrrp".*')" "$d/kadp.log"
 fi
 
 # g. the password appears nowhere kadp or kadpctl wrote

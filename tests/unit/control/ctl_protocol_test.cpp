@@ -123,6 +123,7 @@ public:
         s.last_reload = reload("SIGHUP");
         s.vrrp = {VrrpInstanceStatus{"VI_1", "lan", 51, "MASTER", 150, {{"bad_password", 3}, {"bad_ttl", 1}}},
                   VrrpInstanceStatus{"VI_2", "lan", 52, "BACKUP", 100, {}}};
+        s.vrrp_dropped = {{"bad_password", 3}, {"bad_ttl", 1}, {"vrid_mismatch", 9}};
         return s;
     }
     ReloadReply reload(const std::string& trigger) override {
@@ -212,6 +213,7 @@ TEST(CtlProtocol, StatusAndReloadRoundTrip)
     using Drops = std::vector<std::pair<std::string, std::uint64_t>>;
     EXPECT_EQ(s->vrrp[0].dropped, (Drops{{"bad_password", 3}, {"bad_ttl", 1}}));
     EXPECT_TRUE(s->vrrp[1].dropped.empty());
+    EXPECT_EQ(s->vrrp_dropped, (Drops{{"bad_password", 3}, {"bad_ttl", 1}, {"vrid_mismatch", 9}}));
     // `kadpctl status --json` prints this line as it is.
     const std::string line = serve_request(h, Request{Request::Command::status, 0});
     EXPECT_NE(line.find("\"priority\":150,\"dropped\":{\"bad_password\":3,\"bad_ttl\":1}}"), std::string::npos) << line;
