@@ -29,6 +29,12 @@
 #   f. least privileges, kernel backend (VRRP only: this host has no IPVS):
 #      CAP_NET_RAW + CAP_NET_ADMIN: MASTER, the VIP on its interface; without
 #      CAP_NET_RAW it cannot open its VRRP socket and refuses to start;
+#   h. af_xdp ports: CAP_NET_RAW CAP_NET_ADMIN CAP_SYS_ADMIN CAP_IPC_LOCK
+#      (+ the script ones) run (MASTER, ARP answered); without CAP_IPC_LOCK
+#      (memlock limit 8 MiB) the UMEM cannot be made; with CAP_BPF instead
+#      of CAP_SYS_ADMIN libxdp cannot read its program back: no start.
+#      (A larger memlock limit instead of CAP_IPC_LOCK is not tried: raising
+#      it needs CAP_SYS_RESOURCE, which test sandboxes may lack.)
 #   g. no password in kadp's logs or kadpctl's outputs (text and --json) of
 #      the runs above, also around a reload that changes the password.
 #
@@ -138,6 +144,7 @@ fi
 cat >"$d/capwrap.sh" <<EOF
 #!/bin/sh
 umask 000
+[ -n "\${KADP_MEMLOCK:-}" ] && ulimit -l "\$KADP_MEMLOCK"  # may only lower it
 exec setpriv --bounding-set=-all\${KADP_CAPS:+,\$KADP_CAPS} --inh-caps=-all "$KADP" "\$@"
 EOF
 chmod 0755 "$d/capwrap.sh"
@@ -207,12 +214,12 @@ virtual_server 198.18.0.100 80 {
 EOF
 }
 dpdk_conf >"$d/dpdk.conf"
-# start_dpdk CAPS LOG: kadp with the control socket in a directory it makes.
+# start_dpdk CAPS LOG [CONF]: kadp with the control socket in a directory it makes.
 start_dpdk() {
   VT_KADP_RUNS=$((VT_KADP_RUNS + 1))
   SOCK=$d/run$VT_KADP_RUNS/kadp/kadp.sock
   KADP_CAPS=$1 ip netns exec "$VT_NS_LB" "$VT_KADP" -l 0,1 --no-huge -m 512 --no-pci --no-telemetry \
-    --file-prefix "$VT_PREFIX-$VT_KADP_RUNS" -- -f "$d/dpdk.conf" --control-socket "$SOCK" >"$2" 2>&1 &
+    --file-prefix "$VT_PREFIX-$VT_KADP_RUNS" -- -f "${3:-$d/dpdk.conf}" --control-socket "$SOCK" >"$2" 2>&1 &
   VT_KADP_PID=$!
   for _ in $(seq 300); do
     grep -qs "^kadp: running with" "$2" && return 0
@@ -335,6 +342,33 @@ if start_dpdk "+net_raw,+net_admin,+setuid,+setgid" "$L"; then
 else
   fail e_needs_kill "kadp did not start" "$L"
 fi
+
+# --- h: af_xdp ports -------------------------------------------------------------------------
+# The same configuration on an af_xdp port: libxdp loads the XDP program
+# and reads its fd back by id (CAP_SYS_ADMIN: CAP_BPF is not enough), the
+# UMEM is locked memory (CAP_IPC_LOCK, or a memlock limit large enough).
+sed 's/net_af_packet0/net_af_xdp0/' "$d/dpdk.conf" >"$d/xdp.conf"
+XDP=+net_raw,+net_admin,+sys_admin,+setuid,+setgid,+kill
+# xdp_run NAME CAPS MEMLOCK WANT(start|fail) WHAT
+xdp_run() {
+  local L=$d/xdp_$1.log ok=no
+  if KADP_MEMLOCK=$3 start_dpdk "$2" "$L" "$d/xdp.conf"; then
+    for _ in $(seq 50); do [ "$(state "$L" VI_1)" = MASTER ] && break; sleep 0.1; done
+    [ "$(state "$L" VI_1)" = MASTER ] && [ "$(vrrp_topo_arp "$VIP")" = "$KADP_MAC" ] && ok=yes
+    ctl status >>"$d/ctl_outputs.log" 2>&1
+    vrrp_topo_kadp_stop >/dev/null
+  fi
+  if [ "$4" = start ] && [ "$ok" = yes ]; then
+    pass "h_xdp_$1: $5: VRRP MASTER, ARP for the VIP answered"
+  elif [ "$4" = fail ] && [ "$ok" = no ] && grep -q "cannot set up rx queue 0" "$L"; then
+    pass "h_xdp_$1: $5: '$(grep -m1 -oE "Failed to create umem|couldn't get program fd: Operation not permitted" "$L")', kadp refuses to start"
+  else
+    fail "h_xdp_$1" "$5: expected $4, MASTER: $ok" "$L"
+  fi
+}
+xdp_run least "$XDP,+ipc_lock" 8192 start "af_xdp with CAP_NET_RAW CAP_NET_ADMIN CAP_SYS_ADMIN CAP_IPC_LOCK (memlock 8 MiB)"
+xdp_run no_ipc_lock "$XDP" 8192 fail "af_xdp without CAP_IPC_LOCK, memlock 8 MiB"
+xdp_run no_sys_admin "+net_raw,+net_admin,+bpf,+ipc_lock,+setuid,+setgid,+kill" 8192 fail "af_xdp with CAP_BPF instead of CAP_SYS_ADMIN"
 
 # --- f: the kernel backend (VRRP only) -------------------------------------------------
 # In keepalived's namespace (no keepalived there): eth0 198.18.0.3.
