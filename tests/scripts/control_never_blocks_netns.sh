@@ -239,7 +239,7 @@ for _ in $(seq 50); do [ "$(state "$d/ka.log" VI_1)" = BACKUP ] && break; sleep 
 ip netns exec "$VT_NS_KA" tcpdump -i eth0 -nn -tt -l -U -w "$d/adverts.pcap" "ip proto 112 and src $VT_KADP_ADDR" \
   >"$d/tcpdump.log" 2>&1 &
 TCPDUMP_PID=$!
-VT_PIDS+=($TCPDUMP_PID)
+VT_PIDS+=("$TCPDUMP_PID")
 for _ in $(seq 50); do grep -qs "listening on" "$d/tcpdump.log" && break; sleep 0.1; done
 
 vrrp_topo_kadp_start "$d/kadp.conf" "$d/kadp.log" || setup_fail "kadp did not start" "$d/kadp.log"

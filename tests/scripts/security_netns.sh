@@ -154,6 +154,7 @@ printf '#!/bin/sh\nid -un >%s/misc_user\nexit 0\n' "$d/out" >"$d/misc.sh"
 printf '#!/bin/sh\necho $$ >%s/hang_pid\nexec sleep 647\n' "$d/out" >"$d/hang.sh"
 # rec.sh WHAT ARGS...: records its arguments; the configured commands below
 # give it shell syntax that must arrive as plain arguments.
+# shellcheck disable=SC2016
 printf '#!/bin/sh\nw=$1\nshift\necho "$*" >%s/rec.$w\n' "$d/out" >"$d/rec.sh"
 chmod 0755 "$d/misc.sh" "$d/hang.sh" "$d/rec.sh"
 VIP=198.18.0.101
@@ -273,7 +274,7 @@ else
     why+=" vrrp_script got '$(cat "$d/out/rec.vscript" 2>/dev/null)';"
   [ "$(cat "$d/out/rec.notify" 2>/dev/null)" = "\$(touch $d/out/injected_notify)" ] ||
     why+=" notify_master got '$(cat "$d/out/rec.notify" 2>/dev/null)';"
-  injected=$(ls "$d/out" | grep injected)
+  injected=$(find "$d/out" -name 'injected*' -printf '%f ')
   [ -z "$injected" ] || why+=" injected: $injected;"
   if [ -z "$why" ]; then
     pass "c_dpdk_least_caps: with only $LEAST (CapEff $eff): VRRP MASTER, ARP answered, MISC_CHECK as nobody, shell syntax in MISC_CHECK/vrrp_script/notify_master passed as arguments (nothing injected), hung script killed at misc_timeout, kadpctl answers"
@@ -423,7 +424,7 @@ fi
 found=$(grep -lF -e Ka1Secrt -e Rel0adPw "$d"/*.log 2>/dev/null)
 grep -q "^reload accepted" "$d/ctl_outputs.log" || found+=" (no accepted reload in the kadpctl outputs)"
 if [ -z "$found" ] && [ -s "$d/ctl_outputs.log" ]; then
-  pass "g_no_secret: auth_pass in none of $(ls "$d"/*.log | wc -l) logs (kadp's and $(grep -c . "$d/ctl_outputs.log") lines of kadpctl output)"
+  pass "g_no_secret: auth_pass in none of $(find "$d" -maxdepth 1 -name '*.log' | wc -l) logs (kadp's and $(grep -c . "$d/ctl_outputs.log") lines of kadpctl output)"
 else
   fail g_no_secret "found in: $found"
 fi
