@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "control/ctl_protocol.h"
@@ -68,6 +69,30 @@ void clear_stale(const std::string& path, const sockaddr_un& addr) {
     }
 }
 
+// Why another user could replace the socket in its directory (rename it
+// away and bind their own), or empty. Safe: owned by kadp's user or root,
+// and writable by nobody else - or sticky (/tmp), where others cannot
+// rename what they do not own. Group root counts as root, as for scripts.
+std::string unsafe_directory(const std::string& path) {
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0) return {};
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    if (st.st_uid != geteuid() && st.st_uid != 0) {
+        return "its directory " + dir + " belongs to uid " + std::to_string(st.st_uid) +
+               ", who could replace the socket; use a directory of root's such as /run/kadp";
+    }
+    const bool others = (st.st_mode & S_IWOTH) != 0 || ((st.st_mode & S_IWGRP) != 0 && st.st_gid != 0);
+    if (others && (st.st_mode & S_ISVTX) == 0) {
+        return "its directory " + dir + " (mode " + mode +
+               ") is writable by other users, who could replace the socket; use a directory only root can "
+               "write such as /run/kadp";
+    }
+    return {};
+}
+
 }  // namespace
 
 ControlServer::ControlServer(EventLoop& loop, std::string path, LogFn log)
@@ -102,6 +127,9 @@ ControlServer::ControlServer(EventLoop& loop, std::string path, LogFn log)
     } catch (...) {
         unlink(path_.c_str());
         throw;
+    }
+    if (const std::string why = unsafe_directory(path_); !why.empty() && log_) {
+        log_("control socket " + path_ + ": warning: " + why);
     }
 }
 

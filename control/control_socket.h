@@ -4,7 +4,10 @@
 // * Start-up: the parent directory is created (0755) when missing; a socket
 //   file left by a dead daemon (connect() refused) is replaced; a live one
 //   (connect() succeeds), or a path that is not a socket, fails start-up
-//   with a message saying so. The socket is mode 0600 (root only).
+//   with a message saying so. The socket is mode 0600 (root only), whatever
+//   the umask. A directory another user could replace it in (writable by
+//   others without the sticky bit, or someone else's) is logged as a
+//   warning (docs/security.md).
 // * Each client sends one request line (ctl_protocol.h), gets one reply line
 //   and is closed. Everything is non-blocking; a request longer than
 //   kMaxRequest gets an error reply; at most kMaxClients are served at once

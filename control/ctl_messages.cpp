@@ -287,9 +287,15 @@ std::string to_json(const StatusReply& r) {
         w.begin_object();
         w.member("name", i.name).member("interface", i.interface).member("vrid", i.vrid);
         w.member("state", i.state).member("priority", i.priority);
+        w.key("dropped").begin_object();
+        for (const auto& [reason, n] : i.dropped) w.member(reason, n);
+        w.end_object();
         w.end_object();
     }
     w.end_array();
+    w.key("vrrp_dropped").begin_object();
+    for (const auto& [reason, n] : r.vrrp_dropped) w.member(reason, n);
+    w.end_object();
     w.end_object();
     return w.take();
 }
@@ -405,9 +411,16 @@ std::optional<StatusReply> status_from_json(const JsonValue& v, std::string& err
     }
     if (const JsonValue* vr = v.get("vrrp"); vr != nullptr && vr->is_array()) {
         for (const auto& iv : vr->items()) {
-            r.vrrp.push_back(VrrpInstanceStatus{iv.str("name"), iv.str("interface"), iv.u64("vrid"), iv.str("state"),
-                                                iv.u64("priority")});
+            VrrpInstanceStatus i{iv.str("name"), iv.str("interface"), iv.u64("vrid"), iv.str("state"),
+                                 iv.u64("priority"), {}};
+            if (const JsonValue* d = iv.get("dropped"); d != nullptr && d->is_object()) {
+                for (const auto& [reason, n] : d->members()) i.dropped.emplace_back(reason, n.as_u64().value_or(0));
+            }
+            r.vrrp.push_back(std::move(i));
         }
+    }
+    if (const JsonValue* d = v.get("vrrp_dropped"); d != nullptr && d->is_object()) {
+        for (const auto& [reason, n] : d->members()) r.vrrp_dropped.emplace_back(reason, n.as_u64().value_or(0));
     }
     return r;
 }

@@ -67,6 +67,9 @@ struct VrrpInstanceStatus {
     std::uint64_t vrid = 0;
     std::string state;  // INIT, BACKUP, MASTER, FAULT, STOP
     std::uint64_t priority = 0;  // effective
+    // Adverts for its VRID refused before its state machine, by reason
+    // (vrrp/advert_screen.h, docs/vrrp.md "Hostile adverts"); non-zero only.
+    std::vector<std::pair<std::string, std::uint64_t>> dropped;
 };
 
 struct StatusReply {
@@ -85,6 +88,10 @@ struct StatusReply {
     std::uint64_t real_servers = 0;
     std::optional<ReloadReply> last_reload;
     std::vector<VrrpInstanceStatus> vrrp;
+    // Every advert the VRRP service refused before a state machine, by
+    // reason: the instances' drops plus those no instance could be named for
+    // (decode failures, VRIDs nobody here runs); non-zero only.
+    std::vector<std::pair<std::string, std::uint64_t>> vrrp_dropped;
 };
 
 // --- JSON, both ways --------------------------------------------------------

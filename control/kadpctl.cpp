@@ -141,8 +141,16 @@ std::string render_status(const StatusReply& s) {
         out += "counters (all workers, non-zero):\n" + (counters.empty() ? std::string("  none\n") : counters);
     }
     for (const auto& i : s.vrrp) {
+        std::string dropped;
+        for (const auto& [reason, n] : i.dropped) dropped += (dropped.empty() ? "" : ", ") + reason + " " + std::to_string(n);
         out += "vrrp " + i.name + " on " + i.interface + ", VRID " + std::to_string(i.vrid) + ": " + i.state +
-               ", priority " + std::to_string(i.priority) + "\n";
+               ", priority " + std::to_string(i.priority) + ", dropped adverts: " +
+               (dropped.empty() ? std::string("none") : dropped) + "\n";
+    }
+    if (!s.vrrp.empty() || !s.vrrp_dropped.empty()) {
+        std::string dropped;
+        for (const auto& [reason, n] : s.vrrp_dropped) dropped += (dropped.empty() ? "" : ", ") + reason + " " + std::to_string(n);
+        out += "vrrp dropped adverts in all: " + (dropped.empty() ? std::string("none") : dropped) + "\n";
     }
     if (s.last_reload) {
         out += "last reload " + when(s.last_reload->time) + " (" + s.last_reload->trigger + "): " +

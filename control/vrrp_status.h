@@ -19,9 +19,14 @@ public:
     {
         StatusReply r = inner_->status();
         for (const auto& i : vrrp_->status()) {
-            r.vrrp.push_back(VrrpInstanceStatus{i.name, i.interface, static_cast<std::uint64_t>(i.vrid),
-                                                vrrp::to_string(i.state), static_cast<std::uint64_t>(i.priority)});
+            VrrpInstanceStatus s{i.name, i.interface, static_cast<std::uint64_t>(i.vrid), vrrp::to_string(i.state),
+                                 static_cast<std::uint64_t>(i.priority), {}};
+            for (const auto& [reason, n] : i.dropped)
+                if (n != 0) s.dropped.emplace_back(reason, n);
+            r.vrrp.push_back(std::move(s));
         }
+        for (const auto& [reason, n] : vrrp_->dropped())
+            if (n != 0) r.vrrp_dropped.emplace_back(reason, n);
         return r;
     }
 

@@ -45,4 +45,32 @@ Status screen_advert(const Advert& a, const InstanceConfig& cfg, const Advert& m
     return {};
 }
 
+Reception receive_advert(std::span<const std::uint8_t> packet, std::string_view ifname,
+                         const std::function<ScreenTarget(std::uint8_t vrid)>& find, DropCounters& service)
+{
+    Reception rx;
+    DecodeOptions options;
+    options.check_ttl = false;  // screen_advert: only multicast instances insist on 255
+    Result<Advert> d = decode_ipv4(packet, options);
+    if (!d) {
+        // Logged by the service-wide count: one line per reason and 1,000 packets.
+        if (service.count(name(d.reason))) rx.log = "VRRP packet on " + std::string(ifname) + " dropped: " + d.text;
+        return rx;
+    }
+    rx.advert = std::move(d.value);
+    const ScreenTarget t = find(rx.advert.vrid);
+    if (t.config == nullptr) {
+        (void)service.count(name(Reason::vrid_mismatch));
+        return rx;
+    }
+    const Status s = screen_advert(rx.advert, *t.config, *t.mine);
+    if (!s) {
+        if (t.drops != nullptr) (void)t.drops->count(name(s.reason));
+        if (service.count(name(s.reason))) rx.log = "(" + t.config->name + ") " + s.text;
+        return rx;
+    }
+    rx.accepted = true;
+    return rx;
+}
+
 }  // namespace kadp::vrrp

@@ -4,11 +4,15 @@
 // 255 (multicast instances only), the v2 auth type and PASS password, and a
 // source among the unicast_peer list (when there is one). Each refusal has
 // a codec Reason whose name() is the counter's name; DropCounters keeps
-// them, per instance and per service. Pure: no sockets, no clock.
+// them, per instance and per service. receive_advert() is the whole
+// receive path before a state machine (decode, VRID, screen, counting),
+// shared by VrrpService and the tests. Pure: no sockets, no clock.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -48,5 +52,29 @@ public:
 private:
     std::map<std::string, std::uint64_t> by_reason_;
 };
+
+// The instance an advert's VRID names on the socket it came in on, as the
+// receive path needs it; config == nullptr when no instance has that VRID.
+struct ScreenTarget {
+    const InstanceConfig* config = nullptr;
+    const Advert* mine = nullptr;  // own_advert(*config)
+    DropCounters* drops = nullptr;  // the instance's counters
+};
+
+// What the receive path made of one packet.
+struct Reception {
+    bool accepted = false;  // `advert` goes to the state machine of the instance its VRID names
+    Advert advert;
+    std::string log;  // a line for the log, or empty (not logged, or rate-limited)
+};
+
+// The receive path of one packet from a VRRP socket on `ifname`, before any
+// state machine: decode (TTL left to the screen), find the instance by
+// VRID, screen_advert. Every refusal is counted by reason in `service` and,
+// when an instance was found, in its drops; a VRID nobody here runs is
+// counted, not logged (another router's on a shared segment is normal).
+// No sockets, no clock: VrrpService::deliver() and the tests run this.
+Reception receive_advert(std::span<const std::uint8_t> packet, std::string_view ifname,
+                         const std::function<ScreenTarget(std::uint8_t vrid)>& find, DropCounters& service);
 
 }  // namespace kadp::vrrp

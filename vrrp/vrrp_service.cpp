@@ -327,37 +327,17 @@ void VrrpService::on_readable(Link& link)
     }
 }
 
-void VrrpService::drop(Running* r, Reason reason, const std::string& line)
-{
-    const std::string_view n = name(reason);
-    if (r != nullptr) (void)r->dropped.count(n);
-    // Logged by the service-wide count: one line per reason and 1,000 packets.
-    if (dropped_.count(n) && !line.empty()) log_(line);
-}
-
 void VrrpService::deliver(Link& link, std::span<const std::uint8_t> packet)
 {
-    DecodeOptions options;
-    options.check_ttl = false;  // per instance below: only multicast instances insist on 255
-    const Result<Advert> d = decode_ipv4(packet, options);
-    if (!d) {
-        drop(nullptr, d.reason, "VRRP packet on " + link.socket->ifname() + " dropped: " + d.text);
-        return;
-    }
-    const Advert& a = d.value;
-    const auto it = link.by_vrid.find(a.vrid);
-    if (it == link.by_vrid.end()) {
-        // Another router's VRID on a shared segment is normal: counted, not logged.
-        drop(nullptr, Reason::vrid_mismatch, "");
-        return;
-    }
-    Running& r = *it->second;
-    const Status s = screen_advert(a, r.fsm.config(), r.mine);
-    if (!s) {
-        drop(&r, s.reason, "(" + r.fsm.config().name + ") " + s.text);
-        return;
-    }
-    on_advert(r, a);
+    const auto find = [&link](std::uint8_t vrid) {
+        const auto it = link.by_vrid.find(vrid);
+        if (it == link.by_vrid.end()) return ScreenTarget{};
+        Running& r = *it->second;
+        return ScreenTarget{&r.fsm.config(), &r.mine, &r.dropped};
+    };
+    Reception rx = receive_advert(packet, link.socket->ifname(), find, dropped_);
+    if (!rx.log.empty()) log_(rx.log);
+    if (rx.accepted) on_advert(*link.by_vrid.at(rx.advert.vrid), rx.advert);
 }
 
 void VrrpService::carry_out(Running& r, Actions actions)

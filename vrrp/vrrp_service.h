@@ -96,6 +96,7 @@ private:
     struct Running;
 
     void on_readable(Link& link);
+    // receive_advert() (vrrp/advert_screen.h), then the instance's state machine.
     void deliver(Link& link, std::span<const std::uint8_t> packet);
     // Events for an instance, through its sync group when it has one.
     void on_timer(Running& r);
@@ -110,9 +111,6 @@ private:
     void notify_group(const SyncGroup& g, State state);
     void run_notify(const conf::Script& script, std::vector<std::string> extra, const std::string& what);
     void track(const conf::Config& config);
-    // Counts (per instance when `r` is set, and service-wide) and logs
-    // `line` unless empty, rate-limited by DropCounters.
-    void drop(Running* r, Reason reason, const std::string& line);
     Link& link_for(const std::string& device);
     std::unique_ptr<Running> make(const conf::Config& config, const conf::VrrpInstance& vi);
 

@@ -1,9 +1,11 @@
 // Runs on: any (unit test; the test's main thread plays the control thread).
-// The kadpctl socket on a real EventLoop: replies, file mode, directory
-// creation, stale and live sockets at start-up, a silent client that must
-// not hold up another one, oversized requests.
+// The kadpctl socket on a real EventLoop: replies, file mode and owner
+// (also under a permissive umask), directory creation, stale and live
+// sockets at start-up, silent, endless and malformed clients that must not
+// hold up another one, oversized requests.
 #include "control/control_socket.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -15,6 +17,7 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -167,6 +170,143 @@ TEST_F(ControlSocket, OversizedRequestGetsAnError)
     serve_until(loop, server, [&] { reply = ask(path_, std::string(kMaxRequest + 10, 'a')); });
     EXPECT_THAT(reply, HasSubstr("request longer than 4096 bytes"));
     EXPECT_EQ(handler.calls, 0);
+}
+
+// A umask of 0 must not make the socket (or the directory made for it)
+// writable by others: the socket is root's (the daemon's user's) and 0600.
+TEST_F(ControlSocket, PermissiveUmaskStillGivesAPrivateSocket)
+{
+    const mode_t old = umask(0);
+    EventLoop loop;
+    {
+        ControlServer server(loop, path_, [](const std::string&) {});
+        struct stat st {};
+        ASSERT_EQ(stat(path_.c_str(), &st), 0);
+        EXPECT_TRUE(S_ISSOCK(st.st_mode));
+        EXPECT_EQ(st.st_mode & 07777, 0600u);
+        EXPECT_EQ(st.st_uid, geteuid());
+        EXPECT_EQ(st.st_gid, getegid());
+        ASSERT_EQ(stat((dir_ + "/run/kadp").c_str(), &st), 0);
+        EXPECT_EQ(st.st_mode & 07777, 0755u) << "the directory: nobody else may add or replace files";
+        EXPECT_EQ(st.st_uid, geteuid());
+    }
+    EXPECT_EQ(umask(old), 0u) << "the server puts the caller's umask back";
+}
+
+// A client that sends without end gets the error and is closed; a client
+// asking at the same time is answered.
+TEST_F(ControlSocket, AnEndlessRequestIsRefusedAndOthersAreServed)
+{
+    EventLoop loop;
+    CountingHandler handler;
+    ControlServer server(loop, path_, [](const std::string&) {});
+    server.set_handler(&handler);
+    std::string endless_reply, other;
+    bool closed = false;  // the server closed it before 1 MB
+    serve_until(loop, server, [&] {
+        const int fd = connect_to(path_);
+        ASSERT_GE(fd, 0);
+        const std::string chunk(1000, 'x');
+        // Sends until the server closes (EPIPE / ECONNRESET), at most 1 MB.
+        int i = 0;
+        for (; i < 1000; ++i) {
+            if (send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) break;
+            // 2,000 bytes in: the request is still in progress (under
+            // kMaxRequest) while the other client asks.
+            if (i == 1) other = ask(path_, "list\n");
+            pollfd p{fd, POLLIN, 0};
+            if (poll(&p, 1, 0) == 1) break;  // the reply (or the close) is there
+        }
+        // What the server sent before closing stays readable.
+        char buf[512];
+        for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) endless_reply.append(buf, static_cast<std::size_t>(n));
+        closed = i < 1000;
+        close(fd);
+    });
+    EXPECT_TRUE(closed) << "the server stopped reading it";
+    EXPECT_THAT(endless_reply, HasSubstr("request longer than 4096 bytes"));
+    EXPECT_THAT(other, HasSubstr("\"ok\":true"));
+    EXPECT_EQ(handler.calls, 1) << "only the other client's request was served";
+    EXPECT_EQ(server.clients(), 0u);
+}
+
+// Garbage (control bytes, invalid UTF-8, quotes, NUL) gets a well-formed
+// error reply that parses, and the next client is served.
+TEST_F(ControlSocket, MalformedRequestsGetAWellFormedError)
+{
+    EventLoop loop;
+    CountingHandler handler;
+    ControlServer server(loop, path_, [](const std::string&) {});
+    server.set_handler(&handler);
+    const std::vector<std::string> garbage = {
+        std::string("\x01\xff\xfe\"}{\\\n", 8), std::string("list\0extra\n", 11), "conns -1\n", "conns 99999999999999999999999\n",
+        "status status status\n", "\n", "{\"command\":\"list\"}\n"};
+    std::vector<std::string> replies;
+    std::string after;
+    serve_until(loop, server, [&] {
+        for (const auto& g : garbage) replies.push_back(ask(path_, g));
+        after = ask(path_, "list\n");
+    });
+    ASSERT_EQ(replies.size(), garbage.size());
+    for (std::size_t i = 0; i < replies.size(); ++i) {
+        std::string error;
+        const auto r = parse_reply(replies[i], error);
+        ASSERT_TRUE(r) << i << ": " << error << ": " << replies[i];
+        EXPECT_FALSE(r->ok) << i << ": " << replies[i];
+        EXPECT_FALSE(r->error.empty()) << i;
+    }
+    EXPECT_THAT(after, HasSubstr("\"ok\":true"));
+    EXPECT_EQ(handler.calls, 1);
+}
+
+// Silent clients up to the limit: the next one is told so at once and
+// closed (not left hanging, not queued behind them).
+TEST_F(ControlSocket, SilentClientsBeyondTheLimitAreClosedNotQueued)
+{
+    EventLoop loop;
+    CountingHandler handler;
+    ControlServer server(loop, path_, [](const std::string&) {});
+    server.set_handler(&handler);
+    std::vector<int> silent;
+    std::string refused;
+    serve_until(loop, server, [&] {
+        for (std::size_t i = 0; i < ControlServer::kMaxClients; ++i) silent.push_back(connect_to(path_));
+        refused = ask(path_, "list\n");
+    });
+    EXPECT_THAT(refused, HasSubstr("too many kadpctl clients at once, retry"));
+    EXPECT_EQ(server.clients(), ControlServer::kMaxClients);
+    for (int fd : silent) close(fd);
+    EXPECT_EQ(handler.calls, 0);
+}
+
+// A directory another user could replace the socket in is named in a
+// warning; a root-only one, or a sticky one like /tmp, is not.
+TEST_F(ControlSocket, AnUnsafeDirectoryIsWarnedAbout)
+{
+    const std::string dir = dir_ + "/open";
+    std::filesystem::create_directories(dir);
+    EventLoop loop;
+    std::vector<std::string> logged;
+    const auto log = [&logged](const std::string& line) { logged.push_back(line); };
+    chmod(dir.c_str(), 0777);
+    { ControlServer server(loop, dir + "/k.sock", log); }
+    ASSERT_EQ(logged.size(), 1u);
+    EXPECT_THAT(logged[0], HasSubstr("control socket " + dir + "/k.sock: warning: its directory " + dir +
+                                     " (mode 0777) is writable by other users"));
+    logged.clear();
+    chmod(dir.c_str(), 01777);  // sticky: others cannot rename root's socket
+    { ControlServer server(loop, dir + "/k.sock", log); }
+    chmod(dir.c_str(), 0775);  // group-writable, but group root
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (chown)";
+    ASSERT_EQ(chown(dir.c_str(), geteuid(), 0), 0);
+    { ControlServer server(loop, dir + "/k.sock", log); }
+    chmod(dir.c_str(), 0755);
+    { ControlServer server(loop, path_, log); }  // made by the server
+    EXPECT_TRUE(logged.empty()) << logged.front();
+    ASSERT_EQ(chown(dir.c_str(), 65534, 0), 0);  // someone else's
+    { ControlServer server(loop, dir + "/k.sock", log); }
+    ASSERT_EQ(logged.size(), 1u);
+    EXPECT_THAT(logged[0], HasSubstr("belongs to uid 65534"));
 }
 
 TEST_F(ControlSocket, StaleSocketIsReplaced)

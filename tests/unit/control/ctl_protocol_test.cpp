@@ -121,7 +121,9 @@ public:
         s.conn_capacity = 1024;
         s.conn_in_use = 3;
         s.last_reload = reload("SIGHUP");
-        s.vrrp = {VrrpInstanceStatus{"VI_1", "lan", 51, "MASTER", 150}};
+        s.vrrp = {VrrpInstanceStatus{"VI_1", "lan", 51, "MASTER", 150, {{"bad_password", 3}, {"bad_ttl", 1}}},
+                  VrrpInstanceStatus{"VI_2", "lan", 52, "BACKUP", 100, {}}};
+        s.vrrp_dropped = {{"bad_password", 3}, {"bad_ttl", 1}, {"vrid_mismatch", 9}};
         return s;
     }
     ReloadReply reload(const std::string& trigger) override {
@@ -207,7 +209,15 @@ TEST(CtlProtocol, StatusAndReloadRoundTrip)
     EXPECT_EQ(s->counters, (std::vector<std::pair<std::string, std::uint64_t>>{{"rx_packets", 10}, {"conn_new", 0}}));
     ASSERT_TRUE(s->last_reload);
     EXPECT_EQ(s->last_reload->trigger, "SIGHUP");
-    ASSERT_EQ(s->vrrp.size(), 1u);
+    ASSERT_EQ(s->vrrp.size(), 2u);
+    using Drops = std::vector<std::pair<std::string, std::uint64_t>>;
+    EXPECT_EQ(s->vrrp[0].dropped, (Drops{{"bad_password", 3}, {"bad_ttl", 1}}));
+    EXPECT_TRUE(s->vrrp[1].dropped.empty());
+    EXPECT_EQ(s->vrrp_dropped, (Drops{{"bad_password", 3}, {"bad_ttl", 1}, {"vrid_mismatch", 9}}));
+    // `kadpctl status --json` prints this line as it is.
+    const std::string line = serve_request(h, Request{Request::Command::status, 0});
+    EXPECT_NE(line.find("\"priority\":150,\"dropped\":{\"bad_password\":3,\"bad_ttl\":1}}"), std::string::npos) << line;
+    EXPECT_NE(line.find("\"priority\":100,\"dropped\":{}}"), std::string::npos) << line;
     EXPECT_EQ(s->vrrp[0].name, "VI_1");
     EXPECT_EQ(s->vrrp[0].interface, "lan");
     EXPECT_EQ(s->vrrp[0].vrid, 51u);

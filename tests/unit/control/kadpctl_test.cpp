@@ -119,8 +119,14 @@ TEST(Kadpctl, StatusShowsNonZeroCounters)
     EXPECT_THAT(text, ::testing::Not(HasSubstr("conn_new")));
     EXPECT_THAT(text, HasSubstr("last reload: none"));
     EXPECT_THAT(text, ::testing::Not(HasSubstr("vrrp")));
-    s.vrrp = {VrrpInstanceStatus{"VI_1", "lan", 51, "BACKUP", 100}};
-    EXPECT_THAT(render_status(s), HasSubstr("vrrp VI_1 on lan, VRID 51: BACKUP, priority 100\n"));
+    s.vrrp = {VrrpInstanceStatus{"VI_1", "lan", 51, "BACKUP", 100, {}}};
+    EXPECT_THAT(render_status(s), HasSubstr("vrrp VI_1 on lan, VRID 51: BACKUP, priority 100, dropped adverts: none\n"));
+    s.vrrp[0].dropped = {{"bad_password", 3}, {"not_unicast_peer", 12}};
+    EXPECT_THAT(render_status(s), HasSubstr("vrrp VI_1 on lan, VRID 51: BACKUP, priority 100, dropped adverts: "
+                                            "bad_password 3, not_unicast_peer 12\n"));
+    EXPECT_THAT(render_status(s), HasSubstr("vrrp dropped adverts in all: none\n"));
+    s.vrrp_dropped = {{"bad_checksum", 2}, {"bad_password", 3}, {"vrid_mismatch", 40}};
+    EXPECT_THAT(render_status(s), HasSubstr("vrrp dropped adverts in all: bad_checksum 2, bad_password 3, vrid_mismatch 40\n"));
 }
 
 // The kernel backend has no workers, ports or worker counters: status says

@@ -54,7 +54,8 @@ std::vector<std::uint8_t> wire(const Advert& a)
     return p.value;
 }
 
-// The service's receive path for one instance on one socket.
+// One instance on one socket: the service's receive path
+// (receive_advert), then the state machine when it lets the advert through.
 struct Receiver {
     explicit Receiver(InstanceConfig c) : inst(c), mine(own_advert(c)) {}
     Instance inst;
@@ -63,28 +64,19 @@ struct Receiver {
     DropCounters service_drops;
     Actions last;
     bool reached = false;  // the last packet got to the state machine
+    std::string log;       // what the last packet had logged
 
     void receive(TimePoint now, const std::vector<std::uint8_t>& packet)
     {
         last.clear();
-        reached = false;
-        const Result<Advert> d = decode_ipv4(packet, DecodeOptions{false});
-        if (!d) {
-            service_drops.count(name(d.reason));
-            return;
-        }
-        if (d.value.vrid != inst.config().vrid) {
-            service_drops.count(name(Reason::vrid_mismatch));
-            return;
-        }
-        const Status s = screen_advert(d.value, inst.config(), mine);
-        if (!s) {
-            instance_drops.count(name(s.reason));
-            service_drops.count(name(s.reason));
-            return;
-        }
-        reached = true;
-        last = inst.on_advert(now, d.value);
+        const auto find = [this](std::uint8_t vrid) {
+            if (vrid != inst.config().vrid) return ScreenTarget{};
+            return ScreenTarget{&inst.config(), &mine, &instance_drops};
+        };
+        const Reception r = receive_advert(packet, "lan", find, service_drops);
+        reached = r.accepted;
+        log = r.log;
+        if (r.accepted) last = inst.on_advert(now, r.advert);
     }
 };
 
@@ -251,6 +243,73 @@ TEST(VrrpHostileAdvert, ForgedLowerPriorityFromAnUnlistedSourceDoesNotMakeABacku
     EXPECT_FALSE(rx.reached);
     EXPECT_EQ(rx.inst.state(), State::backup);
     EXPECT_FALSE(rx.inst.owns_vips());
+}
+
+// What the receive path logs: keepalived's line with the instance's name,
+// the decode error with the interface's, nothing for another router's VRID,
+// and one line per reason and 1,000 packets in a flood.
+TEST(VrrpHostileAdvert, ReceivePathLogsOneLinePerReasonAndThousandPackets)
+{
+    Receiver rx(v2_config());
+    const TimePoint t = make_master(rx.inst);
+    Advert a = peer_advert(rx.inst.config(), 200);
+    a.ttl = 254;
+    rx.receive(t + 100ms, wire(a));
+    EXPECT_EQ(rx.log, "(VI_1) invalid TTL/HL. Received 254 and expect 255");
+    for (int i = 1; i < 1000; ++i) {
+        rx.receive(t + 100ms, wire(a));
+        ASSERT_EQ(rx.log, "") << i;
+    }
+    rx.receive(t + 100ms, wire(a));
+    EXPECT_EQ(rx.log, "(VI_1) invalid TTL/HL. Received 254 and expect 255");
+    EXPECT_EQ(rx.instance_drops.of("bad_ttl"), 1001u);
+    EXPECT_EQ(rx.service_drops.of("bad_ttl"), 1001u);
+
+    std::vector<std::uint8_t> p = wire(peer_advert(rx.inst.config(), 200));
+    p.resize(10);
+    rx.receive(t + 200ms, p);
+    EXPECT_FALSE(rx.reached);
+    EXPECT_EQ(rx.log.rfind("VRRP packet on lan dropped: ", 0), 0u) << rx.log;
+    EXPECT_EQ(rx.service_drops.of("too_short"), 1u);
+
+    Advert other = peer_advert(rx.inst.config(), 200);
+    other.vrid = 52;
+    rx.receive(t + 300ms, wire(other));
+    EXPECT_EQ(rx.log, "");
+    EXPECT_EQ(rx.service_drops.of("vrid_mismatch"), 1u);
+    EXPECT_EQ(rx.instance_drops.of("vrid_mismatch"), 0u);
+    EXPECT_EQ(rx.inst.state(), State::master);
+}
+
+// A VRID matched on the socket leads to that instance, whatever the others.
+TEST(VrrpHostileAdvert, ReceivePathHandsTheAdvertToTheInstanceItsVridNames)
+{
+    InstanceConfig c51 = v2_config();
+    InstanceConfig c52 = v2_config();
+    c52.name = "VI_2";
+    c52.vrid = 52;
+    c52.auth_type = AuthType::pass;
+    c52.auth_data = pass_auth_data("s3cret");
+    const Advert mine51 = own_advert(c51), mine52 = own_advert(c52);
+    DropCounters d51, d52, service;
+    const auto find = [&](std::uint8_t vrid) {
+        if (vrid == 51) return ScreenTarget{&c51, &mine51, &d51};
+        if (vrid == 52) return ScreenTarget{&c52, &mine52, &d52};
+        return ScreenTarget{};
+    };
+    Reception r = receive_advert(wire(peer_advert(c52, 200)), "lan", find, service);
+    EXPECT_TRUE(r.accepted);
+    EXPECT_EQ(r.advert.vrid, 52);
+    EXPECT_EQ(r.advert.priority, 200);
+    EXPECT_EQ(r.log, "");
+    Advert bad = peer_advert(c52, 200);
+    bad.auth_data = pass_auth_data("guess");
+    r = receive_advert(wire(bad), "lan", find, service);
+    EXPECT_FALSE(r.accepted);
+    EXPECT_EQ(r.log, "(VI_2) received an invalid passwd!");
+    EXPECT_EQ(d52.of("bad_password"), 1u);
+    EXPECT_TRUE(d51.by_reason().empty());
+    EXPECT_EQ(service.of("bad_password"), 1u);
 }
 
 TEST(VrrpHostileAdvert, DropCountersLogTheFirstOfEveryThousand)
