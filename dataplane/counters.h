@@ -66,6 +66,7 @@ namespace kadp::dp {
     X(drop_not_ip, "dropped: another ethertype and no exception port to pass it to")                        \
     X(drop_ipv6, "dropped: IPv6 not handled yet and no exception port")                                       \
     X(drop_ipv4_fragment, "dropped: IPv4 fragments for a port address (no exception port) or an ICMP echo") \
+    X(drop_martian_source, "dropped: a new flow to a VIP from 0/8, 127/8, 224/3 or our own address (a martian)") \
     X(not_for_us, "dropped: IPv4 for an address this node does not own")                                      \
     X(garp_sent, "gratuitous ARPs sent for a VIP this node took over (control thread's command)")               \
     X(event_queue_full, "alarm reports to the control thread delayed: its event queue was full")                \
@@ -86,6 +87,7 @@ namespace kadp::dp {
     X(arp_reply_learned, "neighbours learned or refreshed from ARP replies (gratuitous included)")            \
     X(arp_reply_unsolicited, "ARP replies for an address we never asked about, ignored")                      \
     X(arp_conflict, "ARP claiming our address, or a refused MAC change of a fresh neighbour")                \
+    X(arp_bad_sender, "dropped: ARP with a broadcast, multicast or zero sender MAC (never answered, never learned)") \
     X(arp_request_sent, "ARP requests sent to resolve a next hop")                                            \
     X(arp_gratuitous_sent, "gratuitous ARPs sent for a VIP this node took over")                              \
     /* ICMP */                                                                                                 \
