@@ -84,6 +84,7 @@ namespace kadp::dp {
     X(arp_request_answered, "ARP requests for an owned VIP or port address answered")                         \
     X(arp_request_not_ours, "ARP requests for an address this node does not own, ignored")                    \
     X(arp_request_learned, "neighbours learned or refreshed from requests addressed to us")                  \
+    X(arp_request_offlink, "ARP requests to us answered, their sender not learned: not on a connected prefix of the port") \
     X(arp_reply_learned, "neighbours learned or refreshed from ARP replies (gratuitous included)")            \
     X(arp_reply_unsolicited, "ARP replies for an address we never asked about, ignored")                      \
     X(arp_conflict, "ARP claiming our address, or a refused MAC change of a fresh neighbour")                \

@@ -444,6 +444,16 @@ void NatPipeline::handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta
     const ArpRx v = arp_input_mbuf(m, meta, port.mac, answer_for, &learn);
     Counter c;
     if (arp_rx_counter(v, c)) counters_.inc(c);
+    // A request's sender is learned only if it is on-link here: we never
+    // resolve anything else on this port, and a spoofed flood then fills at
+    // most the port's prefixes (neigh_table.h's poisoning policy).
+    if (learn && v == ArpRx::request_answered && b.routes != nullptr) {
+        const RouteHop4 hop = b.routes->lookup(meta.arp_spa);
+        if (hop.kind != RouteKind::connected || hop.port != b.port) {
+            learn = false;
+            counters_.inc(Counter::arp_request_offlink);
+        }
+    }
     if (learn && cfg_.neigh != nullptr) {
         const MacAddr sha = arp_sender_mac(meta);
         const ArpSource src = arp_learn_source(v);
