@@ -454,11 +454,13 @@ void NatPipeline::handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta
             counters_.inc(Counter::arp_request_offlink);
         }
     }
+    bool refused = false;  // contradicts a neighbour confirmed within reachable_ms
     if (learn && cfg_.neigh != nullptr) {
         const MacAddr sha = arp_sender_mac(meta);
         const ArpSource src = arp_learn_source(v);
         const NeighLearn nl = cfg_.neigh->learn(b.port, meta.arp_spa, sha, src, now_);
         counters_.inc(learn_counter(src, nl.verdict));
+        refused = nl.verdict == LearnVerdict::conflict;
         for (std::uint32_t h = 0; h < nl.n_held; ++h) {
             std::memcpy(mbuf_frame(nl.held[h]), sha.data(), 6);
             counters_.inc(Counter::neigh_held_sent);
@@ -467,11 +469,14 @@ void NatPipeline::handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta
     }
     if (v == ArpRx::request_answered) {
         transmit(*b.out, b.port, m);
-    } else if (cfg_.exception.enabled() &&
+    } else if (cfg_.exception.enabled() && !refused &&
                (v == ArpRx::gratuitous || (v == ArpRx::reply && is_local(b, meta.arp_tpa)))) {
         // The kernel resolves its own next hops (its requests go out through
         // the TAP): it gets the replies to us, and gratuitous ARPs. Requests
-        // for our addresses are answered here only (no second reply).
+        // for our addresses are answered here only (no second reply). Not
+        // what the data plane refused as a conflict: Linux lets a gratuitous
+        // ARP, or a reply past its 1 s locktime, override even a reachable
+        // entry, and the kernel's health checks would follow a forged MAC.
         counters_.inc(Counter::exception_arp_to_kernel);
         to_kernel(b, m, meta, Counter::not_for_us);
     } else {

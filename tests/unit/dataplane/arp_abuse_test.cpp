@@ -199,6 +199,36 @@ TEST_F(HostileTest, AGratuitousArpStormForARealServerIsRefusedAndItsTrafficStays
     expect_connection_intact();  // to kSrv1Mac, byte for byte
 }
 
+// With the kernel's exception TAPs: what the data plane refused as a
+// conflict is not copied to the kernel either (Linux would let a gratuitous
+// ARP, or a reply past its 1 s locktime, override its reachable entry, and
+// its health checks would follow the forged MAC); the real server's own
+// announcement still is.
+TEST_F(HostileTest, ARefusedGratuitousArpIsNotCopiedToTheKernel)
+{
+    make_pipeline(0, /*exception=*/true);
+    rx(1, garp(kEvilMac, kSrv1, 1));
+    rx(1, garp(kEvilMac, kSrv1, 2));
+    rx(1, eth(kSrvMac, kEvilMac, 0x0806, arp(2, kEvilMac, kSrv1, kSrvMac, kSrvIp)));
+    loop_end();
+    EXPECT_TRUE(to_tap(1).empty());
+    EXPECT_EQ(count(Counter::arp_conflict), 3U);
+    EXPECT_EQ(count(Counter::exception_arp_to_kernel), 0U);
+    const Bytes own = garp(kSrv1Mac, kSrv1, 1);
+    rx(1, own);
+    const Bytes unknown = garp(kEvilMac, 0xc6130077, 1);  // the kernel may know it, the data plane does not
+    rx(1, unknown);
+    loop_end();
+    const auto out = to_tap(1);
+    ASSERT_EQ(out.size(), 2U);
+    EXPECT_EQ(out[0], own);
+    EXPECT_EQ(out[1], unknown);
+    EXPECT_EQ(count(Counter::exception_arp_to_kernel), 2U);
+    EXPECT_TRUE(sent(0).empty());
+    EXPECT_TRUE(sent(1).empty());
+    expect_connection_intact();
+}
+
 TEST_F(HostileTest, RepliesForAddressesNeverAskedAboutAreIgnored)
 {
     const std::uint32_t size_before = neigh_->size();
