@@ -93,6 +93,12 @@ TEST_F(HostileTest, BadIhlTotalLengthAndVersionAreCountedAndDropped)
     expect_dropped(0, with(0x45, 19), {{"rx_packets", 1}, {"drop_bad_total_length", 1}}, "total length 19");
     expect_dropped(0, with(0x45, 0), {{"rx_packets", 1}, {"drop_bad_total_length", 1}}, "total length 0");
     expect_dropped(0, with(0x65, 40), {{"rx_packets", 1}, {"drop_bad_ip_version", 1}}, "version 6 in IPv4");
+    // TCP data offset under 5 words or beyond the IPv4 payload.
+    for (std::uint8_t doff : {std::uint8_t{0}, std::uint8_t{4}, std::uint8_t{6}, std::uint8_t{15}}) {
+        Bytes f = good;
+        f[14 + 20 + 12] = static_cast<std::uint8_t>(doff << 4);
+        expect_dropped(0, f, {{"rx_packets", 1}, {"drop_bad_tcp_doff", 1}}, "TCP data offset " + std::to_string(doff));
+    }
     expect_connection_intact();
 }
 
