@@ -58,8 +58,8 @@ namespace kadp::dp {
     X(drop_bad_tcp_doff, "dropped: TCP data offset < 5 or beyond the IPv4 payload")                           \
     X(drop_bad_udp_length, "dropped: UDP length < 8 or beyond the IPv4 payload")                              \
     X(drop_bad_arp, "dropped: ARP that is not an Ethernet/IPv4 request or reply")                             \
-    X(drop_bad_ip_checksum, "dropped: bad IPv4 header checksum (software verification on)")                   \
-    X(drop_bad_l4_checksum, "dropped: bad TCP/UDP/ICMP checksum (software verification on)")                  \
+    X(drop_bad_ip_checksum, "dropped: bad IPv4 header checksum (always verified, RFC 1812 5.2.2)")            \
+    X(drop_bad_l4_checksum, "dropped: bad TCP/UDP/ICMP checksum on what kadp answers (forwarded: not verified)") \
     /* what the worker does with what it parsed */                                                             \
     X(vlan_passed, "802.1Q frames of a configured VLAN, handled with their tag kept")                         \
     X(drop_vlan_unknown, "dropped: 802.1Q frames for a VLAN not configured on the port")                      \
