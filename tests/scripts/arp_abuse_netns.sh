@@ -58,6 +58,15 @@ if ! { ip netns add "$NS_H" &&
   echo "FAIL: hostile namespace setup"; echo "COUNT 0 1 0"; exit 1
 fi
 
+# The kernel of kadp's namespace ignores its copy of what it sees on the
+# af_packet veths (as checkers_netns.sh): what its checker gets came
+# through the TAPs, and only kadp answers ARP on the wire.
+if ! nat_topo_in_ns "$NT_NS_LB" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 \
+       net.ipv4.conf.lan.rp_filter=1 net.ipv4.conf.srv.rp_filter=1 \
+       net.ipv4.conf.lan.arp_ignore=8 net.ipv4.conf.srv.arp_ignore=8; then
+  echo "FAIL: sysctl in kadp's namespace"; echo "COUNT 0 1 0"; exit 1
+fi
+
 head -c 3000000 /dev/urandom >"$tmp/big.bin"
 nat_topo_publish "$tmp/big.bin" || { echo "FAIL: topology setup (big.bin)"; echo "COUNT 0 1 0"; exit 1; }
 # One real server, so the download's server is the storm's victim; its
@@ -71,7 +80,7 @@ virtual_server 198.18.0.100 80 {
     real_server 198.19.0.1 80 {
         weight 1
         TCP_CHECK {
-            connect_timeout 1
+            connect_timeout 2
             retry 1
             delay_before_retry 1
         }
@@ -141,8 +150,9 @@ echo "kadp: arp_conflict=${conflict:-0} arp_reply_unsolicited=${unsolicited:-0}"
      "arp_reply_learned=$(val arp_reply_learned) arp_request_answered=$(val arp_request_answered)" \
      "arp_request_offlink=$(val arp_request_offlink) rx_arp=$(val rx_arp)"
 # Three of each round's four frames claim the reachable victim, one is a
-# reply for an address never asked about.
-if [ "${conflict:-0}" -ge 3000 ] && [ "${unsolicited:-0}" -ge 500 ]; then
+# reply for an address never asked about (1000 rounds; half of them is
+# plenty to show it, whatever af_packet may drop on a loaded machine).
+if [ "${conflict:-0}" -ge 1500 ] && [ "${unsolicited:-0}" -ge 500 ]; then
   pass c_storm_counted_as_conflicts_and_unsolicited
 else
   fail c_storm_counted_as_conflicts_and_unsolicited "arp_conflict=$conflict arp_reply_unsolicited=$unsolicited" "$log"
