@@ -12,8 +12,8 @@
 // LaterFragmentsBeforeTheirFirstAreHeldThenSentAfterIt,
 // EndlessFragmentStreamsStayBoundedAndExpire); overlapping / oversized /
 // tiny fragments (OverlappingOversizedAndTinyFragmentsNeverCrashAndAreCounted);
-// the parser's own bounds on every cut of every fixture frame
-// (packet_parse_test.cpp).
+// the parser's bounds under random mutation and each malformation alone
+// (packet_parse_test.cpp ParseFuzz, Malformed).
 #include <gtest/gtest.h>
 #include <rte_mbuf.h>
 
