@@ -53,6 +53,7 @@ enum class ArpRx : std::uint8_t {
     gratuitous,        // sender == target address, not ours: learn as ArpSource::gratuitous, drop
     reply,             // learn as ArpSource::reply, drop
     conflict,          // another MAC claims an address we answer for: drop (arp_conflict)
+    bad_sender,        // broadcast, multicast or zero sender MAC: drop, never answered or learned (arp_bad_sender)
 };
 
 // The counter the frame itself bumps; false for gratuitous / reply, whose
@@ -63,6 +64,7 @@ constexpr bool arp_rx_counter(ArpRx v, Counter& c)
     case ArpRx::request_answered: c = Counter::arp_request_answered; return true;
     case ArpRx::request_not_ours: c = Counter::arp_request_not_ours; return true;
     case ArpRx::conflict: c = Counter::arp_conflict; return true;
+    case ArpRx::bad_sender: c = Counter::arp_bad_sender; return true;
     case ArpRx::gratuitous:
     case ArpRx::reply: return false;
     }
@@ -82,13 +84,17 @@ void arp_reply_in_place(std::uint8_t* frame, const PacketMeta& meta, const MacAd
 // When the result is request_answered / gratuitous / reply and
 // *learn_sender is set, the caller passes (meta.arp_spa, meta.arp_sha) to
 // NeighTable4::learn with arp_learn_source(result). A sender address of
-// 0.0.0.0 (RFC 5227 probe) is answered but never learned.
+// 0.0.0.0 (RFC 5227 probe) is answered but never learned. A sender MAC that
+// is not a station's (broadcast, multicast, all zero) is bad_sender: a
+// neighbour entry with it would flood or blackhole the traffic sent to it.
 template <class AnswerFor>
 ArpRx arp_input(std::uint8_t* frame, const PacketMeta& meta, const MacAddr& our_mac, AnswerFor&& answer_for,
                 bool* learn_sender)
 {
     const bool from_us = std::memcmp(meta.arp_sha, our_mac.data(), 6) == 0;
     *learn_sender = false;
+    static constexpr std::uint8_t kZeroMac[6] = {};
+    if ((meta.arp_sha[0] & 0x01) != 0 || std::memcmp(meta.arp_sha, kZeroMac, 6) == 0) return ArpRx::bad_sender;
     if (meta.arp_spa != 0 && !from_us && answer_for(meta.arp_spa)) return ArpRx::conflict;
     if (meta.arp_spa == meta.arp_tpa) {
         *learn_sender = meta.arp_spa != 0 && !from_us;

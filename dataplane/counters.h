@@ -58,14 +58,15 @@ namespace kadp::dp {
     X(drop_bad_tcp_doff, "dropped: TCP data offset < 5 or beyond the IPv4 payload")                           \
     X(drop_bad_udp_length, "dropped: UDP length < 8 or beyond the IPv4 payload")                              \
     X(drop_bad_arp, "dropped: ARP that is not an Ethernet/IPv4 request or reply")                             \
-    X(drop_bad_ip_checksum, "dropped: bad IPv4 header checksum (software verification on)")                   \
-    X(drop_bad_l4_checksum, "dropped: bad TCP/UDP/ICMP checksum (software verification on)")                  \
+    X(drop_bad_ip_checksum, "dropped: bad IPv4 header checksum (always verified, RFC 1812 5.2.2)")            \
+    X(drop_bad_l4_checksum, "dropped: bad TCP/UDP/ICMP checksum on what kadp answers (forwarded: not verified)") \
     /* what the worker does with what it parsed */                                                             \
     X(vlan_passed, "802.1Q frames of a configured VLAN, handled with their tag kept")                         \
     X(drop_vlan_unknown, "dropped: 802.1Q frames for a VLAN not configured on the port")                      \
     X(drop_not_ip, "dropped: another ethertype and no exception port to pass it to")                        \
     X(drop_ipv6, "dropped: IPv6 not handled yet and no exception port")                                       \
     X(drop_ipv4_fragment, "dropped: IPv4 fragments for a port address (no exception port) or an ICMP echo") \
+    X(drop_martian_source, "dropped: a new flow to a VIP from 0/8, 127/8, 224/3 or our own address (a martian)") \
     X(not_for_us, "dropped: IPv4 for an address this node does not own")                                      \
     X(garp_sent, "gratuitous ARPs sent for a VIP this node took over (control thread's command)")               \
     X(event_queue_full, "alarm reports to the control thread delayed: its event queue was full")                \
@@ -83,9 +84,11 @@ namespace kadp::dp {
     X(arp_request_answered, "ARP requests for an owned VIP or port address answered")                         \
     X(arp_request_not_ours, "ARP requests for an address this node does not own, ignored")                    \
     X(arp_request_learned, "neighbours learned or refreshed from requests addressed to us")                  \
+    X(arp_request_offlink, "ARP requests to us answered, their sender not learned: not on a connected prefix of the port") \
     X(arp_reply_learned, "neighbours learned or refreshed from ARP replies (gratuitous included)")            \
     X(arp_reply_unsolicited, "ARP replies for an address we never asked about, ignored")                      \
     X(arp_conflict, "ARP claiming our address, or a refused MAC change of a fresh neighbour")                \
+    X(arp_bad_sender, "dropped: ARP with a broadcast, multicast or zero sender MAC (never answered, never learned)") \
     X(arp_request_sent, "ARP requests sent to resolve a next hop")                                            \
     X(arp_gratuitous_sent, "gratuitous ARPs sent for a VIP this node took over")                              \
     /* ICMP */                                                                                                 \

@@ -17,6 +17,7 @@
 #include "dataplane/arp.h"
 #include "dataplane/checksum.h"
 #include "dataplane/icmp_error.h"
+#include "dataplane/martian.h"
 #include "dataplane/persistence.h"
 #include "dataplane/worker.h"
 
@@ -141,6 +142,21 @@ bool set_frame_len(rte_mbuf* m, std::uint16_t len)
     return true;
 }
 
+// Ethernet padding (frame bytes past the IPv4 total length) belongs to the
+// link it came from, not to the packet: cut, and the frame zero-padded to
+// the Ethernet minimum anew (a received tag counted, so the frame stays at
+// the minimum if egress_tag removes it), so a sender's trailing bytes never
+// travel on.
+void strip_padding(rte_mbuf* m, const PacketMeta& meta)
+{
+    if ((meta.flags & kPmPadded) == 0 || m->nb_segs != 1) return;
+    const std::uint16_t end = static_cast<std::uint16_t>(meta.l3_off + meta.l3_len);
+    const std::uint16_t keep = std::max(end, static_cast<std::uint16_t>(kEthMin + meta.l3_off - 14));
+    const std::uint16_t len = m->data_len;  // > end: kPmPadded
+    if (len > keep) rte_pktmbuf_trim(m, static_cast<std::uint16_t>(len - keep));
+    std::memset(mbuf_frame(m) + end, 0, std::min(len, keep) - end);
+}
+
 // Two packets' keys name the same flow (direction included).
 bool same_flow(const FlowKey4& a, const FlowKey4& b)
 {
@@ -228,6 +244,14 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
         counters_.inc(parse_verdict_counter(v));
         if (parse_malformed(v) || v == ParseVerdict::vlan_qinq) {  // counted by the verdict's own counter
             rte_pktmbuf_free(m);
+            pkts[i] = nullptr;
+            continue;
+        }
+        // RFC 1812 5.2.2, as Linux's ip_rcv: a router verifies the IPv4
+        // header checksum (nothing offloads it here). A corrupt header must
+        // not open, close or move a connection.
+        if (verify_ipv4_header(mbuf_frame(m), meta[i]) == CsumCheck::bad) [[unlikely]] {
+            drop(m, Counter::drop_bad_ip_checksum);
             pkts[i] = nullptr;
             continue;
         }
@@ -420,11 +444,23 @@ void NatPipeline::handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta
     const ArpRx v = arp_input_mbuf(m, meta, port.mac, answer_for, &learn);
     Counter c;
     if (arp_rx_counter(v, c)) counters_.inc(c);
+    // A request's sender is learned only if it is on-link here: we never
+    // resolve anything else on this port, and a spoofed flood then fills at
+    // most the port's prefixes (neigh_table.h's poisoning policy).
+    if (learn && v == ArpRx::request_answered && b.routes != nullptr) {
+        const RouteHop4 hop = b.routes->lookup(meta.arp_spa);
+        if (hop.kind != RouteKind::connected || hop.port != b.port) {
+            learn = false;
+            counters_.inc(Counter::arp_request_offlink);
+        }
+    }
+    bool refused = false;  // contradicts a neighbour confirmed within reachable_ms
     if (learn && cfg_.neigh != nullptr) {
         const MacAddr sha = arp_sender_mac(meta);
         const ArpSource src = arp_learn_source(v);
         const NeighLearn nl = cfg_.neigh->learn(b.port, meta.arp_spa, sha, src, now_);
         counters_.inc(learn_counter(src, nl.verdict));
+        refused = nl.verdict == LearnVerdict::conflict;
         for (std::uint32_t h = 0; h < nl.n_held; ++h) {
             std::memcpy(mbuf_frame(nl.held[h]), sha.data(), 6);
             counters_.inc(Counter::neigh_held_sent);
@@ -433,11 +469,14 @@ void NatPipeline::handle_arp(const Burst& b, rte_mbuf* m, const PacketMeta& meta
     }
     if (v == ArpRx::request_answered) {
         transmit(*b.out, b.port, m);
-    } else if (cfg_.exception.enabled() &&
+    } else if (cfg_.exception.enabled() && !refused &&
                (v == ArpRx::gratuitous || (v == ArpRx::reply && is_local(b, meta.arp_tpa)))) {
         // The kernel resolves its own next hops (its requests go out through
         // the TAP): it gets the replies to us, and gratuitous ARPs. Requests
-        // for our addresses are answered here only (no second reply).
+        // for our addresses are answered here only (no second reply). Not
+        // what the data plane refused as a conflict: Linux lets a gratuitous
+        // ARP, or a reply past its 1 s locktime, override even a reachable
+        // entry, and the kernel's health checks would follow a forged MAC.
         counters_.inc(Counter::exception_arp_to_kernel);
         to_kernel(b, m, meta, Counter::not_for_us);
     } else {
@@ -463,6 +502,10 @@ void NatPipeline::handle_icmp(const Burst& b, rte_mbuf* m, const PacketMeta& met
     }
     if ((meta.flags & kPmFragment) != 0 || unanswerable_source(meta.saddr)) {
         drop(m, (meta.flags & kPmFragment) != 0 ? Counter::drop_ipv4_fragment : Counter::not_for_us);
+        return;
+    }
+    if (verify_l4(mbuf_frame(m), meta) == CsumCheck::bad) {  // as Linux's icmp_rcv: never answered
+        drop(m, Counter::drop_bad_l4_checksum);
         return;
     }
     std::uint8_t* frame = mbuf_frame(m);
@@ -533,6 +576,14 @@ void NatPipeline::handle_l4(const Burst& b, rte_mbuf* m, const PacketMeta& meta,
         return;
     }
     const NewConnPlan& p = conn != nullptr ? fresh : plan;
+    // Nothing opens a connection, or is answered, from an address no host
+    // sends from, or from our own (Linux drops both as martians before
+    // IPVS sees them).
+    if ((p.svc != nullptr || b.snap->serves_vip4(meta.daddr)) &&
+        (martian_source(meta.saddr) || is_local(b, meta.saddr) || b.snap->serves_vip4(meta.saddr))) [[unlikely]] {
+        drop(m, Counter::drop_martian_source);
+        return;
+    }
     if (p.svc != nullptr) {
         new_conn(b, m, meta, *p.svc, p.dest);
     } else if (p.vip_released) {
@@ -649,6 +700,7 @@ void NatPipeline::xmit_in(const Burst& b, rte_mbuf* m, const PacketMeta& meta, c
     case FwdMethod::tun: xmit_tun(b, m, meta, conn.daddr); return;
     case FwdMethod::nat: break;
     }
+    strip_padding(m, meta);
     rewrite_dst(mbuf_frame(m), meta, conn.daddr, conn.dport);
     counters_.inc(Counter::nat_in);
     forward(b, m, meta, conn.daddr);
@@ -704,6 +756,7 @@ void NatPipeline::conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& met
     if ((conn.flags.load(std::memory_order_relaxed) & kConnSeenReply) == 0) {
         conn.flags.fetch_or(kConnSeenReply, std::memory_order_relaxed);
     }
+    strip_padding(m, meta);
     rewrite_src(frame, meta, conn.vaddr, conn.vport);
     counters_.inc(Counter::nat_out);
     if (dc != nullptr) dc->traffic.slot(info_.index).add_out(1, len);
@@ -721,6 +774,13 @@ void NatPipeline::no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta
         return;
     }
     std::uint8_t* frame = mbuf_frame(m);
+    // Linux's TCP and UDP drop a bad checksum before answering a closed
+    // port; so does kadp where it answers (forwarded traffic is not
+    // verified, as IPVS: the end host drops it).
+    if (verify_l4(frame, meta) == CsumCheck::bad) {
+        drop(m, Counter::drop_bad_l4_checksum);
+        return;
+    }
     std::uint8_t* ip = frame + meta.l3_off;
     if (tcp) {
         // RFC 793 3.4 "Reset Generation", closed port: if the segment has an

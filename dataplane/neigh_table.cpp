@@ -308,7 +308,22 @@ NeighLearn NeighTable4::learn(std::uint16_t port, std::uint32_t ip, const MacAdd
         } else {
             v = LearnVerdict::changed;
         }
-        const std::uint64_t next = with(w, mbits, NeighState::reachable);
+        // Only an answer to our own request makes an entry fresh: a reply
+        // while we resolve (incomplete, failed) or probe (a probe
+        // outstanding). An announcement or an unasked-for reply may change
+        // a stale entry's MAC, but leaves it stale (its next use probes the
+        // new MAC); otherwise two forged frames -- a change, then the same
+        // MAC again -- would lock a poisoned entry in for reachable_ms.
+        NeighState next_state = NeighState::reachable;
+        if (v != LearnVerdict::learned &&
+            (src != ArpSource::reply || probe_count(e.probe.load(std::memory_order_relaxed)) == 0)) {
+            if (v == LearnVerdict::refreshed) {
+                out.verdict = v;  // the same MAC, unasked: nothing to change
+                return out;
+            }
+            next_state = NeighState::stale;
+        }
+        const std::uint64_t next = with(w, mbits, next_state);
         // seq_cst: the held-packet handshake (see the contract in the header).
         if (!e.word.compare_exchange_strong(w, next, std::memory_order_seq_cst)) continue;
         e.state_ms.store(now_ms, std::memory_order_relaxed);

@@ -64,9 +64,21 @@
 //   Linux does, the entry starts `stale`, so its first use confirms it).
 // * A different MAC for an entry that is `reachable` is refused and counted
 //   as a conflict; it is accepted while we are asking (incomplete, failed)
-//   or once the entry went stale (then the next use probes anyway). The
-//   price: a neighbour that really moved (e.g. a gateway's VRRP failover
-//   without a virtual MAC) is followed only after reachable_ms.
+//   or once the entry went stale. The price: a neighbour that really moved
+//   (e.g. a gateway's VRRP failover without a virtual MAC) is followed only
+//   after reachable_ms.
+// * Only an answer to our own request makes an entry `reachable`: a reply
+//   while it is incomplete/failed, or while a probe of the stale entry is
+//   outstanding. A gratuitous ARP, a request, or a reply nobody asked for
+//   that changes a stale entry's MAC leaves it `stale` (its next use probes
+//   the new MAC); with the same MAC it changes nothing. So a forged frame
+//   can move a stale entry at most until the real owner's next ARP, never
+//   lock it in for reachable_ms.
+// * The pipeline learns a request's sender only when it is on a connected
+//   prefix of the port (arp_request_offlink otherwise): a flood of spoofed
+//   requests fills at most the port's prefixes. A full table refuses new
+//   neighbours and never evicts one; unused entries expire after
+//   gc_unused_ms.
 // The caller decides which source a frame is (see arp.h) and never passes
 // ARP that targets someone else.
 //

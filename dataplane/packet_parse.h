@@ -34,9 +34,9 @@
 // * IPv6: the fixed header is checked (version, payload length within the
 //   frame) and reported as ok_ipv6 with l3_proto = the first next-header;
 //   extension headers are not walked and l4_off stays 0 until NAT66 lands.
-// * Checksums are not verified here (NICs do it, and NAT updates them
-//   incrementally anyway); verify_ipv4_header() / verify_l4() do, for
-//   counters and tests.
+// * Checksums are not verified here; verify_ipv4_header() / verify_l4()
+//   do: the pipeline checks every IPv4 header, and the L4 checksum of what
+//   it answers itself (docs/dataplane.md, Hostile input).
 #pragma once
 
 #include <cstddef>

@@ -201,9 +201,16 @@ def kadp_arp_request(port, target_ip):
 
 def client_hello():
     """The client ARPs for the VIP (kadp learns it, stale), then announces
-    itself (gratuitous: refreshed, reachable). Returns (inputs, expected)."""
+    itself (gratuitous: the same MAC, unasked -- the entry stays stale, see
+    neigh_table.h's poisoning policy). Returns (inputs, expected)."""
     req = arp_request(CLIENT_MAC, CLIENT_IP, VIP)
     return [req, gratuitous_arp(CLIENT_MAC, CLIENT_IP)], [arp_reply_to(req, KADP_MAC["lan"], VIP)]
+
+
+def client_probe():
+    """The unicast probe the client's stale entry sends after the first
+    packet forwarded to it."""
+    return arp_request(KADP_MAC["lan"], PORT_IP["lan"], CLIENT_IP, dst_mac=CLIENT_MAC)
 
 
 SYN_OPTIONS = [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (123456, 0)), ("NOP", None), ("WScale", 7)]
@@ -448,9 +455,9 @@ def _tcp_nat() -> Fixture:
                 "srv": [arp_reply(RS_MAC[0], RS_IP[0], KADP_MAC["srv"], PORT_IP["srv"]), synack]},
         # The ACK arrives in the lan burst while the neighbour is still
         # incomplete: held behind the SYN, released with it, in order.
-        expected={"lan": hello_out + [nat_out(synack, 80)],
+        expected={"lan": hello_out + [nat_out(synack, 80), client_probe()],
                   "srv": [kadp_arp_request("srv", RS_IP[0]), nat_in(syn, 0, 80), nat_in(ack, 0, 80)]},
-        counters={"conn_new": 1, "nat_in": 2, "nat_out": 1, "arp_request_sent": 1,
+        counters={"conn_new": 1, "nat_in": 2, "nat_out": 1, "arp_request_sent": 2,
                   "neigh_unresolved_held": 2, "neigh_held_sent": 2, "nat_reply_no_conn": 0},
     )
 
@@ -468,9 +475,9 @@ def _udp_nat() -> Fixture:
         config=config(DNS),
         inputs={"lan": hello_in + [q1, q2],
                 "srv": [arp_reply(RS_MAC[0], RS_IP[0], KADP_MAC["srv"], PORT_IP["srv"]), a1, a2]},
-        expected={"lan": hello_out + [nat_out(a1, 53), nat_out(a2, 53)],
+        expected={"lan": hello_out + [nat_out(a1, 53), client_probe(), nat_out(a2, 53)],
                   "srv": [kadp_arp_request("srv", RS_IP[0]), nat_in(q1, 0, 53), nat_in(q2, 0, 53)]},
-        counters={"conn_new": 2, "nat_in": 2, "nat_out": 2, "arp_request_sent": 1,
+        counters={"conn_new": 2, "nat_in": 2, "nat_out": 2, "arp_request_sent": 2,
                   "neigh_unresolved_held": 2, "neigh_held_sent": 2},
     )
 
@@ -661,7 +668,7 @@ def _icmp_errors_translated() -> Fixture:
         config=config(DNS5353),
         inputs={"lan": hello_in + [q1, err_lan],
                 "srv": [arp_reply(RS_MAC[0], RS_IP[0], KADP_MAC["srv"], PORT_IP["srv"]), a1, err_srv]},
-        expected={"lan": hello_out + [nat_out(a1, 53),
+        expected={"lan": hello_out + [nat_out(a1, 53), client_probe(),
                                       forwarded_icmp_error(err_srv, "lan", CLIENT_MAC, src_ip=VIP,
                                                            quote=ip_bytes(q1, ttl=63)[:28])],
                   "srv": [kadp_arp_request("srv", RS_IP[0]), nat_in(q1, 0, 5353),
@@ -711,7 +718,8 @@ def _fragments() -> Fixture:
         config=config(DNS5353),
         inputs={"lan": hello_in + split(q, offsets),
                 "srv": [arp_reply(RS_MAC[0], RS_IP[0], KADP_MAC["srv"], PORT_IP["srv"])] + split(a, offsets)},
-        expected={"lan": hello_out + split(nat_out(a, 53), offsets),
+        expected={"lan": hello_out + split(nat_out(a, 53), offsets)[:1] + [client_probe()] +
+                         split(nat_out(a, 53), offsets)[1:],
                   "srv": [kadp_arp_request("srv", RS_IP[0])] + split(nat_in(q, 0, 5353), offsets)},
         counters={"conn_new": 1, "frag_first_tracked": 2, "frag_forwarded": 4, "frag_datagram_done": 2,
                   "nat_in": 3, "nat_out": 3},
