@@ -17,6 +17,7 @@
 #include "control/reload_diff.h"
 #include "dataplane/conn_state.h"
 #include "dataplane/counters.h"
+#include "dataplane/mempool_usage.h"
 #include "dataplane/nat_pipeline.h"
 #include "kadp_version.h"
 
@@ -233,6 +234,7 @@ StatusReply DpdkControl::status() {
         }
         r.ports.push_back(std::move(ps));
     }
+    for (const auto& m : dp::mempool_usage()) r.mempools.push_back(MempoolStatus{m.name, m.size, m.available, m.in_use});
     const dp::ConnTableStats cs = rt_.conns->stats();
     r.conn_capacity = cs.capacity;
     r.conn_in_use = cs.in_use;

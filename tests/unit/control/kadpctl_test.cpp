@@ -119,8 +119,11 @@ TEST(Kadpctl, StatusShowsNonZeroCounters)
     EXPECT_THAT(text, ::testing::Not(HasSubstr("conn_new")));
     EXPECT_THAT(text, HasSubstr("last reload: none"));
     EXPECT_THAT(text, ::testing::Not(HasSubstr("vrrp")));
+    EXPECT_THAT(text, ::testing::Not(HasSubstr("mempool")));
     s.vrrp = {VrrpInstanceStatus{"VI_1", "lan", 51, "BACKUP", 100}};
     EXPECT_THAT(render_status(s), HasSubstr("vrrp VI_1 on lan, VRID 51: BACKUP, priority 100\n"));
+    s.mempools = {MempoolStatus{"kadp_pool_s0", 8191, 8000, 191}};
+    EXPECT_THAT(render_status(s), HasSubstr("mempool kadp_pool_s0: size 8191, in use 191, available 8000\n"));
 }
 
 // The kernel backend has no workers, ports or worker counters: status says
