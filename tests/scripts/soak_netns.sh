@@ -353,6 +353,16 @@ count() { grep -cF -- "$2" "$1" 2>/dev/null || true; }
 more_than() { [ "$(count "$1" "$2")" -gt "$3" ]; }
 poll 20 more_than "$klog" "(VI_1) Entering MASTER STATE" 0 || setup_fail "kadp not MASTER of VI_1" "$klog"
 poll 20 more_than "$klog" "(VI_2) Entering MASTER STATE" 0 || setup_fail "kadp not MASTER of VI_2" "$klog"
+# The takeover's gratuitous ARPs (5 per VIP, keepalived's garp_master_repeat)
+# left though nothing had reached the worker yet on this quiet LAN (they
+# once waited for a received packet to learn an mbuf pool from).
+counter() { ctl --json status | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["result"]["counters"][sys.argv[1]])' "$1"; }
+garps_out() { [ "$(counter garp_sent)" -ge 10 ]; }
+if poll 10 garps_out && [ "$(counter mbuf_alloc_fail)" = 0 ]; then
+  pass "takeover_garps_sent ($(counter garp_sent) for VI_1 and VI_2, rx_packets $(counter rx_packets))"
+else
+  fail takeover_garps_sent "garp_sent $(counter garp_sent), mbuf_alloc_fail $(counter mbuf_alloc_fail)" "$klog"
+fi
 rm -f "$tmp/ka.pid" "$tmp/ka-vrrp.pid" "$tmp/ka-chk.pid"
 ip netns exec "$P-ka" keepalived -n -l -D -P -f "$tmp/ka.conf" -p "$tmp/ka.pid" -r "$tmp/ka-vrrp.pid" -c "$tmp/ka-chk.pid" >"$kalog" 2>&1 &
 KA_PID=$!
