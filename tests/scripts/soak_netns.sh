@@ -33,20 +33,23 @@
 # removes it) and started again (added back); a weight reload (alternating
 # 1,1,1 and 1,2,3; kadpctl reload and SIGHUP in turn); VI_2 to keepalived and
 # back; in the first cycle a broken file, rejected.
-# Checks at the end: kadp runs (no sanitizer report in its log); every
-# download sha256-exact; VI_1 never left kadp; every failed short request
-# overlaps an explaining window (for .100:80: from an nginx stop until kadp
-# logged its removal; for .101: from a failover's trigger until both peers
-# logged the new states) and at most one per window (the streams are
-# sequential); every UDP query answered; no ping lost; every malformed frame
-# counted by its drop counter; mempool in-use back to its idle start value;
-# no ESTABLISHED connection left, and every entry within its state's timeout;
+# Checks at the start: kadp's takeover GARPs left (no mbuf_alloc_fail); the
+# mempools are listed. At the end: kadp runs (no sanitizer report in its
+# log) and stops cleanly; every download sha256-exact; VI_1 never left kadp;
+# every failed short request overlaps an explaining window (for .100:80:
+# from an nginx stop until kadp logged its removal; for .101: from a
+# failover's trigger until both peers logged the new states, at most one
+# per window: that stream is sequential); every UDP query and ICMP echo
+# answered; every malformed frame counted by its drop counter; mempool
+# in-use back to its idle start value; no ESTABLISHED connection left but
+# .101 ones cut by a failover, every entry within its state's timeout;
 # counter identities (docs/testing.md).
 #
 # Needs root, nginx, curl, ethtool, keepalived, /usr/bin/python3,
 # /dev/net/tun. Exit 0 pass, 77 skip, else fail; the last line is "COUNT
 # passed failed skipped". Environment: KADP, KADPCTL, SOAK_SECONDS,
-# SOAK_DRAIN=1 (also wait, up to 130 s, for the connection table to empty).
+# SOAK_DRAIN=1 (also wait, up to 130 s, for the connection table to empty),
+# SOAK_KEEP=DIR (keep the logs and traffic records there).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 KADP=${KADP:-build/kadp}
@@ -373,22 +376,21 @@ poll 20 more_than "$kalog" "(VI_2) Entering BACKUP STATE" 0 || setup_fail "keepa
 checked_up() { [ "$(ctl list | grep -c '198.19.0.[123]:80 .*Masq    1 ')" -ge 5 ]; }
 poll 20 checked_up || setup_fail "the real servers are not all up: $(ctl list)" "$klog"
 
-# All client traffic goes through `req` and friends, so the connections
-# counted here are all the clients made.
-# The first requests may wait for ARP on every side.
-warm() { client curl -s -o /dev/null --max-time 2 "$1"; }
-warm_ups=0
-for url in http://198.18.0.100/ http://198.18.0.101/; do
-  ok=
+# The first requests may wait for ARP on every side. They count: the
+# identities below compare the services' connections with every request
+# the client made (warm_100, warm_101 here, the streams' lines later).
+warm_100=0 warm_101=0
+warm() {
+  local var=$1 url=$2
   for _ in $(seq 20); do
-    warm_ups=$((warm_ups + 1))
-    [ "$url" = http://198.18.0.101/ ] && warm_ups_101=$((${warm_ups_101:-0} + 1))
-    warm "$url" && { ok=1; break; }
+    printf -v "$var" %d $((${!var} + 1))
+    client curl -s -o /dev/null --max-time 2 "$url" && return 0
     sleep 0.3
   done
-  [ -n "$ok" ] || setup_fail "no answer from $url" "$klog"
-done
-warm_ups_100=$((warm_ups - warm_ups_101))
+  return 1
+}
+warm warm_100 http://198.18.0.100/ || setup_fail "no answer from 198.18.0.100" "$klog"
+warm warm_101 http://198.18.0.101/ || setup_fail "no answer from 198.18.0.101" "$klog"
 
 # The idle mempool figures: the minimum over a few samples (VRRP adverts and
 # checks hold an mbuf for an instant).
@@ -764,8 +766,8 @@ fi
 # --- counters that add up -----------------------------------------------------------------
 ctl --json status >"$tmp/status.json"
 ctl --json list >"$tmp/list.json"
-n100=$((t100 + warm_ups_100))
-n101=$((t101 + warm_ups_101))
+n100=$((t100 + warm_100))
+n101=$((t101 + warm_101))
 "$PY" - "$tmp/status.json" "$tmp/list.json" "$tmp/junk.out" "$n100" "$n_dl" "$n101" "$n101_kadp" "$n_udp" \
   "${ping_tx:-0}" "${ping_rx:-0}" >"$tmp/identities.out" 2>&1 <<'PY'
 import json, sys
@@ -825,7 +827,6 @@ rc=$?
 sed 's/^/    | /' "$tmp/identities.out"
 [ "$rc" = 0 ] && pass "counters_add_up" || fail counters_add_up "see the BAD lines above"
 
-n=$(count "$klog" "kadp: reload")
 if kill -TERM "$KADP_PID" && poll 15 bash -c "! kill -0 $KADP_PID 2>/dev/null"; then
   wait "$KADP_PID"; rc=$?; KADP_PID=
   [ "$rc" = 0 ] && pass "kadp_stops_cleanly" || fail kadp_stops_cleanly "exit $rc" "$klog"
