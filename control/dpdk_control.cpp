@@ -234,7 +234,10 @@ StatusReply DpdkControl::status() {
         }
         r.ports.push_back(std::move(ps));
     }
-    for (const auto& m : dp::mempool_usage()) r.mempools.push_back(MempoolStatus{m.name, m.size, m.available, m.in_use});
+    // Only with EAL up (it is when there are ports): the walk needs its memory config.
+    if (rt_.ports != nullptr) {
+        for (const auto& m : dp::mempool_usage()) r.mempools.push_back(MempoolStatus{m.name, m.size, m.available, m.in_use});
+    }
     const dp::ConnTableStats cs = rt_.conns->stats();
     r.conn_capacity = cs.capacity;
     r.conn_in_use = cs.in_use;

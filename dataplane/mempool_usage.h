@@ -21,7 +21,8 @@ struct MempoolUsage {
     std::uint64_t in_use = 0;
 };
 
-// Every mempool of this process (rte_mempool_walk), sorted by name.
+// Every mempool of this process (rte_mempool_walk), sorted by name. Needs
+// an initialised EAL.
 std::vector<MempoolUsage> mempool_usage();
 
 }  // namespace kadp::dp
