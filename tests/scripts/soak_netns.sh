@@ -408,14 +408,21 @@ stop=$tmp/stop
 # A sequential stream of short requests to URL until $stop: a line each,
 # "start end curl_exit http_code body client_port".
 cat >"$tmp/stream.sh" <<'EOF'
-url=$1 out=$2 stop=$3
+# Client ports of its own (base + n mod 10000: reused only long after the
+# client's TIME_WAIT), so even a request that never connected names its
+# connection; kadp's entry for it is kept when one times out.
+url=$1 out=$2 stop=$3 base=$4 ctl=$5
+n=0
 while [ ! -e "$stop" ]; do
+  n=$((n + 1))
+  port=$((base + n % 10000))
   s=$EPOCHREALTIME
-  w=$(curl -s --max-time 10 -o "$out.body" -w '%{http_code} %{local_port}' "$url" 2>/dev/null)
+  w=$(curl -s --max-time 10 --local-port "$port" -o "$out.body" -w '%{http_code}' "$url" 2>/dev/null)
   rc=$?
   b=$(head -1 "$out.body" 2>/dev/null | tr ' ' _)
   rm -f "$out.body"
-  echo "$s $EPOCHREALTIME $rc ${w:-000 0} ${b:--}" | awk '{print $1, $2, $3, $4, $6, $5}' >>"$out"
+  echo "$s $EPOCHREALTIME $rc ${w:-000} ${b:--} $port" >>"$out"
+  [ "$rc" = 28 ] && { echo "port $port at $EPOCHREALTIME:"; $ctl conns | grep ":$port "; } >>"$out.timeouts"
   sleep 0.02
 done
 EOF
@@ -542,9 +549,9 @@ for n in 1 2; do
   PIDS+=($!)
   dl_pids+=($!)
 done
-client bash "$tmp/stream.sh" http://198.18.0.100/ "$tmp/s100.req" "$stop" &
+client bash "$tmp/stream.sh" http://198.18.0.100/ "$tmp/s100.req" "$stop" 40000 "$KADPCTL -s $sock" &
 PIDS+=($!); s100_pid=$!
-client bash "$tmp/stream.sh" http://198.18.0.101/ "$tmp/s101.req" "$stop" &
+client bash "$tmp/stream.sh" http://198.18.0.101/ "$tmp/s101.req" "$stop" 50000 "$KADPCTL -s $sock" &
 PIDS+=($!); s101_pid=$!
 client "$PY" "$tmp/udp.py" "$tmp/udp.out" "$stop" &
 PIDS+=($!); udp_pid=$!
@@ -670,17 +677,22 @@ else
   fail downloads_sha256_exact "$bad_dl of $n_dl broken" "$tmp/dl.all"
 fi
 
-# explained REQFILE WINDOWS: prints "requests failed unexplained max_per_window":
-# a failure is explained when its [start, end] overlaps a window.
+# explained REQFILE WINDOWS [CODES]: prints "requests failed unexplained
+# max_per_window": a failure is explained when its [start, end] overlaps a
+# window (and its curl exit status is one of CODES, "7 52" say).
 explained() {
-  awk 'FNR == NR { ws[++nw] = $1; we[nw] = $2; next }
+  awk -v codes=" ${3:-any} " 'FNR == NR { ws[++nw] = $1; we[nw] = $2; next }
        { total++; if ($3 == 0 && $4 == 200) next
          failed++; hit = 0
-         for (i = 1; i <= nw; i++) if ($1 <= we[i] && $2 >= ws[i]) { hit = i; per[i]++; break }
+         if (codes == " any " || index(codes, " " $3 " "))
+           for (i = 1; i <= nw; i++) if ($1 <= we[i] && $2 >= ws[i]) { hit = i; per[i]++; break }
          if (!hit) { un++; printf "    | unexplained: start %.3f end %.3f curl %s http %s client port %s\n", $1, $2, $3, $4, $6 > "/dev/stderr" } }
        END { m = 0; for (i in per) if (per[i] > m) m = per[i]; printf "%d %d %d %d\n", total, failed, un, m }' "$2" "$1"
 }
-read -r t100 f100 u100 m100 < <(explained "$tmp/s100.req" "$tmp/flap.windows" 2>"$tmp/s100.unexplained")
+# A request sent to the stopped nginx before kadp removed it is refused by
+# its kernel (curl exit 7); one it was serving when stopped is cut (52 or
+# 56). A timeout (28) is not explained by the design.
+read -r t100 f100 u100 m100 < <(explained "$tmp/s100.req" "$tmp/flap.windows" "7 52 56" 2>"$tmp/s100.unexplained")
 info "short requests to .100:80: $t100, $f100 failed (all during nginx-3 stop -> removal windows: $((f100 - u100)))"
 if [ "$t100" -gt 0 ] && [ "$u100" = 0 ]; then
   pass "short_requests_100_failures_explained ($f100 failed of $t100, at most $m100 in one window; $flaps flaps)"
@@ -751,6 +763,7 @@ PY
 else
   fail conn_table_only_closing_entries "entries left that should not be" "$tmp/conns.check"
 fi
+[ -s "$tmp/s100.req.timeouts" ] && info "kadp's entries of .100 requests that timed out, at the time: $(tr '\n' ';' <"$tmp/s100.req.timeouts")"
 # What kadp holds of the requests that failed unexplained (by client port).
 for port in $(sed -n 's/.*client port \([0-9]*\)$/\1/p' "$tmp/s100.unexplained"); do
   info "kadp's entry for the unexplained failure from port $port: $("$PY" -c '
@@ -810,6 +823,10 @@ for k, v in junk.items():
     check("%s = malformed frames sent" % k, c[k] == v, "%d vs %d" % (c[k], v))
 check("icmp_echo_answered = pings sent = pings answered", c["icmp_echo_answered"] == ping_tx == ping_rx,
       "%d, %d, %d" % (c["icmp_echo_answered"], ping_tx, ping_rx))
+# Every NAT packet in is a new connection's first or a hit; every one out a hit.
+check("nat_in = conn_new + conn_hit_in", c["nat_in"] == c["conn_new"] + c["conn_hit_in"],
+      "%d vs %d + %d" % (c["nat_in"], c["conn_new"], c["conn_hit_in"]))
+check("nat_out = conn_hit_out", c["nat_out"] == c["conn_hit_out"], "%d vs %d" % (c["nat_out"], c["conn_hit_out"]))
 gone = c["conn_expired"] + c["conn_evicted_half_open"]
 check("conn table in use = conn_new - conn_expired - conn_evicted_half_open",
       st["conn_table"]["in_use"] == c["conn_new"] - gone, "%d vs %d - %d (conn_reused %d, conn_reset %d)" %
