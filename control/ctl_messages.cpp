@@ -269,6 +269,13 @@ std::string to_json(const StatusReply& r) {
         w.end_object();
     }
     w.end_array();
+    w.key("mempools").begin_array();
+    for (const auto& m : r.mempools) {
+        w.begin_object();
+        w.member("name", m.name).member("size", m.size).member("available", m.available).member("in_use", m.in_use);
+        w.end_object();
+    }
+    w.end_array();
     w.key("counters").begin_object();
     for (const auto& [name, value] : r.counters) w.member(name, value);
     w.end_object();
@@ -395,6 +402,10 @@ std::optional<StatusReply> status_from_json(const JsonValue& v, std::string& err
             p.tx_errors = pv.u64("tx_errors");
             r.ports.push_back(std::move(p));
         }
+    }
+    if (const JsonValue* pools = v.get("mempools"); pools != nullptr && pools->is_array()) {
+        for (const auto& mv : pools->items())
+            r.mempools.push_back(MempoolStatus{mv.str("name"), mv.u64("size"), mv.u64("available"), mv.u64("in_use")});
     }
     if (const JsonValue* c = v.get("counters"); c != nullptr && c->is_object()) {
         for (const auto& [name, value] : c->members()) r.counters.emplace_back(name, value.as_u64().value_or(0));

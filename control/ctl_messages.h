@@ -59,6 +59,15 @@ struct PortStatus {
     std::uint64_t tx_errors = 0;
 };
 
+// One DPDK mempool: mbufs handed out (dataplane/mempool_usage.h). A leak
+// shows as in_use that does not come back once traffic stops.
+struct MempoolStatus {
+    std::string name;
+    std::uint64_t size = 0;
+    std::uint64_t available = 0;
+    std::uint64_t in_use = 0;
+};
+
 // `status`.
 // One vrrp_instance as `kadpctl status` shows it.
 struct VrrpInstanceStatus {
@@ -81,6 +90,7 @@ struct StatusReply {
     std::uint64_t generation = 0;
     std::vector<unsigned> worker_lcores;
     std::vector<PortStatus> ports;
+    std::vector<MempoolStatus> mempools;  // DPDK backend; by name
     std::vector<std::pair<std::string, std::uint64_t>> counters;  // summed over the workers, table order
     std::uint64_t conn_capacity = 0;
     std::uint64_t conn_in_use = 0;

@@ -17,6 +17,7 @@
 #include "control/reload_diff.h"
 #include "dataplane/conn_state.h"
 #include "dataplane/counters.h"
+#include "dataplane/mempool_usage.h"
 #include "dataplane/nat_pipeline.h"
 #include "kadp_version.h"
 
@@ -232,6 +233,10 @@ StatusReply DpdkControl::status() {
             ps.tx_errors = st.oerrors;
         }
         r.ports.push_back(std::move(ps));
+    }
+    // Only with EAL up (it is when there are ports): the walk needs its memory config.
+    if (rt_.ports != nullptr) {
+        for (const auto& m : dp::mempool_usage()) r.mempools.push_back(MempoolStatus{m.name, m.size, m.available, m.in_use});
     }
     const dp::ConnTableStats cs = rt_.conns->stats();
     r.conn_capacity = cs.capacity;

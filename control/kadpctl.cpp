@@ -135,6 +135,10 @@ std::string render_status(const StatusReply& s) {
                    ", rx errors " + std::to_string(p.rx_errors) + ", rx no mbuf " + std::to_string(p.rx_nombuf) +
                    ", tx errors " + std::to_string(p.tx_errors) + "\n";
         }
+        for (const auto& m : s.mempools) {
+            out += "mempool " + m.name + ": size " + std::to_string(m.size) + ", in use " + std::to_string(m.in_use) +
+                   ", available " + std::to_string(m.available) + "\n";
+        }
         std::string counters;
         for (const auto& [name, value] : s.counters)
             if (value != 0) counters += "  " + name + " " + std::to_string(value) + "\n";

@@ -303,6 +303,9 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         nat.neigh = neigh.get();
         nat.publisher = &publisher;
         nat.registry = &registry;
+        // Not the pipeline's lazy default (the first received packet's
+        // pool): a VRRP takeover on a quiet LAN sends its GARPs before any.
+        nat.pool = ports.first_pool();
         nat.defense.high_pct = dpc.conn_defense_high_pct;
         nat.defense.full_pct = dpc.conn_defense_full_pct;
         if (exception) nat.exception = exception->path();

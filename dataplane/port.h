@@ -83,6 +83,10 @@ public:
     void start(const LcorePlan& plan, unsigned lcores, unsigned extra_mbufs = 0);
 
     const std::vector<PortState>& ports() const { return ports_; }
+    // The mbuf pool of the first port's socket (after start()): what a
+    // worker builds packets of its own from (GARPs, ARP requests) before it
+    // has received any packet.
+    rte_mempool* first_pool() const { return pools_.empty() ? nullptr : pools_.front().get(); }
 
 private:
     struct PoolDeleter {

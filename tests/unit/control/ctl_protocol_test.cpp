@@ -117,6 +117,7 @@ public:
         p.rx_packets = 10;
         p.tx_errors = 2;
         s.ports = {p};
+        s.mempools = {MempoolStatus{"kadp_exc", 511, 500, 11}, MempoolStatus{"kadp_pool_s0", 8191, 8000, 191}};
         s.counters = {{"rx_packets", 10}, {"conn_new", 0}};
         s.conn_capacity = 1024;
         s.conn_in_use = 3;
@@ -205,6 +206,13 @@ TEST(CtlProtocol, StatusAndReloadRoundTrip)
     ASSERT_EQ(s->ports.size(), 1u);
     EXPECT_EQ(s->ports[0].tx_errors, 2u);
     EXPECT_EQ(s->conn_in_use, 3u);
+    ASSERT_EQ(s->mempools.size(), 2u);
+    EXPECT_EQ(s->mempools[0].name, "kadp_exc");
+    EXPECT_EQ(s->mempools[0].size, 511u);
+    EXPECT_EQ(s->mempools[0].available, 500u);
+    EXPECT_EQ(s->mempools[0].in_use, 11u);
+    EXPECT_EQ(s->mempools[1].name, "kadp_pool_s0");
+    EXPECT_EQ(s->mempools[1].in_use, 191u);
     // The daemon's counter order (counters.h groups them by stage) survives.
     EXPECT_EQ(s->counters, (std::vector<std::pair<std::string, std::uint64_t>>{{"rx_packets", 10}, {"conn_new", 0}}));
     ASSERT_TRUE(s->last_reload);

@@ -127,6 +127,9 @@ TEST(Kadpctl, StatusShowsNonZeroCounters)
     EXPECT_THAT(render_status(s), HasSubstr("vrrp dropped adverts in all: none\n"));
     s.vrrp_dropped = {{"bad_checksum", 2}, {"bad_password", 3}, {"vrid_mismatch", 40}};
     EXPECT_THAT(render_status(s), HasSubstr("vrrp dropped adverts in all: bad_checksum 2, bad_password 3, vrid_mismatch 40\n"));
+    EXPECT_THAT(text, ::testing::Not(HasSubstr("mempool")));
+    s.mempools = {MempoolStatus{"kadp_pool_s0", 8191, 8000, 191}};
+    EXPECT_THAT(render_status(s), HasSubstr("mempool kadp_pool_s0: size 8191, in use 191, available 8000\n"));
 }
 
 // The kernel backend has no workers, ports or worker counters: status says
