@@ -326,6 +326,7 @@ ScriptRunner::ScriptRunner(EventLoop& loop, ScriptSettings settings) : loop_(loo
     // leaves zombies, and a process that fled its run's group is still
     // found by its mark. The attribute is the whole process's.
     prctl(PR_SET_CHILD_SUBREAPER, 1);
+    runners().push_back(this);
     arm_reaper();
 }
 
@@ -337,19 +338,32 @@ void ScriptRunner::arm_reaper()
     });
 }
 
+std::vector<ScriptRunner*>& ScriptRunner::runners()
+{
+    static std::vector<ScriptRunner*> all;  // the control thread's (health checkers', VRRP's)
+    return all;
+}
+
+std::optional<std::pair<ScriptRunner*, std::uint64_t>> ScriptRunner::tracked(pid_t pid)
+{
+    for (ScriptRunner* r : runners()) {
+        for (const auto& [id, c] : r->children_)
+            if (c->pid == pid) return std::make_pair(r, id);
+    }
+    return std::nullopt;
+}
+
 void ScriptRunner::reap_orphans()
 {
-    // Peek (WNOWAIT) at any child that ended: one of ours goes through
-    // on_exit (its status matters), anything else is an orphan to reap.
+    // Peek (WNOWAIT) at any child that ended: a run of any runner goes
+    // through its on_exit (its status matters), anything else is an orphan.
     for (int n = 0; n < 4096; ++n) {
         siginfo_t info{};
         if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
-        const auto it = std::find_if(children_.begin(), children_.end(),
-                                     [&](const auto& c) { return c.second->pid == info.si_pid; });
-        if (it != children_.end()) {
-            const std::size_t before = children_.size();
-            on_exit(it->first);
-            if (children_.size() == before) return;  // not reaped after all: next time
+        if (const auto run = tracked(info.si_pid)) {
+            const std::size_t before = run->first->children_.size();
+            run->first->on_exit(run->second);
+            if (run->first->children_.size() == before) return;  // not reaped after all: next time
             continue;
         }
         siginfo_t gone{};
@@ -385,8 +399,7 @@ ScriptRunner::~ScriptRunner()
         if (c->pid_watch != 0) loop_.unwatch(c->pid_watch);
         if (c->output_watch != 0) loop_.unwatch(c->output_watch);
         if (c->pid == 0) continue;
-        kill_run(*c, SIGKILL);
-        tell_fled(*c);
+        kill_run(*c, SIGKILL);  // (not logged: the log may be gone with our owner)
         // Shutdown: a SIGKILLed child goes at once; waiting here is what
         // keeps it from outliving us as a zombie of init's.
         siginfo_t info{};
@@ -397,10 +410,16 @@ ScriptRunner::~ScriptRunner()
     // What we killed and was reparented to us: reaped before we go (a
     // short, bounded wait for the SIGKILLs to land; a live orphan we did
     // not kill - a daemon a notify script started - is left to init).
+    // Another runner's run is left to that runner.
+    runners().erase(std::find(runners().begin(), runners().end(), this));
     for (int i = 0; i < 20; ++i) {
         siginfo_t info{};
         int rc = 0;
-        while ((rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG)) == 0 && info.si_pid != 0) info = {};
+        while ((rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT)) == 0 && info.si_pid != 0 &&
+               !tracked(info.si_pid)) {
+            waitid(P_PID, static_cast<id_t>(info.si_pid), &info, WEXITED | WNOHANG);
+            info = {};
+        }
         if ((rc != 0 && errno == ECHILD) || !any_marked_alive()) break;
         usleep(10'000);
     }

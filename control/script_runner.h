@@ -37,7 +37,8 @@
 //
 // Needs Linux >= 5.4 (CLONE_PIDFD, pollable pidfds, waitid(P_PIDFD)); there
 // is no fallback: Debian 11's kernel is 5.10, 12's is 6.1. Not thread-safe:
-// one runner per control thread.
+// every runner of the process lives on the control thread (the orphan reaper
+// looks at all of them).
 #pragma once
 
 #include <sys/types.h>
@@ -49,6 +50,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "control/event_loop.h"
@@ -205,6 +207,10 @@ private:
     void tell_fled(Child& child);          // logs and counts what kill_run found outside the group
     void arm_reaper();
     void reap_orphans();
+    // Every runner of the process (the reaper must tell their runs from
+    // orphans), and which of them ran `pid`.
+    static std::vector<ScriptRunner*>& runners();
+    static std::optional<std::pair<ScriptRunner*, std::uint64_t>> tracked(pid_t pid);
     [[nodiscard]] bool any_marked_alive() const;
     void log(const std::string& line) const;
     ScriptResult refuse(const ScriptSpec& spec, std::string error, bool violation) const;
