@@ -341,7 +341,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         ctl.announce_takeovers(false);
         std::vector<std::uint16_t> port_ids;
         for (const auto& p : ports.ports()) port_ids.push_back(p.port_id);
-        DpdkLinkState vrrp_links(loop, dpc, port_ids);
+        DpdkLinkState vrrp_links(loop, dpc, port_ids, log_line);
         DpdkVrrpBackend vrrp_backend(ctl, dpc, vrrp_links);
         vrrp::VrrpService vrrp(loop, vrrp_backend, log_line);
         vrrp.configure(config);

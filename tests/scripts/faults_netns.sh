@@ -242,14 +242,16 @@ fi
 
 # (a8) a port losing link: keepalived's view of kadp's veth, pk, down
 vrrp_topo_br ip link set pk down
-if wait_for 10 grep -q "(VI_CALM) Entering FAULT STATE" "$klog" && [ "$(vrrp_state VI_CALM)" = FAULT ]; then
+state_is() { [ "$(vrrp_state "$1")" = "$2" ]; }
+if wait_for 10 state_is VI_CALM FAULT && has_line "$klog" "kadp: port lan link down" &&
+   has_line "$klog" "(VI_CALM) Entering FAULT STATE"; then
   pass a8_link_down_faults_the_instances_on_it
 else
   fail a8_link_down_faults_the_instances_on_it "VI_CALM '$(vrrp_state VI_CALM)'" "$klog"
 fi
 ctl status >"$tmp/status_down.txt" 2>&1
 vrrp_topo_br ip link set pk up
-if wait_for 15 grep -q "(VI_CALM) Entering MASTER STATE" "$klog" && [ "$(vrrp_state VI_CALM)" = MASTER ]; then
+if wait_for 15 state_is VI_CALM MASTER && has_line "$klog" "kadp: port lan link up"; then
   pass a8_link_up_instance_back_to_master
 else
   fail a8_link_up_instance_back_to_master "VI_CALM '$(vrrp_state VI_CALM)'" "$klog"
@@ -276,6 +278,53 @@ else
 fi
 vrrp_topo_ka_stop
 vrrp_topo_cleanup
+
+# =========================================================================================
+# Part B: the exception TAP deleted, the server side losing link (NAT topology)
+# =========================================================================================
+if ! nat_topo_setup "kadp-flb-$$" lan srv; then echo "FAIL: nat topology setup"; echo "COUNT $passed $((failed + 1)) $skipped"; exit 1; fi
+tmp=$NT_DIR
+nat_topo_in_ns "$NT_NS_LB" sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.default.rp_filter=1 \
+  net.ipv4.conf.lan.rp_filter=1 net.ipv4.conf.srv.rp_filter=1 \
+  net.ipv4.conf.lan.arp_ignore=8 net.ipv4.conf.srv.arp_ignore=8
+{ nat_topo_dataplane af_packet; nat_topo_service rr 1 1 1; } >"$tmp/nat.conf"
+nlog=$tmp/kadp.log
+if ! nat_topo_kadp_start "$tmp/nat.conf" "$nlog" b; then
+  fail b_kadp_start "kadp did not start" "$nlog"; echo "COUNT $passed $failed $skipped"; exit 1
+fi
+nctl() { "$KADPCTL" -s "$NT_KADP_SOCK" "$@"; }
+# requests N: how many of N requests to the VIP got a server's page.
+requests() {
+  local ok=0
+  for _ in $(seq "$1"); do
+    nat_topo_client curl -s --max-time 3 http://198.18.0.100/ | grep -q '^server [123]$' && ok=$((ok + 1))
+  done
+  echo $ok
+}
+ok=$(requests 9)
+[ "$ok" = 9 ] && pass "b0_vip_serves ($ok/9)" || fail b0_vip_serves "$ok/9 requests answered" "$nlog"
+
+# (b1) the exception TAP of lan deleted
+nat_topo_in_ns "$NT_NS_LB" ip link del kadp-lan
+sleep 3
+ok=$(requests 9)
+nctl status >"$tmp/status_tap.txt" 2>&1
+[ "$ok" = 9 ] && pass "b1_vip_serves_without_the_tap ($ok/9)" || fail b1_vip_serves_without_the_tap "$ok/9 requests answered" "$nlog"
+cat "$tmp/status_tap.txt"
+
+# (b2) the server side loses link (the bridge's end of kadp's srv veth down)
+nat_topo_in_ns "$NT_NS_BR" ip link set up0 down
+sleep 2
+ok=$(requests 3)
+nctl status >"$tmp/status_srv_down.txt" 2>&1
+[ "$ok" = 0 ] && pass "b2_link_down_no_answers" || fail b2_link_down_no_answers "$ok/3 requests answered" "$nlog"
+cat "$tmp/status_srv_down.txt"
+nat_topo_in_ns "$NT_NS_BR" ip link set up0 up
+sleep 2
+ok=$(requests 9)
+[ "$ok" = 9 ] && pass "b2_link_up_serves_again ($ok/9)" || fail b2_link_up_serves_again "$ok/9 requests answered" "$nlog"
+if nat_topo_kadp_stop; then pass b3_stop; else fail b3_stop "kadp did not stop cleanly" "$nlog"; fi
+cat "$nlog"
 
 echo "COUNT $passed $failed $skipped"
 [ "$failed" = 0 ]
