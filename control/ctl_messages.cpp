@@ -266,6 +266,7 @@ std::string to_json(const StatusReply& r) {
         w.member("tx_packets", p.tx_packets).member("tx_bytes", p.tx_bytes);
         w.member("rx_missed", p.rx_missed).member("rx_errors", p.rx_errors).member("rx_nombuf", p.rx_nombuf);
         w.member("tx_errors", p.tx_errors);
+        if (!p.link.empty()) w.member("link", p.link);
         w.end_object();
     }
     w.end_array();
@@ -290,6 +291,10 @@ std::string to_json(const StatusReply& r) {
         w.end_object();
     }
     w.end_array();
+    w.key("degraded").begin_array();
+    for (const auto& d : r.degraded) w.value(d);
+    w.end_array();
+    w.member("exception_taps_lost", r.exception_taps_lost);
     w.end_object();
     return w.take();
 }
@@ -387,6 +392,7 @@ std::optional<StatusReply> status_from_json(const JsonValue& v, std::string& err
             p.rx_errors = pv.u64("rx_errors");
             p.rx_nombuf = pv.u64("rx_nombuf");
             p.tx_errors = pv.u64("tx_errors");
+            p.link = pv.str("link");
             r.ports.push_back(std::move(p));
         }
     }
@@ -409,6 +415,11 @@ std::optional<StatusReply> status_from_json(const JsonValue& v, std::string& err
                                                 iv.u64("priority")});
         }
     }
+    if (const JsonValue* dg = v.get("degraded"); dg != nullptr && dg->is_array()) {
+        for (const auto& d : dg->items())
+            if (d.is_string()) r.degraded.push_back(d.text());
+    }
+    r.exception_taps_lost = v.u64("exception_taps_lost");
     return r;
 }
 

@@ -57,6 +57,7 @@ struct PortStatus {
     std::uint64_t rx_errors = 0;
     std::uint64_t rx_nombuf = 0;   // dropped by the port: mbuf pool empty
     std::uint64_t tx_errors = 0;
+    std::string link;  // "up" / "down" (control/port_link.h); empty: not known
 };
 
 // `status`.
@@ -85,6 +86,10 @@ struct StatusReply {
     std::uint64_t real_servers = 0;
     std::optional<ReloadReply> last_reload;
     std::vector<VrrpInstanceStatus> vrrp;
+    // What no longer works as configured, one line each (an exception TAP
+    // deleted under kadp: control/exception_watch.h); empty: nothing.
+    std::vector<std::string> degraded;
+    std::uint64_t exception_taps_lost = 0;
 };
 
 // --- JSON, both ways --------------------------------------------------------

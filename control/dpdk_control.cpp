@@ -14,6 +14,7 @@
 
 #include "conf/load.h"
 #include "control/desired_services.h"
+#include "control/port_link.h"
 #include "control/reload_diff.h"
 #include "dataplane/conn_state.h"
 #include "dataplane/counters.h"
@@ -231,6 +232,7 @@ StatusReply DpdkControl::status() {
             ps.rx_nombuf = st.rx_nombuf;
             ps.tx_errors = st.oerrors;
         }
+        ps.link = port_link_up(p.port_id, p.devargs) ? "up" : "down";
         r.ports.push_back(std::move(ps));
     }
     const dp::ConnTableStats cs = rt_.conns->stats();
@@ -242,6 +244,7 @@ StatusReply DpdkControl::status() {
         for (const auto& s : snap->services().services()) r.real_servers += s->dests().size();
     }
     r.last_reload = last_reload_;
+    if (status_extra_) status_extra_(r);
     return r;
 }
 

@@ -133,7 +133,7 @@ std::string render_status(const StatusReply& s) {
                    " packets " + std::to_string(p.rx_bytes) + " bytes, tx " + std::to_string(p.tx_packets) + " packets " +
                    std::to_string(p.tx_bytes) + " bytes, dropped: rx missed " + std::to_string(p.rx_missed) +
                    ", rx errors " + std::to_string(p.rx_errors) + ", rx no mbuf " + std::to_string(p.rx_nombuf) +
-                   ", tx errors " + std::to_string(p.tx_errors) + "\n";
+                   ", tx errors " + std::to_string(p.tx_errors) + (p.link.empty() ? "" : ", link " + p.link) + "\n";
         }
         std::string counters;
         for (const auto& [name, value] : s.counters)
@@ -144,6 +144,8 @@ std::string render_status(const StatusReply& s) {
         out += "vrrp " + i.name + " on " + i.interface + ", VRID " + std::to_string(i.vrid) + ": " + i.state +
                ", priority " + std::to_string(i.priority) + "\n";
     }
+    for (const auto& d : s.degraded) out += "degraded: " + d + "\n";
+    if (s.exception_taps_lost != 0) out += "exception TAPs lost " + std::to_string(s.exception_taps_lost) + "\n";
     if (s.last_reload) {
         out += "last reload " + when(s.last_reload->time) + " (" + s.last_reload->trigger + "): " +
                render_reload(*s.last_reload).substr(7);

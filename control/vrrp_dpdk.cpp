@@ -1,30 +1,9 @@
 // Runs on: control thread.
 #include "control/vrrp_dpdk.h"
 
-#include <net/if.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <rte_ethdev.h>
-
-#include <cerrno>
+#include "control/port_link.h"
 
 namespace kadp::ctl {
-
-std::string kernel_interface_of(const std::string& devargs)
-{
-    if (devargs.rfind("net_af_packet", 0) != 0 && devargs.rfind("net_af_xdp", 0) != 0) return {};
-    std::size_t at = 0;
-    while ((at = devargs.find(',', at)) != std::string::npos) {
-        ++at;
-        if (devargs.compare(at, 6, "iface=") == 0) {
-            const std::size_t end = devargs.find(',', at);
-            return devargs.substr(at + 6, end == std::string::npos ? std::string::npos : end - at - 6);
-        }
-    }
-    return {};
-}
 
 DpdkLinkState::DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids,
                              std::function<void(const std::string&)> log)
@@ -32,33 +11,15 @@ DpdkLinkState::DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, 
 {
     for (std::size_t i = 0; i < dataplane.interfaces.size(); ++i) {
         up_[dataplane.interfaces[i].name] = true;
-        if (i < port_ids.size())
-            ports_.push_back({dataplane.interfaces[i].name, port_ids[i], kernel_interface_of(dataplane.interfaces[i].device)});
+        if (i < port_ids.size()) ports_.push_back({dataplane.interfaces[i].name, port_ids[i], dataplane.interfaces[i].device});
     }
-    sock_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     poll();
-}
-
-DpdkLinkState::~DpdkLinkState()
-{
-    if (sock_ >= 0) close(sock_);
-}
-
-bool DpdkLinkState::kernel_iface_up(const std::string& iface) const
-{
-    ifreq ifr{};
-    if (sock_ < 0 || iface.size() >= sizeof ifr.ifr_name) return true;
-    iface.copy(ifr.ifr_name, iface.size());
-    if (ioctl(sock_, SIOCGIFFLAGS, &ifr) != 0) return errno != ENODEV;  // gone: down; cannot tell: up
-    return (ifr.ifr_flags & IFF_UP) != 0 && (ifr.ifr_flags & IFF_RUNNING) != 0;
 }
 
 void DpdkLinkState::poll()
 {
     for (const Port& p : ports_) {
-        rte_eth_link link{};
-        const bool up = (rte_eth_link_get_nowait(p.port_id, &link) != 0 || link.link_status == RTE_ETH_LINK_UP) &&
-                        (p.kernel_iface.empty() || kernel_iface_up(p.kernel_iface));
+        const bool up = port_link_up(p.port_id, p.devargs);
         bool& known = up_[p.name];
         if (known == up) continue;
         known = up;

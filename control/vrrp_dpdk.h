@@ -25,21 +25,16 @@
 namespace kadp::ctl {
 
 // The data plane's ports as track_interface sees them: each dataplane
-// interface by its name, up while its DPDK port reports link up (polled
-// every second; a port that cannot tell counts as up) and - for a port on a
-// kernel interface (af_packet, af_xdp: `iface=` in its devargs) - while
-// that interface is IFF_UP and IFF_RUNNING (keepalived's test): DPDK 22.11's
-// af_packet PMD reports link up from start to stop whatever the veth or
-// NIC below does. Each change is logged: "port lan link down".
+// interface by its name, up while port_link_up() (control/port_link.h:
+// the DPDK port's link and, on af_packet/af_xdp, the kernel interface's
+// IFF_UP+IFF_RUNNING), polled every second. Each change is logged: "port
+// lan link down".
 class DpdkLinkState final : public vrrp::LinkState {
 public:
     // `port_ids[i]` is the DPDK port of dataplane->interfaces[i]; empty in
     // tests without EAL (every interface up, never changing).
     DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids,
                   std::function<void(const std::string&)> log = {});
-    ~DpdkLinkState() override;
-    DpdkLinkState(const DpdkLinkState&) = delete;
-    DpdkLinkState& operator=(const DpdkLinkState&) = delete;
     [[nodiscard]] std::map<std::string, bool> snapshot() const override { return up_; }
     void subscribe(Callback callback) override { callback_ = std::move(callback); }
 
@@ -47,21 +42,15 @@ private:
     struct Port {
         std::string name;
         std::uint16_t port_id;
-        std::string kernel_iface;  // empty: the PMD's word only
+        std::string devargs;
     };
     void poll();
-    [[nodiscard]] bool kernel_iface_up(const std::string& iface) const;
     std::vector<Port> ports_;
     std::map<std::string, bool> up_;
     std::function<void(const std::string&)> log_;
-    int sock_ = -1;  // for SIOCGIFFLAGS
     Callback callback_;
     Timer timer_;
 };
-
-// The kernel interface a vdev's devargs name ("net_af_packet0,iface=lan"
-// -> "lan"); empty for a PCI address or a vdev without `iface=`.
-std::string kernel_interface_of(const std::string& devargs);
 
 class DpdkVrrpBackend final : public vrrp::VrrpBackend {
 public:

@@ -250,6 +250,8 @@ else
   fail a8_link_down_faults_the_instances_on_it "VI_CALM '$(vrrp_state VI_CALM)'" "$klog"
 fi
 ctl status >"$tmp/status_down.txt" 2>&1
+grep -q "^port lan .*, link down$" "$tmp/status_down.txt" && pass a8_kadpctl_shows_link_down ||
+  fail a8_kadpctl_shows_link_down "no 'link down' port line" "$tmp/status_down.txt"
 vrrp_topo_br ip link set pk up
 if wait_for 15 state_is VI_CALM MASTER && has_line "$klog" "kadp: port lan link up"; then
   pass a8_link_up_instance_back_to_master
@@ -305,12 +307,23 @@ ok=$(requests 9)
 [ "$ok" = 9 ] && pass "b0_vip_serves ($ok/9)" || fail b0_vip_serves "$ok/9 requests answered" "$nlog"
 
 # (b1) the exception TAP of lan deleted
+gone="exception port kadp-lan of lan is gone (deleted from the kernel)"
 nat_topo_in_ns "$NT_NS_LB" ip link del kadp-lan
-sleep 3
+if wait_for 10 grep -qF "kadp: $gone" "$nlog"; then
+  pass b1_tap_loss_logged
+else
+  fail b1_tap_loss_logged "no '$gone' line" "$nlog"
+fi
 ok=$(requests 9)
-nctl status >"$tmp/status_tap.txt" 2>&1
 [ "$ok" = 9 ] && pass "b1_vip_serves_without_the_tap ($ok/9)" || fail b1_vip_serves_without_the_tap "$ok/9 requests answered" "$nlog"
-cat "$tmp/status_tap.txt"
+sleep 2
+nctl status >"$tmp/status_tap.txt" 2>&1
+if [ "$(grep -cF "$gone" "$nlog")" = 1 ] && grep -qF "degraded: $gone" "$tmp/status_tap.txt" &&
+   grep -qx "exception TAPs lost 1" "$tmp/status_tap.txt" && ! grep -q "degraded: .*kadp-srv" "$tmp/status_tap.txt"; then
+  pass b1_tap_loss_said_once_and_in_status
+else
+  fail b1_tap_loss_said_once_and_in_status "$(grep -cF "$gone" "$nlog") log lines; status:" "$tmp/status_tap.txt"
+fi
 
 # (b2) the server side loses link (the bridge's end of kadp's srv veth down)
 nat_topo_in_ns "$NT_NS_BR" ip link set up0 down
@@ -318,13 +331,19 @@ sleep 2
 ok=$(requests 3)
 nctl status >"$tmp/status_srv_down.txt" 2>&1
 [ "$ok" = 0 ] && pass "b2_link_down_no_answers" || fail b2_link_down_no_answers "$ok/3 requests answered" "$nlog"
-cat "$tmp/status_srv_down.txt"
+if has_line "$nlog" "kadp: port srv link down" && grep -q "^port srv .*, link down$" "$tmp/status_srv_down.txt" &&
+   grep -q "^port lan .*, link up$" "$tmp/status_srv_down.txt"; then
+  pass b2_link_down_logged_and_in_status
+else
+  fail b2_link_down_logged_and_in_status "no log line or port line" "$tmp/status_srv_down.txt"
+fi
 nat_topo_in_ns "$NT_NS_BR" ip link set up0 up
-sleep 2
+wait_for 10 has_line "$nlog" "kadp: port srv link up"
 ok=$(requests 9)
 [ "$ok" = 9 ] && pass "b2_link_up_serves_again ($ok/9)" || fail b2_link_up_serves_again "$ok/9 requests answered" "$nlog"
+nctl status 2>&1 | grep -q "^port srv .*, link up$" && pass b2_kadpctl_shows_link_up ||
+  fail b2_kadpctl_shows_link_up "no 'link up' srv port line"
 if nat_topo_kadp_stop; then pass b3_stop; else fail b3_stop "kadp did not stop cleanly" "$nlog"; fi
-cat "$nlog"
 
 echo "COUNT $passed $failed $skipped"
 [ "$failed" = 0 ]
