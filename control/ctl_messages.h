@@ -90,6 +90,9 @@ struct StatusReply {
     // deleted under kadp: control/exception_watch.h); empty: nothing.
     std::vector<std::string> degraded;
     std::uint64_t exception_taps_lost = 0;
+    // Reloads since start (SIGHUP and kadpctl); a rejected one changed nothing.
+    std::uint64_t reloads_accepted = 0;
+    std::uint64_t reloads_rejected = 0;
 };
 
 // --- JSON, both ways --------------------------------------------------------

@@ -244,6 +244,8 @@ StatusReply DpdkControl::status() {
         for (const auto& s : snap->services().services()) r.real_servers += s->dests().size();
     }
     r.last_reload = last_reload_;
+    r.reloads_accepted = reloads_accepted_;
+    r.reloads_rejected = reloads_rejected_;
     if (status_extra_) status_extra_(r);
     return r;
 }
@@ -254,6 +256,7 @@ ReloadReply DpdkControl::reject(ReloadReply r, const std::string& why) {
     log_("reload (" + r.trigger + ") rejected: " + r.message);
     for (const auto& d : r.diagnostics) log_("  " + conf::Diagnostics::format(d));
     last_reload_ = r;
+    ++reloads_rejected_;
     return r;
 }
 
@@ -297,6 +300,7 @@ ReloadReply DpdkControl::reload(const std::string& trigger) {
     r.message = "generation " + std::to_string(generation) + ": " + changes.summary();
     r.changes = changes.lines;
     log_("reload (" + trigger + "): " + r.message);
+    ++reloads_accepted_;
     for (const auto& line : r.changes) log_("  " + line);
     for (const auto& d : r.diagnostics) log_("  " + conf::Diagnostics::format(d));
     last_reload_ = r;

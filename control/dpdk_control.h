@@ -119,6 +119,8 @@ private:
     std::map<dp::DestKey, RateEstimator> dest_rates_;
     std::optional<ReloadReply> last_reload_;
     std::function<void(StatusReply&)> status_extra_;
+    std::uint64_t reloads_accepted_ = 0;
+    std::uint64_t reloads_rejected_ = 0;
     std::function<void(const conf::Config&)> on_reloaded_;
     bool announce_takeovers_ = true;
 };

@@ -146,6 +146,10 @@ std::string render_status(const StatusReply& s) {
     }
     for (const auto& d : s.degraded) out += "degraded: " + d + "\n";
     if (s.exception_taps_lost != 0) out += "exception TAPs lost " + std::to_string(s.exception_taps_lost) + "\n";
+    if (s.reloads_accepted + s.reloads_rejected != 0) {
+        out += "reloads " + std::to_string(s.reloads_accepted) + " accepted, " + std::to_string(s.reloads_rejected) +
+               " rejected\n";
+    }
     if (s.last_reload) {
         out += "last reload " + when(s.last_reload->time) + " (" + s.last_reload->trigger + "): " +
                render_reload(*s.last_reload).substr(7);

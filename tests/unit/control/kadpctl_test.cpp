@@ -123,8 +123,8 @@ TEST(Kadpctl, StatusShowsNonZeroCounters)
     EXPECT_THAT(render_status(s), HasSubstr("vrrp VI_1 on lan, VRID 51: BACKUP, priority 100\n"));
 }
 
-// A port's link and what is degraded (a lost exception TAP) survive the
-// JSON round trip and are printed; nothing degraded prints nothing.
+// A port's link, what is degraded (a lost exception TAP) and the reload
+// counts survive the JSON round trip and are printed; nothing degraded prints nothing.
 TEST(Kadpctl, StatusShowsPortLinkAndWhatIsDegraded)
 {
     StatusReply s;
@@ -139,6 +139,8 @@ TEST(Kadpctl, StatusShowsPortLinkAndWhatIsDegraded)
     EXPECT_THAT(render_status(s), ::testing::Not(HasSubstr("exception TAPs lost")));
     s.degraded = {"exception port kadp-lan of lan is gone"};
     s.exception_taps_lost = 1;
+    s.reloads_accepted = 3;
+    s.reloads_rejected = 2;
     std::string error;
     const auto json = JsonValue::parse(to_json(s), error);
     ASSERT_TRUE(json) << error;
@@ -152,6 +154,7 @@ TEST(Kadpctl, StatusShowsPortLinkAndWhatIsDegraded)
     EXPECT_THAT(text, HasSubstr("tx errors 0, link down\n"));
     EXPECT_THAT(text, HasSubstr("degraded: exception port kadp-lan of lan is gone\n"));
     EXPECT_THAT(text, HasSubstr("exception TAPs lost 1\n"));
+    EXPECT_THAT(text, HasSubstr("reloads 3 accepted, 2 rejected\n"));
 }
 
 // The kernel backend has no workers, ports or worker counters: status says
