@@ -205,9 +205,13 @@ std::size_t signal_marked(const std::string& mark, int sig, pid_t group = 0, std
         char* end = nullptr;
         const long pid = std::strtol(e->d_name, &end, 10);
         if (end == e->d_name || *end != '\0' || pid <= 0 || pid == self) continue;
-        if (!environ_holds(static_cast<pid_t>(pid), mark)) continue;
+        // The pidfd first: if the PID is reused after it, the environment
+        // read is the newcomer's but the signal goes to the (dead) process
+        // the pidfd holds - never to a process that does not carry the mark.
+        const Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)));
+        if (pidfd.get() < 0 || !environ_holds(static_cast<pid_t>(pid), mark)) continue;
         const bool outside = getpgid(static_cast<pid_t>(pid)) != group;
-        if (kill(static_cast<pid_t>(pid), sig) != 0) continue;
+        if (pidfd_send_signal(pidfd.get(), sig, nullptr, 0) != 0) continue;
         ++n;
         if (fled != nullptr && outside) fled->insert(static_cast<pid_t>(pid));
     }
