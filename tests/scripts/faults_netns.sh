@@ -27,8 +27,8 @@
 # kadp stops, no process that any of its scripts started is left (by the
 # run mark KADP_SCRIPT_RUN=<kadp pid>. in /proc/*/environ, and by the
 # process groups/sessions the runs had); (a8) a port losing link: the
-# keepalived side of kadp's veth set down: kadp's port link goes down
-# (kadpctl status), VI_CALM enters FAULT as keepalived does for a down
+# bridge's end of kadp's veth (pk) set down: kadp's port link goes down
+# (log line, kadpctl status), VI_CALM enters FAULT as keepalived does for a down
 # interface; link up again: back to MASTER.
 #
 # Part B, the NAT topology (tests/lib/nat_topology.sh): (b1) the exception
@@ -182,7 +182,7 @@ zombie_children() {  # PID: its zombie children's PIDs
   done | sort -n
 }
 ctl_ok=1
-for round in $(seq 6); do
+for _ in $(seq 6); do
   z1=$(zombie_children "$kadp_pid")
   for _ in 1 2 3; do
     n=$(runs_alive "$tmp/misc_runs"); [ "$n" -gt "$max_misc" ] && max_misc=$n
