@@ -166,7 +166,6 @@ std::string signal_name(int sig)
     return std::to_string(sig) + (abbrev != nullptr ? std::string(" (SIG") + abbrev + ")" : std::string());
 }
 
-
 // The mark every run carries in its environment: what it starts inherits
 // it, even after leaving the run's process group (setsid) or its parent
 // (a double fork). "KADP_SCRIPT_RUN=<kadp's pid>.<run id>".
