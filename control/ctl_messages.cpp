@@ -266,6 +266,7 @@ std::string to_json(const StatusReply& r) {
         w.member("tx_packets", p.tx_packets).member("tx_bytes", p.tx_bytes);
         w.member("rx_missed", p.rx_missed).member("rx_errors", p.rx_errors).member("rx_nombuf", p.rx_nombuf);
         w.member("tx_errors", p.tx_errors);
+        if (!p.link.empty()) w.member("link", p.link);
         w.end_object();
     }
     w.end_array();
@@ -303,6 +304,11 @@ std::string to_json(const StatusReply& r) {
     w.key("vrrp_dropped").begin_object();
     for (const auto& [reason, n] : r.vrrp_dropped) w.member(reason, n);
     w.end_object();
+    w.key("degraded").begin_array();
+    for (const auto& d : r.degraded) w.value(d);
+    w.end_array();
+    w.member("exception_taps_lost", r.exception_taps_lost);
+    w.member("reloads_accepted", r.reloads_accepted).member("reloads_rejected", r.reloads_rejected);
     w.end_object();
     return w.take();
 }
@@ -400,6 +406,7 @@ std::optional<StatusReply> status_from_json(const JsonValue& v, std::string& err
             p.rx_errors = pv.u64("rx_errors");
             p.rx_nombuf = pv.u64("rx_nombuf");
             p.tx_errors = pv.u64("tx_errors");
+            p.link = pv.str("link");
             r.ports.push_back(std::move(p));
         }
     }
@@ -433,6 +440,13 @@ std::optional<StatusReply> status_from_json(const JsonValue& v, std::string& err
     if (const JsonValue* d = v.get("vrrp_dropped"); d != nullptr && d->is_object()) {
         for (const auto& [reason, n] : d->members()) r.vrrp_dropped.emplace_back(reason, n.as_u64().value_or(0));
     }
+    if (const JsonValue* dg = v.get("degraded"); dg != nullptr && dg->is_array()) {
+        for (const auto& d : dg->items())
+            if (d.is_string()) r.degraded.push_back(d.text());
+    }
+    r.exception_taps_lost = v.u64("exception_taps_lost");
+    r.reloads_accepted = v.u64("reloads_accepted");
+    r.reloads_rejected = v.u64("reloads_rejected");
     return r;
 }
 

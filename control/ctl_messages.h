@@ -57,6 +57,7 @@ struct PortStatus {
     std::uint64_t rx_errors = 0;
     std::uint64_t rx_nombuf = 0;   // dropped by the port: mbuf pool empty
     std::uint64_t tx_errors = 0;
+    std::string link;  // "up" / "down" (control/port_link.h); empty: not known
 };
 
 // One DPDK mempool: mbufs handed out (dataplane/mempool_usage.h). A leak
@@ -102,6 +103,13 @@ struct StatusReply {
     // reason: the instances' drops plus those no instance could be named for
     // (decode failures, VRIDs nobody here runs); non-zero only.
     std::vector<std::pair<std::string, std::uint64_t>> vrrp_dropped;
+    // What no longer works as configured, one line each (an exception TAP
+    // deleted under kadp: control/exception_watch.h); empty: nothing.
+    std::vector<std::string> degraded;
+    std::uint64_t exception_taps_lost = 0;
+    // Reloads since start (SIGHUP and kadpctl); a rejected one changed nothing.
+    std::uint64_t reloads_accepted = 0;
+    std::uint64_t reloads_rejected = 0;
 };
 
 // --- JSON, both ways --------------------------------------------------------

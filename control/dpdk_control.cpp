@@ -14,6 +14,7 @@
 
 #include "conf/load.h"
 #include "control/desired_services.h"
+#include "control/port_link.h"
 #include "control/reload_diff.h"
 #include "dataplane/conn_state.h"
 #include "dataplane/counters.h"
@@ -232,6 +233,7 @@ StatusReply DpdkControl::status() {
             ps.rx_nombuf = st.rx_nombuf;
             ps.tx_errors = st.oerrors;
         }
+        ps.link = port_link_up(p.port_id, p.devargs) ? "up" : "down";
         r.ports.push_back(std::move(ps));
     }
     // Only with EAL up (it is when there are ports): the walk needs its memory config.
@@ -247,6 +249,9 @@ StatusReply DpdkControl::status() {
         for (const auto& s : snap->services().services()) r.real_servers += s->dests().size();
     }
     r.last_reload = last_reload_;
+    r.reloads_accepted = reloads_accepted_;
+    r.reloads_rejected = reloads_rejected_;
+    if (status_extra_) status_extra_(r);
     return r;
 }
 
@@ -256,6 +261,7 @@ ReloadReply DpdkControl::reject(ReloadReply r, const std::string& why) {
     log_("reload (" + r.trigger + ") rejected: " + r.message);
     for (const auto& d : r.diagnostics) log_("  " + conf::Diagnostics::format(d));
     last_reload_ = r;
+    ++reloads_rejected_;
     return r;
 }
 
@@ -299,6 +305,7 @@ ReloadReply DpdkControl::reload(const std::string& trigger) {
     r.message = "generation " + std::to_string(generation) + ": " + changes.summary();
     r.changes = changes.lines;
     log_("reload (" + trigger + "): " + r.message);
+    ++reloads_accepted_;
     for (const auto& line : r.changes) log_("  " + line);
     for (const auto& d : r.diagnostics) log_("  " + conf::Diagnostics::format(d));
     last_reload_ = r;

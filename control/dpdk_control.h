@@ -93,6 +93,9 @@ public:
     // logged, rate samples every 2 s, and apply() for changes nobody
     // applied yet.
     void tick();
+    // Adds what others know to every `status` reply (the exception TAPs'
+    // health, control/exception_watch.h).
+    void set_status_extra(std::function<void(StatusReply&)> extra) { status_extra_ = std::move(extra); }
 
     // The snapshot in IPVS terms (desired settings + counters; no rates).
     static std::vector<IpvsService> services_of(const dp::Snapshot& snap);
@@ -115,6 +118,9 @@ private:
     std::map<dp::ServiceKey, RateEstimator> service_rates_;
     std::map<dp::DestKey, RateEstimator> dest_rates_;
     std::optional<ReloadReply> last_reload_;
+    std::function<void(StatusReply&)> status_extra_;
+    std::uint64_t reloads_accepted_ = 0;
+    std::uint64_t reloads_rejected_ = 0;
     std::function<void(const conf::Config&)> on_reloaded_;
     bool announce_takeovers_ = true;
 };

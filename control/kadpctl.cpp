@@ -133,7 +133,7 @@ std::string render_status(const StatusReply& s) {
                    " packets " + std::to_string(p.rx_bytes) + " bytes, tx " + std::to_string(p.tx_packets) + " packets " +
                    std::to_string(p.tx_bytes) + " bytes, dropped: rx missed " + std::to_string(p.rx_missed) +
                    ", rx errors " + std::to_string(p.rx_errors) + ", rx no mbuf " + std::to_string(p.rx_nombuf) +
-                   ", tx errors " + std::to_string(p.tx_errors) + "\n";
+                   ", tx errors " + std::to_string(p.tx_errors) + (p.link.empty() ? "" : ", link " + p.link) + "\n";
         }
         for (const auto& m : s.mempools) {
             out += "mempool " + m.name + ": size " + std::to_string(m.size) + ", in use " + std::to_string(m.in_use) +
@@ -155,6 +155,12 @@ std::string render_status(const StatusReply& s) {
         std::string dropped;
         for (const auto& [reason, n] : s.vrrp_dropped) dropped += (dropped.empty() ? "" : ", ") + reason + " " + std::to_string(n);
         out += "vrrp dropped adverts in all: " + (dropped.empty() ? std::string("none") : dropped) + "\n";
+    }
+    for (const auto& d : s.degraded) out += "degraded: " + d + "\n";
+    if (s.exception_taps_lost != 0) out += "exception TAPs lost " + std::to_string(s.exception_taps_lost) + "\n";
+    if (s.reloads_accepted + s.reloads_rejected != 0) {
+        out += "reloads " + std::to_string(s.reloads_accepted) + " accepted, " + std::to_string(s.reloads_rejected) +
+               " rejected\n";
     }
     if (s.last_reload) {
         out += "last reload " + when(s.last_reload->time) + " (" + s.last_reload->trigger + "): " +

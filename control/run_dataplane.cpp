@@ -23,6 +23,7 @@
 #include "control/control_socket.h"
 #include "control/dpdk_control.h"
 #include "control/event_loop.h"
+#include "control/exception_watch.h"
 #include "control/run_kernel.h"
 #include "control/snapshot_builder.h"
 #include "control/vrrp_dpdk.h"
@@ -344,7 +345,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         ctl.announce_takeovers(false);
         std::vector<std::uint16_t> port_ids;
         for (const auto& p : ports.ports()) port_ids.push_back(p.port_id);
-        DpdkLinkState vrrp_links(loop, dpc, port_ids);
+        DpdkLinkState vrrp_links(loop, dpc, port_ids, log_line);
         DpdkVrrpBackend vrrp_backend(ctl, dpc, vrrp_links);
         vrrp::VrrpService vrrp(loop, vrrp_backend, log_line);
         vrrp.configure(config);
@@ -359,6 +360,16 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             ctl.apply();
             running = next;
         });
+        // An exception TAP deleted under us: said once, and in every status.
+        std::vector<ExceptionWatch::Tap> watched;
+        if (exception) {
+            for (const auto& t : exception->taps()) watched.push_back({t.interface, t.tap, t.ifindex});
+        }
+        ExceptionWatch exception_watch(std::move(watched), log_line);
+        ctl.set_status_extra([&exception_watch](StatusReply& r) {
+            r.degraded = exception_watch.degraded();
+            r.exception_taps_lost = exception_watch.lost();
+        });
         WithVrrpStatus handler(ctl, vrrp);
         control.set_handler(&handler);
         log_line("running with " + plural(workers, "worker") + " (NAT pipeline)");
@@ -372,13 +383,15 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
                 log_line(std::string("reload (SIGHUP) failed: ") + e.what());
             }
         };
-        handlers.on_tick = [&publisher, &registry, &ctl, &control] {
+        handlers.on_tick = [&publisher, &registry, &ctl, &control, &exception_watch] {
+            exception_watch.check();
             publisher.reclaim();
             registry.collect(publisher);
             ctl.tick();
             control.tick();
         };
         const int sig = loop.run(handlers);
+        ctl.set_status_extra(nullptr);
         ctl.on_reloaded(nullptr);
         control.set_handler(nullptr);
         log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");

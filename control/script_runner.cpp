@@ -1,6 +1,7 @@
 // Runs on: control thread (the clone child runs child_main before exec).
 #include "control/script_runner.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -19,6 +20,7 @@
 #include <csignal>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <system_error>
 #include <utility>
 
@@ -164,6 +166,69 @@ std::string signal_name(int sig)
     return std::to_string(sig) + (abbrev != nullptr ? std::string(" (SIG") + abbrev + ")" : std::string());
 }
 
+// The mark every run carries in its environment: what it starts inherits
+// it, even after leaving the run's process group (setsid) or its parent
+// (a double fork). "KADP_SCRIPT_RUN=<kadp's pid>.<run id>".
+std::string run_mark(std::uint64_t id)
+{
+    return "KADP_SCRIPT_RUN=" + std::to_string(getpid()) + "." + std::to_string(id);
+}
+
+bool environ_holds(pid_t pid, const std::string& entry)
+{
+    const Fd fd(open(("/proc/" + std::to_string(pid) + "/environ").c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) return false;
+    std::string env;
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd.get(), buf, sizeof buf)) > 0) env.append(buf, static_cast<std::size_t>(n));
+    // Whole NUL-separated entries only.
+    for (std::size_t at = env.find(entry); at != std::string::npos; at = env.find(entry, at + 1)) {
+        const bool starts = at == 0 || env[at - 1] == '\0';
+        const bool ends = at + entry.size() == env.size() || env[at + entry.size()] == '\0';
+        if (starts && ends) return true;
+    }
+    return false;
+}
+
+// Sends `sig` to every process (but us) whose environment holds `mark`;
+// returns how many, and adds those outside process group `group` to `fled`.
+// A zombie's environment reads empty: it is not counted.
+std::size_t signal_marked(const std::string& mark, int sig, pid_t group = 0, std::set<pid_t>* fled = nullptr)
+{
+    DIR* dir = opendir("/proc");
+    if (dir == nullptr) return 0;
+    std::size_t n = 0;
+    const pid_t self = getpid();
+    while (const dirent* e = readdir(dir)) {
+        char* end = nullptr;
+        const long pid = std::strtol(e->d_name, &end, 10);
+        if (end == e->d_name || *end != '\0' || pid <= 0 || pid == self) continue;
+        // The pidfd first: if the PID is reused after it, the environment
+        // read is the newcomer's but the signal goes to the (dead) process
+        // the pidfd holds - never to a process that does not carry the mark.
+        const Fd pidfd(static_cast<int>(syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)));
+        if (pidfd.get() < 0 || !environ_holds(static_cast<pid_t>(pid), mark)) continue;
+        const bool outside = getpgid(static_cast<pid_t>(pid)) != group;
+        if (pidfd_send_signal(pidfd.get(), sig, nullptr, 0) != 0) continue;
+        ++n;
+        if (fled != nullptr && outside) fled->insert(static_cast<pid_t>(pid));
+    }
+    closedir(dir);
+    return n;
+}
+
+// SIGKILL for what a run started outside its process group: again until
+// nothing marked is left alive (what forked just before the signal landed
+// shows up on the next pass). Bounded: a pass that finds nothing ends it.
+void kill_marked(const std::string& mark, pid_t group, std::set<pid_t>& fled)
+{
+    for (int pass = 0; pass < 16; ++pass) {
+        if (signal_marked(mark, SIGKILL, group, &fled) == 0) break;
+        sched_yield();
+    }
+}
+
 }  // namespace
 
 struct ScriptRunner::Child {
@@ -179,6 +244,9 @@ struct ScriptRunner::Child {
     std::size_t output_limit = 0;
     Phase phase = Phase::running;
     bool cancelled = false;
+    std::string mark;  // run_mark(id), in its environment
+    std::string what;  // ScriptSpec::what, for the log
+    std::set<pid_t> fled;  // marked processes outside the group that kadp signalled
     ScriptResult result;
     Callback callback;
     std::chrono::steady_clock::time_point start;
@@ -256,16 +324,85 @@ ScriptRunner::ScriptRunner(EventLoop& loop, ScriptSettings settings) : loop_(loo
         throw_errno("mmap(script stack)");
     }
     mprotect(stack_, static_cast<std::size_t>(sysconf(_SC_PAGESIZE)), PROT_NONE);  // guard page
+    // Whatever a script orphans (a double fork, a daemon) becomes kadp's
+    // child rather than init's, so reap_orphans() can reap it: kadp never
+    // leaves zombies, and a process that fled its run's group is still
+    // found by its mark. The attribute is the whole process's.
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    runners().push_back(this);
+    arm_reaper();
+}
+
+void ScriptRunner::arm_reaper()
+{
+    reaper_ = loop_.add_timer(std::chrono::seconds(1), [this] {
+        reap_orphans();
+        arm_reaper();
+    });
+}
+
+std::vector<ScriptRunner*>& ScriptRunner::runners()
+{
+    static std::vector<ScriptRunner*> all;  // the control thread's (health checkers', VRRP's)
+    return all;
+}
+
+std::optional<std::pair<ScriptRunner*, std::uint64_t>> ScriptRunner::tracked(pid_t pid)
+{
+    for (ScriptRunner* r : runners()) {
+        for (const auto& [id, c] : r->children_)
+            if (c->pid == pid) return std::make_pair(r, id);
+    }
+    return std::nullopt;
+}
+
+void ScriptRunner::reap_orphans()
+{
+    // Peek (WNOWAIT) at any child that ended: a run of any runner goes
+    // through its on_exit (its status matters), anything else is an orphan.
+    for (int n = 0; n < 4096; ++n) {
+        siginfo_t info{};
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) != 0 || info.si_pid == 0) return;
+        if (const auto run = tracked(info.si_pid)) {
+            const std::size_t before = run->first->children_.size();
+            run->first->on_exit(run->second);
+            if (run->first->children_.size() == before) return;  // not reaped after all: next time
+            continue;
+        }
+        siginfo_t gone{};
+        waitid(P_PID, static_cast<id_t>(info.si_pid), &gone, WEXITED | WNOHANG);
+        ++orphans_reaped_;
+    }
+}
+
+void ScriptRunner::kill_run(Child& c, int sig)
+{
+    // The group first: it takes the script's own children too; then what
+    // left the group but kept the mark.
+    if (kill(-c.pid, sig) != 0) pidfd_send_signal(c.pidfd.get(), sig, nullptr, 0);
+    // (The group's members carry the mark too: only those outside count.)
+    if (sig == SIGKILL) kill_marked(c.mark, c.pid, c.fled);
+    else signal_marked(c.mark, sig, c.pid, &c.fled);
+}
+
+void ScriptRunner::tell_fled(Child& c)
+{
+    if (c.fled.empty()) return;
+    escapees_killed_ += c.fled.size();
+    log((c.what.empty() ? std::string() : c.what + ": ") + "killed " + std::to_string(c.fled.size()) +
+        " process(es) it started outside its process group");
+    c.fled.clear();
 }
 
 ScriptRunner::~ScriptRunner()
 {
+    loop_.cancel_timer(reaper_);
     for (auto& [id, c] : children_) {
         if (c->timer_watch != 0) loop_.unwatch(c->timer_watch);
         if (c->pid_watch != 0) loop_.unwatch(c->pid_watch);
         if (c->output_watch != 0) loop_.unwatch(c->output_watch);
         if (c->pid == 0) continue;
-        if (kill(-c->pid, SIGKILL) != 0) pidfd_send_signal(c->pidfd.get(), SIGKILL, nullptr, 0);
+        kill_run(*c, SIGKILL);  // (not logged: the log may be gone with our owner)
         // Shutdown: a SIGKILLed child goes at once; waiting here is what
         // keeps it from outliving us as a zombie of init's.
         siginfo_t info{};
@@ -273,7 +410,30 @@ ScriptRunner::~ScriptRunner()
                errno == EINTR) {
         }
     }
+    // What we killed and was reparented to us: reaped before we go (a
+    // short, bounded wait for the SIGKILLs to land; a live orphan we did
+    // not kill - a daemon a notify script started - is left to init).
+    // Another runner's run is left to that runner.
+    runners().erase(std::find(runners().begin(), runners().end(), this));
+    for (int i = 0; i < 20; ++i) {
+        siginfo_t info{};
+        int rc = 0;
+        while ((rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT)) == 0 && info.si_pid != 0 &&
+               !tracked(info.si_pid)) {
+            waitid(P_PID, static_cast<id_t>(info.si_pid), &info, WEXITED | WNOHANG);
+            info = {};
+        }
+        if ((rc != 0 && errno == ECHILD) || !any_marked_alive()) break;
+        usleep(10'000);
+    }
     if (stack_ != nullptr) munmap(stack_, kStackSize);
+}
+
+bool ScriptRunner::any_marked_alive() const
+{
+    for (const auto& [id, c] : children_)
+        if (c->pid != 0 && signal_marked(c->mark, 0) > 0) return true;
+    return false;
 }
 
 void ScriptRunner::set_settings(ScriptSettings settings)
@@ -388,8 +548,10 @@ ScriptRunner::Handle ScriptRunner::run(const ScriptSpec& spec, std::chrono::mill
         return Handle(this, id);
     }
 
+    c.mark = run_mark(id);
+    c.what = spec.what;
     std::vector<std::string> env = {"PATH=" + std::string(conf::kScriptPath), "HOME=" + who.home, "USER=" + who.name,
-                                    "LOGNAME=" + who.name, "SHELL=/bin/sh"};
+                                    "LOGNAME=" + who.name, "SHELL=/bin/sh", c.mark};
     env.insert(env.end(), spec.env.begin(), spec.env.end());
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());
@@ -484,8 +646,7 @@ void ScriptRunner::on_timer(std::uint64_t id)
     } else {
         c.phase = Child::Phase::killing;
     }
-    // The group first: it takes the script's own children too.
-    if (kill(-c.pid, sig) != 0) pidfd_send_signal(c.pidfd.get(), sig, nullptr, 0);
+    kill_run(c, sig);
 }
 
 void ScriptRunner::on_output(std::uint64_t id)
@@ -519,6 +680,7 @@ bool ScriptRunner::read_output(Child& c)
 
 void ScriptRunner::finish(Child& c)
 {
+    tell_fled(c);
     auto node = children_.extract(c.id);
     if (c.timer_watch != 0) loop_.unwatch(c.timer_watch);
     if (c.output_watch != 0) loop_.unwatch(c.output_watch);
@@ -537,7 +699,7 @@ void ScriptRunner::on_exit(std::uint64_t id)
     Child& c = *it->second;
     // Killed by us: its group goes too, while the unreaped leader still
     // holds the group id.
-    if (c.phase != Child::Phase::running) kill(-c.pid, SIGKILL);
+    if (c.phase != Child::Phase::running) kill_run(c, SIGKILL);
     siginfo_t info{};
     if (waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(c.pidfd.get()), &info, WEXITED | WNOHANG) != 0) {
         if (errno == EINTR) return;
@@ -578,7 +740,7 @@ void ScriptRunner::cancel(std::uint64_t id)
     }
     arm(c.timer.get(), std::chrono::nanoseconds(0));
     c.phase = Child::Phase::killing;
-    if (kill(-c.pid, SIGKILL) != 0) pidfd_send_signal(c.pidfd.get(), SIGKILL, nullptr, 0);
+    kill_run(c, SIGKILL);
 }
 
 }  // namespace kadp::ctl

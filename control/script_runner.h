@@ -19,11 +19,26 @@
 //   2 s); a leader that ends after our SIGTERM has its group SIGKILLed before
 //   it is reaped (the zombie keeps the group id from being reused), so
 //   nothing the script started is left behind.
+// * Escapes: every run carries a mark in its environment (KADP_SCRIPT_RUN=
+//   <kadp pid>.<run id>) that what it starts inherits. When kadp kills a run
+//   (timeout, cancel, shutdown) it also signals every process carrying that
+//   mark, so a child that left the group (setsid, setpgid) or was orphaned
+//   by a double fork dies too; SIGKILL is repeated until a /proc pass finds
+//   no marked process alive (catches what forked meanwhile). Logged:
+//   "WHAT: killed N process(es) it started outside its process group". A
+//   process that also clears its environment is out of reach (no cgroups).
+//   A run that ends by itself is not chased: what it left running (a
+//   daemon a notify script started) keeps running, as with keepalived.
+// * Orphans: the runner makes kadp a child subreaper (PR_SET_CHILD_SUBREAPER,
+//   process-wide), so what scripts orphan is reparented to kadp, and reaps
+//   them once a second (and at shutdown, briefly waiting for what it
+//   killed): no zombie outlives a second.
 // * Security: see ScriptRunner::run.
 //
 // Needs Linux >= 5.4 (CLONE_PIDFD, pollable pidfds, waitid(P_PIDFD)); there
 // is no fallback: Debian 11's kernel is 5.10, 12's is 6.1. Not thread-safe:
-// one runner per control thread.
+// every runner of the process lives on the control thread (the orphan reaper
+// looks at all of them).
 #pragma once
 
 #include <sys/types.h>
@@ -35,6 +50,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "control/event_loop.h"
@@ -54,7 +70,7 @@ struct ScriptSpec {
     std::string user;               // empty: ScriptSettings::script_user
     std::string group;              // with `user`: empty = that user's own; without: ScriptSettings'
                                     // script_group (empty = the user's own)
-    std::vector<std::string> env;   // extra "NAME=value" entries
+    std::vector<std::string> env;   // extra "NAME=value" entries (after KADP_SCRIPT_RUN, the run's mark)
     std::string what;               // for log lines: "MISC_CHECK of 198.18.0.10:80"
     // 0: stdout and stderr go to /dev/null (keepalived). N: both go to a
     // pipe the loop drains; the first N bytes reach ScriptResult::output.
@@ -160,6 +176,11 @@ public:
     void set_settings(ScriptSettings settings);
     // Children not reaped yet (running, or killed and not yet gone).
     [[nodiscard]] std::size_t children() const { return children_.size(); }
+    // Processes scripts orphaned that kadp (their subreaper) reaped, and
+    // processes killed because a run they descend from was killed although
+    // they had left its process group.
+    [[nodiscard]] std::uint64_t orphans_reaped() const { return orphans_reaped_; }
+    [[nodiscard]] std::uint64_t escapees_killed() const { return escapees_killed_; }
 
     // A user as resolved for runs (cached until set_settings()).
     struct Identity {
@@ -182,6 +203,15 @@ private:
     void on_output(std::uint64_t id);
     bool read_output(Child& child);  // drains the pipe; true at EOF
     void cancel(std::uint64_t id);
+    void kill_run(Child& child, int sig);  // its group, then whatever carries its mark
+    void tell_fled(Child& child);          // logs and counts what kill_run found outside the group
+    void arm_reaper();
+    void reap_orphans();
+    // Every runner of the process (the reaper must tell their runs from
+    // orphans), and which of them ran `pid`.
+    static std::vector<ScriptRunner*>& runners();
+    static std::optional<std::pair<ScriptRunner*, std::uint64_t>> tracked(pid_t pid);
+    [[nodiscard]] bool any_marked_alive() const;
     void log(const std::string& line) const;
     ScriptResult refuse(const ScriptSpec& spec, std::string error, bool violation) const;
 
@@ -194,6 +224,9 @@ private:
     std::map<std::string, std::optional<gid_t>> groups_;
     std::optional<Identity> own_;
     std::uint64_t next_id_ = 1;
+    EventLoop::TimerId reaper_ = 0;
+    std::uint64_t orphans_reaped_ = 0;
+    std::uint64_t escapees_killed_ = 0;
 };
 
 }  // namespace kadp::ctl

@@ -261,7 +261,10 @@ private:
             return std::make_unique<dp::Service>(w.key, *fwd, 0, std::move(dests), *algo, &sc,
                                                  before != nullptr ? &before->sched() : nullptr, sched_flags);
         } catch (const std::length_error& e) {
-            diags_.error(vs.loc, "virtual server " + vs_name + ": " + w.name + ": " + e.what());
+            // Ids run out for every address after the first that did: one
+            // message per virtual_server (a group may expand to thousands).
+            if (rejected_.insert(&vs).second)
+                diags_.error(vs.loc, "virtual server " + vs_name + ": " + w.name + ": " + e.what());
         } catch (const std::invalid_argument& e) {
             diags_.error(vs.loc, "virtual server " + vs_name + ": " + w.name + ": " + e.what());
         }

@@ -1,29 +1,30 @@
 // Runs on: control thread.
 #include "control/vrrp_dpdk.h"
 
-#include <rte_ethdev.h>
+#include "control/port_link.h"
 
 namespace kadp::ctl {
 
-DpdkLinkState::DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids)
-    : timer_(loop)
+DpdkLinkState::DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids,
+                             std::function<void(const std::string&)> log)
+    : log_(std::move(log)), timer_(loop)
 {
     for (std::size_t i = 0; i < dataplane.interfaces.size(); ++i) {
         up_[dataplane.interfaces[i].name] = true;
-        if (i < port_ids.size()) ports_.emplace_back(dataplane.interfaces[i].name, port_ids[i]);
+        if (i < port_ids.size()) ports_.push_back({dataplane.interfaces[i].name, port_ids[i], dataplane.interfaces[i].device});
     }
     poll();
 }
 
 void DpdkLinkState::poll()
 {
-    for (const auto& [name, port] : ports_) {
-        rte_eth_link link{};
-        const bool up = rte_eth_link_get_nowait(port, &link) != 0 || link.link_status == RTE_ETH_LINK_UP;
-        bool& known = up_[name];
+    for (const Port& p : ports_) {
+        const bool up = port_link_up(p.port_id, p.devargs);
+        bool& known = up_[p.name];
         if (known == up) continue;
         known = up;
-        if (callback_) callback_(name, up);
+        if (log_) log_("port " + p.name + " link " + (up ? "up" : "down"));
+        if (callback_) callback_(p.name, up);
     }
     if (!ports_.empty()) timer_.arm(std::chrono::milliseconds(1000), [this] { poll(); });
 }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -24,20 +25,29 @@
 namespace kadp::ctl {
 
 // The data plane's ports as track_interface sees them: each dataplane
-// interface by its name, up while its DPDK port reports link up (polled
-// every second; a port that cannot tell counts as up).
+// interface by its name, up while port_link_up() (control/port_link.h:
+// the DPDK port's link and, on af_packet/af_xdp, the kernel interface's
+// IFF_UP+IFF_RUNNING), polled every second. Each change is logged: "port
+// lan link down".
 class DpdkLinkState final : public vrrp::LinkState {
 public:
     // `port_ids[i]` is the DPDK port of dataplane->interfaces[i]; empty in
     // tests without EAL (every interface up, never changing).
-    DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids);
+    DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids,
+                  std::function<void(const std::string&)> log = {});
     [[nodiscard]] std::map<std::string, bool> snapshot() const override { return up_; }
     void subscribe(Callback callback) override { callback_ = std::move(callback); }
 
 private:
+    struct Port {
+        std::string name;
+        std::uint16_t port_id;
+        std::string devargs;
+    };
     void poll();
-    std::vector<std::pair<std::string, std::uint16_t>> ports_;
+    std::vector<Port> ports_;
     std::map<std::string, bool> up_;
+    std::function<void(const std::string&)> log_;
     Callback callback_;
     Timer timer_;
 };

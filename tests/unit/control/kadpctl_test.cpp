@@ -132,6 +132,40 @@ TEST(Kadpctl, StatusShowsNonZeroCounters)
     EXPECT_THAT(render_status(s), HasSubstr("mempool kadp_pool_s0: size 8191, in use 191, available 8000\n"));
 }
 
+// A port's link, what is degraded (a lost exception TAP) and the reload
+// counts survive the JSON round trip and are printed; nothing degraded prints nothing.
+TEST(Kadpctl, StatusShowsPortLinkAndWhatIsDegraded)
+{
+    StatusReply s;
+    s.backend = "dpdk";
+    PortStatus p;
+    p.name = "lan";
+    p.device = "net_af_packet0,iface=lan";
+    p.mac = "02:00:00:00:00:01";
+    p.link = "down";
+    s.ports = {p};
+    EXPECT_THAT(render_status(s), ::testing::Not(HasSubstr("degraded")));
+    EXPECT_THAT(render_status(s), ::testing::Not(HasSubstr("exception TAPs lost")));
+    s.degraded = {"exception port kadp-lan of lan is gone"};
+    s.exception_taps_lost = 1;
+    s.reloads_accepted = 3;
+    s.reloads_rejected = 2;
+    std::string error;
+    const auto json = JsonValue::parse(to_json(s), error);
+    ASSERT_TRUE(json) << error;
+    const auto back = status_from_json(*json, error);
+    ASSERT_TRUE(back) << error;
+    ASSERT_EQ(back->ports.size(), 1u);
+    EXPECT_EQ(back->ports[0].link, "down");
+    EXPECT_EQ(back->degraded, s.degraded);
+    EXPECT_EQ(back->exception_taps_lost, 1u);
+    const std::string text = render_status(*back);
+    EXPECT_THAT(text, HasSubstr("tx errors 0, link down\n"));
+    EXPECT_THAT(text, HasSubstr("degraded: exception port kadp-lan of lan is gone\n"));
+    EXPECT_THAT(text, HasSubstr("exception TAPs lost 1\n"));
+    EXPECT_THAT(text, HasSubstr("reloads 3 accepted, 2 rejected\n"));
+}
+
 // The kernel backend has no workers, ports or worker counters: status says
 // so by leaving them out, and names IPVS's table for what it is.
 TEST(Kadpctl, KernelStatusHasNoWorkersOrPorts)

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <gmock/gmock.h>
@@ -235,6 +236,73 @@ TEST_F(ScriptRunnerTest, WhatTheScriptStartedDiesWithIt)
     EXPECT_EQ(members_of_session(sid), 0u) << "the sleeps outlived their script";
 }
 
+// State of `pid` ('Z' zombie, 0 gone), polled up to 2 s for it to go.
+char state_after_kill(pid_t pid)
+{
+    for (int tries = 0; tries < 200; ++tries) {
+        char st = 0;
+        for (const auto& p : processes())
+            if (p.pid == pid) st = p.state;
+        if (st == 0 || st == 'Z') return st;
+        usleep(10'000);
+    }
+    return 'R';
+}
+
+pid_t pid_in(const std::filesystem::path& p)
+{
+    for (int tries = 0; tries < 200; ++tries) {
+        const std::string s = slurp(p);
+        if (!s.empty() && s.back() == '\n') return std::stoi(s);
+        usleep(10'000);
+    }
+    return 0;
+}
+
+TEST_F(ScriptRunnerTest, TimedOutRunKillsWhatLeftItsGroupOrWasOrphaned)
+{
+    auto& r = runner();
+    // One child in a session of its own; one orphaned by a double fork
+    // (its parent, the subshell, exits at once) and in a new session too.
+    const std::string cmd = "setsid sleep 30 & echo $! >" + (tmp_ / "fled").string() +
+                            "; (setsid sleep 30 & echo $! >" + (tmp_ / "orphan").string() + "); sleep 10";
+    auto h = r.run(sh(cmd), 300ms, collect());
+    run_loop();
+    ASSERT_EQ(results_.size(), 1u);
+    EXPECT_TRUE(results_[0].timed_out);
+    const pid_t fled = pid_in(tmp_ / "fled");
+    const pid_t orphan = pid_in(tmp_ / "orphan");
+    ASSERT_GT(fled, 0);
+    ASSERT_GT(orphan, 0);
+    EXPECT_NE(state_after_kill(fled), 'R') << "the setsid child outlived its timed-out script";
+    EXPECT_NE(state_after_kill(orphan), 'R') << "the orphan outlived its timed-out script";
+    EXPECT_GE(r.escapees_killed(), 2u);
+    EXPECT_TRUE(logged("test: killed ")) << "no log line for the escapees";
+}
+
+TEST_F(ScriptRunnerTest, OrphansOfAFinishedRunAreLeftRunningAndReaped)
+{
+    auto& r = runner();
+    // The run ends at once; its orphan (ours: the runner made us a
+    // subreaper) lives 0.3 s more, then is reaped by the runner.
+    const std::string cmd = "(setsid sleep 0.3 & echo $! >" + (tmp_ / "orphan").string() + ")";
+    std::optional<ScriptResult> result;
+    auto h = r.run(sh(cmd), 5s, [&](const ScriptResult& res) { result = res; });
+    LoopHandlers lh;
+    int ticks = 0;
+    lh.on_tick = [&] {
+        if (++ticks == 3) kill(getpid(), SIGTERM);
+    };
+    EXPECT_EQ(loop_.run(lh), SIGTERM);
+    ASSERT_TRUE(result.has_value());
+    EXPECT_TRUE(result->succeeded()) << result->describe();
+    const pid_t orphan = pid_in(tmp_ / "orphan");
+    ASSERT_GT(orphan, 0);
+    EXPECT_EQ(state_after_kill(orphan), 0) << "the orphan is still there (a zombie?)";
+    EXPECT_GE(r.orphans_reaped(), 1u);
+    EXPECT_EQ(r.escapees_killed(), 0u);
+}
+
 TEST_F(ScriptRunnerTest, DroppedHandleKillsWithoutCallback)
 {
     auto& r = runner();
@@ -326,7 +394,7 @@ TEST_F(ScriptRunnerTest, ChildGetsDevNullNoOtherDescriptorsDefaultSignalsAndAMin
     const std::string home = getpwuid(geteuid())->pw_dir;
     const std::string user = getpwuid(geteuid())->pw_name;
     EXPECT_EQ(environ, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\nHOME=" + home +
-                           "\nUSER=" + user + "\nLOGNAME=" + user + "\nSHELL=/bin/sh\nKADP_EXTRA=1\n");
+                           "\nUSER=" + user + "\nLOGNAME=" + user + "\nSHELL=/bin/sh\nKADP_SCRIPT_RUN=" + std::to_string(getpid()) + ".1\nKADP_EXTRA=1\n");
     EXPECT_EQ(std::filesystem::read_symlink(proc + "/cwd"), "/");
     EXPECT_EQ(getsid(h.pid()), h.pid());
     run_loop();

@@ -105,6 +105,23 @@ TEST(SnapshotBuilder, NatServicesWithTheirRealServersAndWeights) {
     EXPECT_EQ(first, 3);
 }
 
+// More services than the registry has ids: the build fails with one error
+// for the group's virtual_server, not one per address past the limit.
+TEST(SnapshotBuilder, TooManyServicesIsOneErrorPerVirtualServer) {
+    const auto config = load(
+        "virtual_server_group G {\n"
+        "    10.0.0.1-20 80\n"
+        "}\n" +
+        vs("group G", "rr", {"192.168.1.1 80 1"}));
+    dp::StatsRegistry reg(1, 8, 64);
+    SnapshotBuilder b(reg);
+    conf::Diagnostics diags;
+    EXPECT_EQ(b.build(config, nullptr, {}, diags), nullptr);
+    ASSERT_EQ(diags.error_count(), 1u) << testing::PrintToString(messages(diags));
+    EXPECT_THAT(messages(diags)[0], testing::HasSubstr("more than 8 virtual services in use"));
+    EXPECT_THAT(messages(diags)[0], testing::HasSubstr("t.conf:4: error: virtual server group G"));
+}
+
 TEST(SnapshotBuilder, GroupBecomesOneServicePerAddressAndFwmarksAreSkipped) {
     const auto config = load(
         "virtual_server_group G {\n"
