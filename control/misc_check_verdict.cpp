@@ -12,6 +12,7 @@ MiscCheckVerdict misc_check_verdict(const ScriptResult& result, bool misc_dynami
     }
     switch (result.status) {
     case ScriptResult::Status::not_started:
+    case ScriptResult::Status::unkillable:
         v.reason = result.describe();
         return v;
     case ScriptResult::Status::killed:

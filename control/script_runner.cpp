@@ -247,6 +247,7 @@ struct ScriptRunner::Child {
     std::string mark;  // run_mark(id), in its environment
     std::string what;  // ScriptSpec::what, for the log
     std::set<pid_t> fled;  // marked processes outside the group that kadp signalled
+    bool signal_refused = false;  // the kernel refused our signals (EPERM: no CAP_KILL)
     ScriptResult result;
     Callback callback;
     std::chrono::steady_clock::time_point start;
@@ -278,6 +279,7 @@ std::string ScriptResult::describe() const
     case Status::exited: s = "exited with status " + std::to_string(exit_code); break;
     case Status::killed: s = "killed by signal " + signal_name(signal); break;
     case Status::not_started: return "not started: " + error;
+    case Status::unkillable: return "still running after timing out: " + error;
     }
     if (timed_out) s += " after timing out";
     return s;
@@ -379,7 +381,13 @@ void ScriptRunner::kill_run(Child& c, int sig)
 {
     // The group first: it takes the script's own children too; then what
     // left the group but kept the mark.
-    if (kill(-c.pid, sig) != 0) pidfd_send_signal(c.pidfd.get(), sig, nullptr, 0);
+    if (kill(-c.pid, sig) != 0 && pidfd_send_signal(c.pidfd.get(), sig, nullptr, 0) != 0 && errno == EPERM &&
+        !c.signal_refused) {
+        c.signal_refused = true;
+        log((c.what.empty() ? std::string() : c.what + ": ") + "cannot signal the script (pid " +
+            std::to_string(c.pid) + "): Operation not permitted; kadp needs CAP_KILL to stop scripts that run as "
+            "another user (docs/security.md)");
+    }
     // (The group's members carry the mark too: only those outside count.)
     if (sig == SIGKILL) kill_marked(c.mark, c.pid, c.fled);
     else signal_marked(c.mark, sig, c.pid, &c.fled);
@@ -647,6 +655,16 @@ void ScriptRunner::on_timer(std::uint64_t id)
         c.phase = Child::Phase::killing;
     }
     kill_run(c, sig);
+    if (c.phase == Child::Phase::killing && c.signal_refused) {
+        // It cannot be stopped: the run ends now as a failure (a checker or
+        // tracker must not wait on it forever); the process stays our child
+        // and the orphan reaper collects it when it ends.
+        c.result.status = ScriptResult::Status::unkillable;
+        c.result.error = "kadp may not signal it (no CAP_KILL)";
+        loop_.unwatch(c.pid_watch);
+        c.pid_watch = 0;
+        finish(c);
+    }
 }
 
 void ScriptRunner::on_output(std::uint64_t id)

@@ -98,6 +98,8 @@ struct ScriptResult {
         exited,       // exit_code is set
         killed,       // signal is set
         not_started,  // error says why (missing, refused, unknown user, exec failed)
+        unkillable,   // timed out and kadp may not signal it (no CAP_KILL): still
+                      // running, reaped when it ends; error says why
     };
     Status status = Status::not_started;
     int exit_code = -1;

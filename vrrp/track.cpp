@@ -49,6 +49,9 @@ bool ScriptState::feed(const ctl::ScriptResult& r, const TrackLogFn& log)
         if (r.timed_out && (r.signal == SIGTERM || r.signal == SIGKILL)) exit_type = "timed_out";
         else reason = " (due to signal " + std::to_string(r.signal) + ")";
         break;
+    case ctl::ScriptResult::Status::unkillable:
+        exit_type = "timed_out";
+        break;
     case ctl::ScriptResult::Status::not_started:
         // The runner logged why (missing, refused, unknown user); keepalived
         // has no line of its own for it.

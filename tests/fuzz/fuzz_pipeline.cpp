@@ -7,7 +7,10 @@
 //
 // Input: records [control byte][length, 2 bytes big endian][frame]; the
 // control byte's bit 0 picks the port (lan/srv), bits 1-3 advance the clock
-// by that many 500 ms steps first (timeouts, fragment expiry). A record cut
+// by that many 500 ms steps first (timeouts, fragment expiry), bit 4 keeps
+// the IPv4 header checksum as given: by default it is recomputed, so mutated
+// headers reach the code past the checksum check (which drops the rest with
+// drop_bad_ip_checksum). A record cut
 // short takes what is left. At most 8 records, each its own burst, then a
 // worker loop's end.
 //
@@ -167,6 +170,21 @@ void learn(NeighTable4& neigh, std::uint16_t port, std::uint32_t ip, const MacAd
     rte_pktmbuf_free(l.held[0]);
 }
 
+// Recomputes the IPv4 header checksum of an (optionally 802.1Q-tagged)
+// frame when its header lies within the frame; anything else is left as is.
+void fix_ipv4_checksum(std::uint8_t* f, std::size_t len)
+{
+    std::size_t l3 = 14;
+    if (len >= 18 && f[12] == 0x81 && f[13] == 0x00) l3 = 18;
+    if (len < l3 + 20 || f[l3 - 2] != 0x08 || f[l3 - 1] != 0x00) return;
+    std::uint8_t* ip = f + l3;
+    const std::size_t hlen = std::size_t{ip[0] & 0x0fu} * 4;
+    if (hlen < 20 || l3 + hlen > len) return;
+    ip[10] = ip[11] = 0;
+    const std::uint16_t c = ipv4_header_checksum(ip, hlen);
+    std::memcpy(ip + 10, &c, 2);
+}
+
 void cleanup()
 {
     for (const RingPort& p : g_ports) {
@@ -248,6 +266,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             char* p = rte_pktmbuf_append(m, static_cast<std::uint16_t>(len));
             require(p != nullptr || len == 0);
             if (len != 0) std::memcpy(p, data + at, len);
+            if ((control & 0x10) == 0) fix_ipv4_checksum(reinterpret_cast<std::uint8_t*>(p), len);
             at += len;
             RxQueueRef ref{port, g_ports[port].port_id, 0};
             pipeline.process(ref, &m, 1, tx);

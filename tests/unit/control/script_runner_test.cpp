@@ -6,7 +6,10 @@
 // left behind.
 #include "control/script_runner.h"
 
+#include <linux/capability.h>
 #include <pwd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -486,6 +489,52 @@ TEST_F(ScriptRunnerTest, RunsAsTheScriptUser)
     for (const auto& res : results_) EXPECT_TRUE(res.succeeded()) << res.describe();
     EXPECT_EQ(slurp(out), "65534:65534:65534:nobody:/nonexistent\n");
     EXPECT_EQ(slurp(tmp_ / "root"), "0\n");
+}
+
+// Raises or drops `cap` in this thread's effective set (the runner signals
+// from this thread); raw syscalls, as the test needs nothing of libcap.
+bool set_effective_cap(int cap, bool on)
+{
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2]{};
+    if (syscall(SYS_capget, &hdr, data) != 0) return false;
+    const auto bit = 1u << (cap % 32);
+    if (on) data[cap / 32].effective |= bit;
+    else data[cap / 32].effective &= ~bit;
+    return syscall(SYS_capset, &hdr, data) == 0;
+}
+
+// Without CAP_KILL, root may not signal a script that runs as another user:
+// the run must still end (as a timed-out failure, logged with the reason)
+// instead of holding its checker forever; the process, still our child, is
+// reaped by the orphan reaper once it goes.
+TEST_F(ScriptRunnerTest, AScriptKadpMayNotSignalEndsItsRunAndIsReapedLater)
+{
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    ScriptSettings st;
+    st.script_user = "nobody";
+    st.kill_grace = 100ms;
+    auto& r = runner(st);
+    ASSERT_TRUE(set_effective_cap(CAP_KILL, false));
+    auto h = r.run(sh("sleep 30"), 100ms, collect());
+    const pid_t pid = h.pid();
+    run_loop();
+    ASSERT_TRUE(set_effective_cap(CAP_KILL, true));
+    ASSERT_EQ(results_.size(), 1u);
+    EXPECT_EQ(results_[0].status, ScriptResult::Status::unkillable);
+    EXPECT_TRUE(results_[0].timed_out);
+    EXPECT_FALSE(results_[0].succeeded());
+    EXPECT_THAT(results_[0].describe(), HasSubstr("still running after timing out"));
+    EXPECT_TRUE(logged("cannot signal the script (pid " + std::to_string(pid) + "): Operation not permitted"));
+    EXPECT_EQ(kill(pid, 0), 0) << "the script should still run";
+    // Now it goes; the runner's reaper (every second) collects it.
+    ASSERT_EQ(kill(-pid, SIGKILL), 0);
+    LoopHandlers hs;
+    hs.on_tick = [&] {
+        if (children_of_us() == 0) kill(getpid(), SIGTERM);
+    };
+    EXPECT_EQ(loop_.run(hs), SIGTERM);
+    EXPECT_EQ(waitpid(pid, nullptr, WNOHANG), -1) << "reaped already";
 }
 
 TEST_F(ScriptRunnerTest, UnknownUserOrGroupIsNotStarted)
