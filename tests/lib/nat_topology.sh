@@ -31,7 +31,7 @@ NT_LAN=lan NT_SRV=srv
 NT_PIDS=()
 NT_KADP_PID=
 NT_KADP_SOCK=
-NT_KADP=${KADP:-build/kadp}
+NT_KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 
 nat_topo_in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 nat_topo_client() { ip netns exec "$NT_NS_C" "$@"; }
