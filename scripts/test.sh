@@ -25,10 +25,10 @@
 #     ASan+UBSan libFuzzer build, build-fuzz/) and the qemu VM tests (the
 #     kernel backend inside Debian's kernel under TCG emulation: a sanitizer
 #     report would stay inside the VM, and ASan there doubles their time).
-# A sanitizer report anywhere fails the test that produced it: reports go to
-# files (ASAN_OPTIONS/UBSAN_OPTIONS/TSAN_OPTIONS log_path), which are checked
-# after every test binary and script, printed, and kept under
-# build-san/sanitizer-reports/.
+# A sanitizer report anywhere fails the test that produced it: ASan, LSan
+# and TSan reports go to files (log_path), which are checked after every
+# test binary and script, printed, and kept under
+# build-san/sanitizer-reports/; UB kills the process (exit 86).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -52,16 +52,21 @@ setup_build() {
 }
 build_failed() { echo "build of $1 failed"; echo "0 passed, 1 failed"; exit 1; }
 
+t_start=$SECONDS
 setup_build build || build_failed build
 ninja -C build || build_failed build
 setup_build build-san -Db_sanitize=address,undefined \
   "-Dcpp_args=-fno-omit-frame-pointer -fno-sanitize-recover=undefined" || build_failed build-san
-ninja -C build-san || build_failed build-san
+# Everything but the benchmarks (perf/: they run from build/ only).
+san_targets=$(ninja -C build-san -t targets all | awk -F': ' '$2 ~ /LINKER/ && $1 !~ /^perf\// && $1 !~ /^kadp-bench/ { print $1 }')
+# shellcheck disable=SC2086  # one target per word
+ninja -C build-san $san_targets || build_failed build-san
 # -Wno-tsan: GCC warns that TSan does not model std::atomic_thread_fence
 # (used by the stress test's seqlock, never by dataplane/).
 setup_build build-tsan -Db_sanitize=thread \
   "-Dcpp_args=-fno-omit-frame-pointer -DRTE_USE_C11_MEM_MODEL -Wno-tsan" || build_failed build-tsan
 ninja -C build-tsan tests/unit/unit_dataplane || build_failed build-tsan
+echo "== builds done ($((SECONDS - t_start)) s)"
 
 # Sanitizer reports land in $san_logs (one file per process that reported).
 san_logs=$(mktemp -d /tmp/kadp-san.XXXXXX)
@@ -70,7 +75,10 @@ san_kept=$top/build-san/sanitizer-reports
 rm -rf "$san_kept"
 trap 'rm -rf "$san_logs"' EXIT
 export ASAN_OPTIONS="log_path=$san_logs/asan:detect_leaks=1:abort_on_error=0:check_initialization_order=1"
-export UBSAN_OPTIONS="log_path=$san_logs/ubsan:halt_on_error=1:print_stacktrace=1"
+# GCC 12's UBSan, linked with ASan, ignores log_path: its report goes to the
+# process's stderr, and the process exits with UBSan's exitcode (UB is not
+# recoverable in build-san/), which fails the unit binary or the kadp run.
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:exitcode=86"
 export LSAN_OPTIONS="suppressions=$top/tests/sanitizers/lsan.supp:print_suppressions=0"
 export TSAN_OPTIONS="log_path=$san_logs/tsan:halt_on_error=0:second_deadlock_stack=1:suppressions=$top/tests/sanitizers/tsan.supp"
 
@@ -100,8 +108,10 @@ run_unit() {
   shift 2
   log=$(mktemp)
   echo "== $label"
+  t0=$SECONDS
   timeout 600 "$bin" --gtest_color=no "$@" >"$log" 2>&1
   rc=$?
+  echo "   ($((SECONDS - t0)) s)"
   p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
   f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
   s=$(sed -n 's/^\[  SKIPPED \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
@@ -137,8 +147,10 @@ for t in tests/scripts/*.sh; do
   for o in "${optimized_only[@]}"; do [ "$(basename "$t")" = "$o" ] && kb=$top/build; done
   log=$(mktemp)
   echo "== $t (${kb#"$top"/})"
+  t0=$SECONDS
   KADP_BUILD=$kb timeout 900 "$t" >"$log" 2>&1
   rc=$?
+  echo "   ($((SECONDS - t0)) s)"
   last=$(tail -1 "$log")
   if [[ "$last" =~ ^COUNT\ ([0-9]+)\ ([0-9]+)\ ([0-9]+)$ ]]; then
     passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2])); skipped=$((skipped + BASH_REMATCH[3]))
@@ -161,5 +173,6 @@ for t in tests/scripts/*.sh; do
 done
 
 [ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "== total $((SECONDS - t_start)) s"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

@@ -22,6 +22,12 @@
 # way) kills kadp, nginx and anything else left in the namespaces, by PID,
 # deletes the namespaces, DPDK's runtime files of PREFIX and NT_DIR.
 # Needs root, ip, ethtool, nginx, ss.
+#
+# Which kadp: $KADP if set, else $KADP_BUILD/kadp (KADP_BUILD: a build
+# directory, default build). scripts/test.sh sets KADP_BUILD=build-san, the
+# ASan+UBSan build, for every script test (docs/testing.md): a new script
+# that takes kadp from NT_KADP, and kadpctl or other built tools from
+# ${KADP_BUILD:-build}/..., runs against the sanitized binaries unchanged.
 
 NT_PREFIX=
 NT_DIR=

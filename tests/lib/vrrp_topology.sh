@@ -31,6 +31,7 @@
 VT_PREFIX=
 VT_DIR=
 VT_NS_C='' VT_NS_LB='' VT_NS_KA='' VT_NS_BR=''
+# $KADP, else $KADP_BUILD/kadp (docs/testing.md; scripts/test.sh: build-san).
 VT_KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 VT_KADP_PID=
 VT_KADP_RUNS=0
