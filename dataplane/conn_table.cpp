@@ -2,6 +2,7 @@
 #include "dataplane/conn_table.h"
 
 #include "dataplane/conn_state.h"  // state_timeout_ms, state_is_half_open
+#include "dataplane/rcu_grace.h"
 
 #include <sys/mman.h>
 
@@ -221,7 +222,7 @@ void ConnTable4::register_worker(std::uint32_t worker) {
 void ConnTable4::unregister_worker(std::uint32_t worker) {
     assert(worker < max_workers_);
     rte_rcu_qsbr_thread_offline(rcu_, worker);
-    rte_rcu_qsbr_thread_unregister(rcu_, worker);
+    rcu_unregister(rcu_, worker);
 }
 
 void ConnTable4::listing_online() const { rte_rcu_qsbr_thread_online(rcu_, max_workers_); }
@@ -438,8 +439,8 @@ void ConnTable4::reclaim(WorkerState& ws) {
     while (ws.closed_count != 0) {
         RetireList& list = ws.closed[ws.closed_head];
         // Non-blocking; its acquire loads of the readers' counters pair with
-        // the release store in their rte_rcu_qsbr_quiescent().
-        if (rte_rcu_qsbr_check(rcu_, list.token, false) != 1) return;
+        // the release store in their rte_rcu_qsbr_quiescent() (rcu_grace.h).
+        if (!rcu_grace_passed(rcu_, list.token)) return;
         for (std::uint32_t idx = list.head; idx != kNil;) {
             const std::uint32_t next = next_[idx];
             free_now(ws, idx);

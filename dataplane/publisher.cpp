@@ -3,6 +3,8 @@
 // memory-order pairs.
 #include "dataplane/publisher.h"
 
+#include "dataplane/rcu_grace.h"
+
 #include <rte_rcu_qsbr.h>
 
 #include <cassert>
@@ -57,15 +59,15 @@ void RcuPublisherBase::unregister_worker(std::uint32_t worker) {
     assert(worker < max_workers_);
     // Offline first: its release store ends every read this worker did.
     rte_rcu_qsbr_thread_offline(qsbr_.get(), worker);
-    rte_rcu_qsbr_thread_unregister(qsbr_.get(), worker);
+    rcu_unregister(qsbr_.get(), worker);
 }
 
 std::uint64_t RcuPublisherBase::start_grace() { return rte_rcu_qsbr_start(qsbr_.get()); }
 
 bool RcuPublisherBase::grace_passed(std::uint64_t token) const {
     // Non-blocking; acquire loads of the workers' counters pair with their
-    // release stores in rte_rcu_qsbr_quiescent / thread_offline.
-    return rte_rcu_qsbr_check(qsbr_.get(), token, false) == 1;
+    // release stores in rte_rcu_qsbr_quiescent / thread_offline (rcu_grace.h).
+    return rcu_grace_passed(qsbr_.get(), token);
 }
 
 int RcuPublisherBase::publish_erased(const void* next, Deleter del) {

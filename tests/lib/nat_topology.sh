@@ -22,6 +22,12 @@
 # way) kills kadp, nginx and anything else left in the namespaces, by PID,
 # deletes the namespaces, DPDK's runtime files of PREFIX and NT_DIR.
 # Needs root, ip, ethtool, nginx, ss.
+#
+# Which kadp: $KADP if set, else $KADP_BUILD/kadp (KADP_BUILD: a build
+# directory, default build). scripts/test.sh sets KADP_BUILD=build-san, the
+# ASan+UBSan build, for every script test (docs/testing.md): a new script
+# that takes kadp from NT_KADP, and kadpctl or other built tools from
+# ${KADP_BUILD:-build}/..., runs against the sanitized binaries unchanged.
 
 NT_PREFIX=
 NT_DIR=
@@ -31,7 +37,7 @@ NT_LAN=lan NT_SRV=srv
 NT_PIDS=()
 NT_KADP_PID=
 NT_KADP_SOCK=
-NT_KADP=${KADP:-build/kadp}
+NT_KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 
 nat_topo_in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 nat_topo_client() { ip netns exec "$NT_NS_C" "$@"; }

@@ -31,7 +31,8 @@
 VT_PREFIX=
 VT_DIR=
 VT_NS_C='' VT_NS_LB='' VT_NS_KA='' VT_NS_BR=''
-VT_KADP=${KADP:-build/kadp}
+# $KADP, else $KADP_BUILD/kadp (docs/testing.md; scripts/test.sh: build-san).
+VT_KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 VT_KADP_PID=
 VT_KADP_RUNS=0
 VT_KA_PID=
@@ -153,7 +154,7 @@ vrrp_topo_kadp_stop() {
 }
 
 # vrrp_topo_kadpctl ARGS...: kadpctl on the running kadp's control socket.
-vrrp_topo_kadpctl() { "${KADPCTL:-build/kadpctl}" -s "$VT_DIR/kadp-$VT_KADP_RUNS.sock" "$@"; }
+vrrp_topo_kadpctl() { "${KADPCTL:-${KADP_BUILD:-build}/kadpctl}" -s "$VT_DIR/kadp-$VT_KADP_RUNS.sock" "$@"; }
 
 # vrrp_topo_ka_start CONF LOG: keepalived, VRRP only, in the foreground with
 # detailed console logs, in the keepalived namespace; stale pid files are

@@ -7,7 +7,7 @@
 # Usage: tests/scripts/bench_smoke.sh [BUILD_DIR]   (default: build)
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$here/build}
+build=${1:-${KADP_BUILD:-$here/build}}
 bench=$build/kadp-bench
 py=/usr/bin/python3
 pass=0

@@ -16,7 +16,7 @@
 # "COUNT passed failed skipped".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-BUILD=${BUILD:-build}
+BUILD=${BUILD:-${KADP_BUILD:-build}}
 bench=$BUILD/perf/kadp-bench-checkers
 py=/usr/bin/python3
 passed=0 failed=0 skipped=0

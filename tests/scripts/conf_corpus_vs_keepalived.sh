@@ -46,7 +46,7 @@ set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-KADP=${KADP:-$top/build/kadp}
+KADP=${KADP:-${KADP_BUILD:-$top/build}/kadp}
 KEEPALIVED=${KEEPALIVED:-$(command -v keepalived || true)}
 SAMPLES=/usr/share/doc/keepalived/samples
 SAMPLE_IFACES="eth0 eth1 eth2 eth3 eth0.1"

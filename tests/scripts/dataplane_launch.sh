@@ -30,7 +30,7 @@
 # "COUNT passed failed skipped". Environment: KADP (default build/kadp).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-KADP=${KADP:-build/kadp}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 [ -x "$KADP" ] || { echo "FAIL: no kadp binary at $KADP"; echo "COUNT 0 1 0"; exit 1; }
 
 tag=kadp-launch-$$

@@ -28,7 +28,7 @@
 # "COUNT passed failed skipped". Environment: PROBE.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-PROBE=${PROBE:-build/tests/tools/kadp_check_probe}
+PROBE=${PROBE:-${KADP_BUILD:-build}/tests/tools/kadp_check_probe}
 
 skip() { echo "SKIP: $1"; echo "COUNT 0 0 1"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"

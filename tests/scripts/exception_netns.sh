@@ -38,7 +38,7 @@
 # fail; the last line is "COUNT passed failed skipped". Environment: KADP.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-KADP=${KADP:-build/kadp}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 PY=/usr/bin/python3
 
 . tests/lib/nat_topology.sh

@@ -28,7 +28,7 @@
 # Environment: KADP (default build/kadp).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-KADP=${KADP:-build/kadp}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 PY=/usr/bin/python3
 
 . tests/lib/nat_topology.sh

@@ -14,9 +14,9 @@
 # 77 = qemu or the kernel is not installed (scripts/install-deps.sh test).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kadp=${KADP:-$top/build/kadp}
-kadpctl=${KADPCTL:-$top/build/kadpctl}
-unit=${UNIT_KERNEL_IPVS:-$top/build/tests/unit/unit_kernel_ipvs}
+kadp=${KADP:-${KADP_BUILD:-$top/build}/kadp}
+kadpctl=${KADPCTL:-${KADP_BUILD:-$top/build}/kadpctl}
+unit=${UNIT_KERNEL_IPVS:-${KADP_BUILD:-$top/build}/tests/unit/unit_kernel_ipvs}
 . "$top/tests/vm/vm_lib.sh"
 
 skip() { echo "SKIP: kernel_ipvs_vm: $*"; exit 77; }

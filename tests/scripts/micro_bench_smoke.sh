@@ -12,7 +12,7 @@
 # why", then "COUNT passed failed skipped". Well under 60 s.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-BUILD=${BUILD:-build}
+BUILD=${BUILD:-${KADP_BUILD:-build}}
 tmp=$(mktemp -d /tmp/kadp-micro-bench.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0 skipped=0

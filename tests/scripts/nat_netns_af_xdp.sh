@@ -18,7 +18,7 @@
 # (default build/kadp).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-KADP=${KADP:-build/kadp}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 
 skip_all() { echo "SKIP: af_xdp: $1"; echo "COUNT 0 0 1"; exit 77; }
 # Debian's DPDK loads its PMDs from its plugin directory (EAL's -d default).

@@ -3,4 +3,4 @@
 # over DPDK pcap ports: every output header field and checksum is checked.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-exec /usr/bin/python3 tests/packet/run_fixtures.py --kadp build/kadp
+exec /usr/bin/python3 tests/packet/run_fixtures.py --kadp "${KADP:-${KADP_BUILD:-build}/kadp}"

@@ -24,8 +24,8 @@
 # (default build/kadp), KADPCTL (default build/kadpctl).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-KADP=${KADP:-build/kadp}
-KADPCTL=${KADPCTL:-build/kadpctl}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
+KADPCTL=${KADPCTL:-${KADP_BUILD:-build}/kadpctl}
 
 . tests/lib/nat_topology.sh
 nat_topo_test_start "$KADP"

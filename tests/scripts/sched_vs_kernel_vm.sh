@@ -10,8 +10,8 @@
 # 77 = qemu or the kernel is not installed (scripts/install-deps.sh test).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kadp=${KADP:-$top/build/kadp}
-probe=${SCHED_PROBE:-$top/build/tests/tools/kadp_sched_probe}
+kadp=${KADP:-${KADP_BUILD:-$top/build}/kadp}
+probe=${SCHED_PROBE:-${KADP_BUILD:-$top/build}/tests/tools/kadp_sched_probe}
 . "$top/tests/vm/vm_lib.sh"
 
 skip() { echo "SKIP: sched_vs_kernel_vm: $*"; echo "COUNT 0 0 1"; exit 77; }

@@ -10,7 +10,7 @@
 # build); KADP overrides the binary.
 set -u
 here=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$here/build}
+build=${1:-${KADP_BUILD:-$here/build}}
 export KADP=${KADP:-$build/kadp}
 py=/usr/bin/python3
 

@@ -33,7 +33,7 @@
 # golden packets in tests/unit/vrrp/codec_test.cpp came from such a run).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-UNIT=${UNIT_VRRP:-build/tests/unit/unit_vrrp}
+UNIT=${UNIT_VRRP:-${KADP_BUILD:-build}/tests/unit/unit_vrrp}
 PY=/usr/bin/python3
 
 skip_all() { echo "SKIP: $1"; echo "COUNT 0 0 1"; exit 77; }

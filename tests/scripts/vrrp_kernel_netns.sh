@@ -25,7 +25,7 @@
 # Needs root, keepalived, python3. Exit 0 pass, 77 skip, else fail; the
 # last line is "COUNT passed failed skipped". Environment: KADP.
 set -u
-KADP=${KADP:-build/kadp}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 KADPCTL=${KADPCTL:-$(dirname "$KADP")/kadpctl}
 passed=0 failed=0 skipped=0
 pass() { echo "PASS: $1"; passed=$((passed + 1)); }

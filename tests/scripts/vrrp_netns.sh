@@ -51,8 +51,8 @@
 # VRRP_NETNS_KEEP=DIR (the configs, logs and capture are copied there).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-KADP=${KADP:-build/kadp}
-KADPCTL=${KADPCTL:-build/kadpctl}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
+KADPCTL=${KADPCTL:-${KADP_BUILD:-build}/kadpctl}
 MARGIN=${VRRP_MARGIN:-1.5}
 
 skip_all() { echo "SKIP: $1"; echo "COUNT 0 0 1"; exit 77; }

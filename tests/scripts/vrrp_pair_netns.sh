@@ -41,7 +41,7 @@
 # last line is "COUNT passed failed skipped". Environment: KADP, KADPCTL.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-KADP=${KADP:-build/kadp}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 KADPCTL=${KADPCTL:-$(dirname "$KADP")/kadpctl}
 
 passed=0 failed=0 skipped=0

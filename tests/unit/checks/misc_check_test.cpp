@@ -99,7 +99,10 @@ TEST(MiscCheck, ExitCodeTakesTheServerDownAfterRetriesAndBackUp)
     ASSERT_TRUE(run_until(loop, [&] { return logged_with(log, "succeeded."); }));
     EXPECT_TRUE(sink.events.empty());
 
-    const auto runs = [&] { return std::count(dir.read("runs").begin(), dir.read("runs").end(), '\n'); };
+    const auto runs = [&] {
+        const std::string text = dir.read("runs");  // one string: begin() and end() of the same one
+        return std::count(text.begin(), text.end(), '\n');
+    };
     dir.set("code", "1");
     ASSERT_TRUE(run_until(loop, [&] { return !sink.events.empty(); }));
     EXPECT_EQ(sink.events, std::vector<std::string>{"down"});
