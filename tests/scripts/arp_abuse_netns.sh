@@ -26,7 +26,7 @@
 # Environment: KADP (default build/kadp).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-KADP=${KADP:-build/kadp}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 
 . tests/lib/nat_topology.sh
 nat_topo_test_start "$KADP"

@@ -12,8 +12,8 @@
 # 77 = qemu or the kernel is not installed (scripts/install-deps.sh test).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
-kadp=${KADP:-$top/build/kadp}
-kadpctl=${KADPCTL:-$top/build/kadpctl}
+kadp=${KADP:-${KADP_BUILD:-$top/build}/kadp}
+kadpctl=${KADPCTL:-${KADP_BUILD:-$top/build}/kadpctl}
 . "$top/tests/vm/vm_lib.sh"
 
 skip() { echo "SKIP: kernel_restart_vm: $*"; echo "COUNT 0 0 1"; exit 77; }

@@ -30,8 +30,8 @@
 # the last line is "COUNT passed failed skipped". Environment: KADP, KADPCTL.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-KADP=${KADP:-build/kadp}
-KADPCTL=${KADPCTL:-build/kadpctl}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
+KADPCTL=${KADPCTL:-${KADP_BUILD:-build}/kadpctl}
 PY=/usr/bin/python3
 
 . tests/lib/nat_topology.sh

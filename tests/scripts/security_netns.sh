@@ -43,8 +43,8 @@
 # skipped". Environment: KADP, KADPCTL.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-KADP=${KADP:-build/kadp}
-KADPCTL=${KADPCTL:-build/kadpctl}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
+KADPCTL=${KADPCTL:-${KADP_BUILD:-build}/kadpctl}
 
 skip_all() { echo "SKIP: $1"; echo "COUNT 0 0 1"; exit 77; }
 [ "$(id -u)" = 0 ] || skip_all "needs root"

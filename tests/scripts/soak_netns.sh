@@ -52,7 +52,7 @@
 # SOAK_KEEP=DIR (keep the logs and traffic records there).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-KADP=${KADP:-build/kadp}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 KADPCTL=${KADPCTL:-$(dirname "$KADP")/kadpctl}
 SOAK_SECONDS=${SOAK_SECONDS:-40}
 SOAK_DRAIN=${SOAK_DRAIN:-0}

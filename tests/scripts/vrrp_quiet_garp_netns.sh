@@ -16,7 +16,7 @@
 # Environment: KADP, KADPCTL.
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-KADP=${KADP:-build/kadp}
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 KADPCTL=${KADPCTL:-$(dirname "$KADP")/kadpctl}
 export KADPCTL
 
