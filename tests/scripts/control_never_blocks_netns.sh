@@ -80,19 +80,7 @@ trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-passed=0 failed=0 skipped=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() {
-  local name=$1 why=$2 f
-  shift 2
-  echo "FAIL: $name: $why"
-  for f in "$@"; do
-    [ -f "$f" ] || continue
-    echo "    --- ${f##*/}"
-    grep -v "Sending gratuitous ARP" "$f" | sed 's/^/    | /' | tail -25
-  done
-  failed=$((failed + 1))
-}
+. tests/lib/check_report.sh
 setup_fail() { echo "FAIL: setup: $1"; [ -n "${2:-}" ] && sed 's/^/    | /' "$2" | tail -20; echo "COUNT $passed $((failed + 1)) $skipped"; exit 1; }
 
 PREFIX=kadp-quiet-$$

@@ -62,19 +62,8 @@ trap vrrp_topo_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-passed=0 failed=0 skipped=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() {
-  local name=$1 why=$2 f
-  shift 2
-  echo "FAIL: $name: $why"
-  for f in "$@"; do
-    [ -f "$f" ] || continue
-    echo "    --- ${f##*/}"
-    grep -v "Sending gratuitous ARP" "$f" | sed 's/^/    | /' | tail -20
-  done
-  failed=$((failed + 1))
-}
+CHECK_LOG_LINES=20
+. tests/lib/check_report.sh
 
 vrrp_topo_setup "kadp-sec-$$" || { echo "FAIL: topology setup"; echo "COUNT 0 1 0"; exit 1; }
 d=$VT_DIR

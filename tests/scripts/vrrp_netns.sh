@@ -76,21 +76,7 @@ trap on_exit EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-passed=0 failed=0 skipped=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-# fail NAME WHY [LOG...]: the tail of each log follows.
-fail() {
-  local name=$1 why=$2 f
-  shift 2
-  echo "FAIL: $name: $why"
-  for f in "$@"; do
-    [ -f "$f" ] || continue
-    echo "    --- ${f##*/}"
-    grep -v "Sending gratuitous ARP" "$f" | sed 's/^/    | /' | tail -25
-  done
-  failed=$((failed + 1))
-}
-skip() { echo "SKIP: $1: $2"; skipped=$((skipped + 1)); }
+. tests/lib/check_report.sh
 
 if ! vrrp_topo_setup "kadp-vrrp-$$"; then echo "FAIL: topology setup"; echo "COUNT 0 1 0"; exit 1; fi
 KADP_MAC=$(vrrp_topo_mac "$VT_NS_LB" lan)
