@@ -225,7 +225,9 @@ protected:
         for (const Bytes& frame : frames) {
             rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
             ASSERT_NE(m, nullptr);
-            std::memcpy(rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size())), frame.data(), frame.size());
+            char* dst = rte_pktmbuf_append(m, static_cast<std::uint16_t>(frame.size()));
+            ASSERT_NE(dst, nullptr);
+            if (!frame.empty()) std::memcpy(dst, frame.data(), frame.size());  // an empty frame has no data()
             ms.push_back(m);
         }
         RxQueueRef ref{port, g_ports[port].port_id, 0};
