@@ -1,0 +1,24 @@
+// Runs on: control thread (the metrics HTTP server renders a scrape) and in
+// unit tests. The Prometheus text exposition format 0.0.4 of what `kadpctl
+// status` and `kadpctl list` report: one pure function, so both backends
+// export the same metric names and labels (docs/metrics.md lists them).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "control/ctl_messages.h"
+
+namespace kadp::ctl {
+
+// The Content-Type of what render_metrics() returns.
+inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+// Every metric family with its # HELP and # TYPE lines, the samples of a
+// family together, families with no sample left out; no timestamps.
+std::string render_metrics(const StatusReply& status, const ListReply& list);
+
+// A label value as the format wants it: \ " and newline escaped.
+std::string escape_label_value(std::string_view v);
+
+}  // namespace kadp::ctl
