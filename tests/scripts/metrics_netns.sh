@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Prometheus metrics end to end (docs/metrics.md), on the NAT topology
+# (tests/lib/nat_topology.sh): kadp on two af_packet veths, three nginx
+# behind a bridge, VIP 198.18.0.100:80/tcp rr.
+#
+# Cases: (a) without a metrics block nothing listens on TCP in kadp's
+# namespace; (b) `kadp -t` rejects a bad port with file:line; with `metrics
+# { listen 127.0.0.1 PORT }`: (c) GET /metrics is 200 text/plain
+# version=0.0.4 and every line parses as the exposition format; after N
+# requests through the VIP the deltas of (d) the service's connections == N,
+# (e) each real server's connections == N/3 (rr) and its packets in > 0,
+# (f) worker outcomes conn_new == N and nat_in >= N; (g) the connection
+# table's capacity is the configured size; (h) /nope is 404; (i) a slow
+# client holding a half request and (j) a client sending garbage do not stop
+# a scrape, and kadp keeps running.
+#
+# Needs root, nginx, curl, ethtool. Exit 0 pass, 77 skip, else fail; the
+# last line is "COUNT passed failed skipped".
+set -uo pipefail
+cd "$(dirname "$0")/../.." || exit 1
+KADP=${KADP:-${KADP_BUILD:-build}/kadp}
+
+. tests/lib/nat_topology.sh
+nat_topo_test_start "$KADP"
+
+if ! nat_topo_setup "kadp-mt-$$" lan srv; then echo "FAIL: topology setup"; echo "COUNT 0 1 0"; exit 1; fi
+tmp=$NT_DIR
+MPORT=9115
+N=9
+SVC='vip="198.18.0.100",port="80",protocol="TCP"'
+
+get() { nat_topo_client curl -s --max-time 5 "$@"; }
+lb() { nat_topo_in_ns "$NT_NS_LB" "$@"; }
+scrape() { lb curl -s --max-time 5 "http://127.0.0.1:$MPORT${1:-/metrics}"; }
+# value NAME_WITH_LABELS FILE: the sample's value, or "none".
+value() { awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print "none" }' "$2"; }
+warm_up() {
+  for _ in $(seq 10); do get -o /dev/null http://198.18.0.100/ && return 0; sleep 0.3; done
+  return 1
+}
+
+# --- (a) off by default ---------------------------------------------------------
+{ nat_topo_dataplane af_packet; nat_topo_service rr 1 1 1; } >"$tmp/off.conf"
+log=$tmp/kadp-off.log
+if ! nat_topo_kadp_start "$tmp/off.conf" "$log" off; then
+  fail a_off_by_default "kadp did not start" "$log"
+else
+  listeners=$(lb ss -Hltn | wc -l)
+  if [ "$listeners" = 0 ] && ! grep -q "metrics on" "$log"; then pass a_off_by_default; else fail a_off_by_default "$listeners TCP listeners: $(lb ss -Hltn)" "$log"; fi
+  nat_topo_kadp_stop || fail a_stop "kadp did not stop cleanly" "$log"
+fi
+
+# --- (b) kadp -t -----------------------------------------------------------------
+{ nat_topo_dataplane af_packet; nat_topo_service rr 1 1 1; printf 'metrics {\n    listen 127.0.0.1 65536\n}\n'; } >"$tmp/bad.conf"
+line=$(grep -n "listen 127.0.0.1 65536" "$tmp/bad.conf" | cut -d: -f1)
+out=$("$KADP" -t -f "$tmp/bad.conf" 2>&1); rc=$?
+if [ "$rc" = 5 ] && echo "$out" | grep -q "^$tmp/bad.conf:$line: error: listen: '65536' is not a whole number from 1 to 65535"; then
+  pass b_config_test_bad_port
+else
+  fail b_config_test_bad_port "rc $rc: $out"
+fi
+
+# --- metrics on -------------------------------------------------------------------
+{ nat_topo_dataplane af_packet; nat_topo_service rr 1 1 1; printf 'metrics {\n    listen 127.0.0.1 %s\n}\n' "$MPORT"; } >"$tmp/on.conf"
+log=$tmp/kadp-on.log
+if ! nat_topo_kadp_start "$tmp/on.conf" "$log" on; then
+  fail kadp_start "kadp did not start" "$log"
+elif ! warm_up; then
+  fail warm_up "no answer through the VIP" "$log"
+else
+  # (c) headers and format
+  lb curl -s --max-time 5 -D "$tmp/hdr" -o "$tmp/m0" "http://127.0.0.1:$MPORT/metrics"
+  bad=$(grep -cvE '^(# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge)|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\})? -?[0-9]+)$' "$tmp/m0")
+  if grep -q '^HTTP/1.1 200 OK' "$tmp/hdr" && grep -qi '^Content-Type: text/plain; version=0.0.4' "$tmp/hdr" &&
+     [ "$bad" = 0 ] && [ -s "$tmp/m0" ]; then
+    pass c_scrape_format
+  else
+    fail c_scrape_format "$bad bad lines; headers: $(tr -d '\r' <"$tmp/hdr" | tr '\n' ' ')" "$tmp/m0"
+  fi
+  for i in $(seq "$N"); do get -o /dev/null http://198.18.0.100/ || echo "request $i failed" >>"$tmp/errors"; done
+  scrape >"$tmp/m1"
+  c0=$(value "kadp_service_connections_total{$SVC}" "$tmp/m0")
+  c1=$(value "kadp_service_connections_total{$SVC}" "$tmp/m1")
+  if [ ! -s "$tmp/errors" ] && [ "$c0" != none ] && [ "$((c1 - c0))" = "$N" ]; then
+    pass d_service_connections_delta_N
+  else
+    fail d_service_connections_delta_N "before $c0 after $c1; $(cat "$tmp/errors" 2>/dev/null)" "$tmp/m1"
+  fi
+  ok=1 why=
+  for i in 1 2 3; do
+    rs="$SVC,real_server=\"198.19.0.$i\",real_port=\"80\""
+    r0=$(value "kadp_real_server_connections_total{$rs}" "$tmp/m0")
+    r1=$(value "kadp_real_server_connections_total{$rs}" "$tmp/m1")
+    p0=$(value "kadp_real_server_packets_total{$rs,direction=\"in\"}" "$tmp/m0")
+    p1=$(value "kadp_real_server_packets_total{$rs,direction=\"in\"}" "$tmp/m1")
+    w=$(value "kadp_real_server_weight{$rs}" "$tmp/m1")
+    if [ "$r1" = none ] || [ "$((r1 - r0))" != $((N / 3)) ] || [ "$((p1 - p0))" -le 0 ] || [ "$w" != 1 ]; then
+      ok= why="$why 198.19.0.$i: conns $r0->$r1 packets in $p0->$p1 weight $w;"
+    fi
+  done
+  if [ -n "$ok" ]; then pass e_real_server_counters; else fail e_real_server_counters "$why" "$tmp/m1"; fi
+  n0=$(value 'kadp_dataplane_events_total{counter="conn_new"}' "$tmp/m0")
+  n1=$(value 'kadp_dataplane_events_total{counter="conn_new"}' "$tmp/m1")
+  x0=$(value 'kadp_dataplane_events_total{counter="nat_in"}' "$tmp/m0")
+  x1=$(value 'kadp_dataplane_events_total{counter="nat_in"}' "$tmp/m1")
+  if [ "$n1" != none ] && [ "$((n1 - n0))" = "$N" ] && [ "$((x1 - x0))" -ge "$N" ]; then
+    pass f_worker_outcomes
+  else
+    fail f_worker_outcomes "conn_new $n0->$n1 nat_in $x0->$x1" "$tmp/m1"
+  fi
+  cap=$(value kadp_conn_table_capacity "$tmp/m1")
+  if [ "$cap" = 65536 ]; then pass g_conn_table_capacity; else fail g_conn_table_capacity "got $cap"; fi
+  # (h)
+  code=$(lb curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/nope")
+  if [ "$code" = 404 ]; then pass h_nope_404; else fail h_nope_404 "got $code"; fi
+  # (i) a slow client: half a request line, then silence (killed by PID below)
+  lb bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT; printf 'GET /met' >&3; sleep 30" &
+  slow=$!
+  NT_PIDS+=("$slow")
+  sleep 0.5
+  code=$(lb curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/metrics")
+  if [ "$code" = 200 ]; then pass i_slow_client; else fail i_slow_client "scrape got $code" "$log"; fi
+  kill "$slow" 2>/dev/null; wait "$slow" 2>/dev/null
+  # (j) garbage: 64 KiB of random bytes, then a scrape
+  head -c 65536 /dev/urandom >"$tmp/garbage"
+  lb timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT; cat '$tmp/garbage' >&3 2>/dev/null; cat <&3 >'$tmp/garbage.reply'"
+  code=$(lb curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/metrics")
+  if [ "$code" = 200 ] && kill -0 "$NT_KADP_PID" 2>/dev/null && grep -qa '^HTTP/1.1 4[03][01] ' "$tmp/garbage.reply"; then
+    pass j_garbage_client
+  else
+    fail j_garbage_client "scrape got $code; reply to garbage: $(head -c 80 "$tmp/garbage.reply" 2>/dev/null | tr -d '\r')" "$log"
+  fi
+fi
+[ -n "$NT_KADP_PID" ] && { nat_topo_kadp_stop || fail on_stop "kadp did not stop cleanly" "$log"; }
+
+echo "COUNT $passed $failed $skipped"
+[ "$failed" = 0 ]
