@@ -285,6 +285,9 @@ ReloadReply DpdkControl::reload(const std::string& trigger) {
     if (auto why = dataplane_restart_reason(*desired_.config().dataplane, config->dataplane)) {
         return reject(std::move(r), *why);
     }
+    if (auto why = metrics_restart_reason(desired_.config().metrics, config->metrics)) {
+        return reject(std::move(r), *why);
+    }
     // The checkers' verdicts and VRRP's ownership carry over to the new file.
     auto next = rt_.builder->build(*config, current, desired_.verdicts(), diags, desired_.released_vips());
     r.diagnostics = diagnostics_of(diags);

@@ -80,6 +80,8 @@ KernelDaemon::ReloadResult KernelDaemon::reload() {
         out.reason = file + " cannot be read";
     } else if (diags.has_errors()) {
         out.reason = file + ": " + std::to_string(diags.error_count()) + " error(s)";
+    } else if (auto why = metrics_restart_reason(desired_.config().metrics, config->metrics)) {
+        out.reason = *why;
     } else if (!build(*config, services, globals, diags)) {
         out.reason = file + ": " + std::to_string(diags.error_count()) + " error(s) in the services";
     } else {

@@ -12,16 +12,19 @@
 # (f) worker outcomes conn_new == N and nat_in >= N; (g) the connection
 # table's capacity is the configured size; (h) /nope is 404; (i) a slow
 # client holding a half request and (j) a client sending garbage do not stop
-# a scrape, and kadp keeps running.
+# a scrape, and kadp keeps running; (k) a reload that moves the listener is
+# rejected (needs a restart) and the old port keeps serving.
 #
 # Needs root, nginx, curl, ethtool. Exit 0 pass, 77 skip, else fail; the
 # last line is "COUNT passed failed skipped".
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 KADP=${KADP:-${KADP_BUILD:-build}/kadp}
+KADPCTL=${KADPCTL:-${KADP_BUILD:-build}/kadpctl}
 
 . tests/lib/nat_topology.sh
 nat_topo_test_start "$KADP"
+[ -x "$KADPCTL" ] || { echo "FAIL: no kadpctl binary at $KADPCTL"; echo "COUNT 0 1 0"; exit 1; }
 
 if ! nat_topo_setup "kadp-mt-$$" lan srv; then echo "FAIL: topology setup"; echo "COUNT 0 1 0"; exit 1; fi
 tmp=$NT_DIR
@@ -129,6 +132,16 @@ else
     pass j_garbage_client
   else
     fail j_garbage_client "scrape got $code; reply to garbage: $(head -c 80 "$tmp/garbage.reply" 2>/dev/null | tr -d '\r')" "$log"
+  fi
+  # (k) the listener is bound once: moving it is a restart, the reload is refused
+  sed -i "s/listen 127.0.0.1 $MPORT/listen 127.0.0.1 $((MPORT + 1))/" "$tmp/on.conf"
+  out=$("$KADPCTL" -s "$NT_KADP_SOCK" reload 2>&1); rc=$?
+  code=$(lb curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/metrics")
+  if [ "$rc" != 0 ] && echo "$out" | grep -q "metrics listen 127.0.0.1 $MPORT -> listen 127.0.0.1 $((MPORT + 1)) needs a restart" &&
+     [ "$code" = 200 ] && [ "$(lb ss -Hltn "sport = :$((MPORT + 1))" | wc -l)" = 0 ]; then
+    pass k_reload_move_rejected
+  else
+    fail k_reload_move_rejected "rc $rc, scrape $code: $out" "$log"
   fi
 fi
 [ -n "$NT_KADP_PID" ] && { nat_topo_kadp_stop || fail on_stop "kadp did not stop cleanly" "$log"; }
