@@ -249,12 +249,13 @@ std::unique_ptr<MetricsServer> make_metrics_server(EventLoop& loop, const conf::
     return server;
 }
 
-MetricsServer::RenderFn metrics_from(ControlHandler& handler)
+MetricsServer::RenderFn metrics_from(ControlHandler& handler, std::function<std::vector<WorkerCounterSet>()> workers)
 {
-    return [&handler] {
+    return [&handler, workers = std::move(workers)] {
         const StatusReply status = handler.status();
         const ListReply list = handler.list();
-        return render_metrics(status, list);
+        const std::vector<WorkerCounterSet> per_worker = workers ? workers() : std::vector<WorkerCounterSet>{};
+        return render_metrics(status, list, per_worker);
     };
 }
 

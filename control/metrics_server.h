@@ -22,11 +22,13 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "conf/inet.h"
 #include "conf/model.h"
 #include "control/control_handler.h"
 #include "control/event_loop.h"
+#include "control/metrics_text.h"
 
 namespace kadp::ctl {
 
@@ -107,7 +109,9 @@ private:
 // block (the default: nothing listens). Throws MetricsServerError.
 std::unique_ptr<MetricsServer> make_metrics_server(EventLoop& loop, const conf::Config& config, MetricsServer::LogFn log);
 
-// A scrape from what `kadpctl status` and `kadpctl list` report.
-MetricsServer::RenderFn metrics_from(ControlHandler& handler);
+// A scrape from what `kadpctl status` and `kadpctl list` report, plus the
+// per-worker counters `workers` returns (nullptr: none, the kernel backend).
+MetricsServer::RenderFn metrics_from(ControlHandler& handler,
+                                     std::function<std::vector<WorkerCounterSet>()> workers = nullptr);
 
 }  // namespace kadp::ctl

@@ -198,13 +198,21 @@ void render_vrrp(std::string& out, const StatusReply& st)
     }
 }
 
-void render_dataplane(std::string& out, const StatusReply& st)
+void render_dataplane(std::string& out, const StatusReply& st, std::span<const WorkerCounterSet> workers)
 {
     {
         Family f(out, "kadp_dataplane_events_total", "counter",
                  "Data-plane outcomes summed over the workers, one per counter of dataplane/counters.h (kadpctl status).");
         for (const auto& [name, v] : st.counters)
             if (name != kDefenseLevel) f.sample({{"counter", name}}, v);
+    }
+    {
+        Family f(out, "kadp_worker_events_total", "counter",
+                 "Data-plane outcomes of one worker (its lcore), one per counter of dataplane/counters.h.");
+        for (const auto& w : workers)
+            for (std::size_t i = 0; i < st.counters.size() && i < w.values.size(); ++i)
+                if (st.counters[i].first != kDefenseLevel)
+                    f.sample({{"worker", std::to_string(w.lcore)}, {"counter", st.counters[i].first}}, w.values[i]);
     }
     {
         Family f(out, "kadp_conn_defense_level", "gauge", "SYN-flood defense level summed over the workers (0 off, 1, 2 each).");
@@ -264,13 +272,13 @@ std::string escape_label_value(std::string_view v)
     return out;
 }
 
-std::string render_metrics(const StatusReply& status, const ListReply& list)
+std::string render_metrics(const StatusReply& status, const ListReply& list, std::span<const WorkerCounterSet> workers)
 {
     std::string out;
     render_daemon(out, status);
     render_services(out, list);
     render_vrrp(out, status);
-    render_dataplane(out, status);
+    render_dataplane(out, status, workers);
     return out;
 }
 

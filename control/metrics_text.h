@@ -4,8 +4,11 @@
 // export the same metric names and labels (docs/metrics.md lists them).
 #pragma once
 
+#include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "control/ctl_messages.h"
 
@@ -14,9 +17,18 @@ namespace kadp::ctl {
 // The Content-Type of what render_metrics() returns.
 inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
+// One worker's own counters (DPDK backend): its lcore and one value per
+// entry of StatusReply::counters, in the same order (dataplane/counters.h).
+struct WorkerCounterSet {
+    unsigned lcore = 0;
+    std::vector<std::uint64_t> values;
+};
+
 // Every metric family with its # HELP and # TYPE lines, the samples of a
 // family together, families with no sample left out; no timestamps.
-std::string render_metrics(const StatusReply& status, const ListReply& list);
+// `workers` (empty: none) adds the per-worker split of the counters.
+std::string render_metrics(const StatusReply& status, const ListReply& list,
+                           std::span<const WorkerCounterSet> workers = {});
 
 // A label value as the format wants it: \ " and newline escaped.
 std::string escape_label_value(std::string_view v);

@@ -9,7 +9,7 @@
 # version=0.0.4 and every line parses as the exposition format; after N
 # requests through the VIP the deltas of (d) the service's connections == N,
 # (e) each real server's connections == N/3 (rr) and its packets in > 0,
-# (f) worker outcomes conn_new == N and nat_in >= N; (g) the connection
+# (f) worker outcomes conn_new == N (summed and per worker) and nat_in >= N; (g) the connection
 # table's capacity is the configured size; (h) /nope is 404; (i) a slow
 # client holding a half request and (j) a client sending garbage do not stop
 # a scrape, and kadp keeps running; (k) a reload that moves the listener is
@@ -106,10 +106,14 @@ else
   n1=$(value 'kadp_dataplane_events_total{counter="conn_new"}' "$tmp/m1")
   x0=$(value 'kadp_dataplane_events_total{counter="nat_in"}' "$tmp/m0")
   x1=$(value 'kadp_dataplane_events_total{counter="nat_in"}' "$tmp/m1")
-  if [ "$n1" != none ] && [ "$((n1 - n0))" = "$N" ] && [ "$((x1 - x0))" -ge "$N" ]; then
+  # the per-worker split adds up to the same
+  w0=$(awk '/^kadp_worker_events_total\{worker="[0-9]+",counter="conn_new"\} / { s += $2; f = 1 } END { print f ? s : "none" }' "$tmp/m0")
+  w1=$(awk '/^kadp_worker_events_total\{worker="[0-9]+",counter="conn_new"\} / { s += $2; f = 1 } END { print f ? s : "none" }' "$tmp/m1")
+  if [ "$n1" != none ] && [ "$((n1 - n0))" = "$N" ] && [ "$((x1 - x0))" -ge "$N" ] &&
+     [ "$w1" != none ] && [ "$((w1 - w0))" = "$N" ]; then
     pass f_worker_outcomes
   else
-    fail f_worker_outcomes "conn_new $n0->$n1 nat_in $x0->$x1" "$tmp/m1"
+    fail f_worker_outcomes "conn_new $n0->$n1 (per worker $w0->$w1) nat_in $x0->$x1" "$tmp/m1"
   fi
   cap=$(value kadp_conn_table_capacity "$tmp/m1")
   if [ "$cap" = 65536 ]; then pass g_conn_table_capacity; else fail g_conn_table_capacity "got $cap"; fi

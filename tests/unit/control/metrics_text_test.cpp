@@ -303,5 +303,22 @@ TEST(MetricsText, EveryLineParsesAsTheExpositionFormat)
     validate_exposition(render_metrics(odd, sample_list()));
 }
 
+TEST(MetricsText, PerWorkerCountersFollowTheStatusOrder)
+{
+    const std::vector<WorkerCounterSet> workers = {{1, {60, 4, 0, 3}}, {2, {40, 3, 1, 1}}};
+    const std::string out = render_metrics(sample_status(), sample_list(), workers);
+    EXPECT_THAT(out, ::testing::HasSubstr(
+                         "# HELP kadp_worker_events_total Data-plane outcomes of one worker (its lcore), one per counter of "
+                         "dataplane/counters.h.\n# TYPE kadp_worker_events_total counter\n"
+                         "kadp_worker_events_total{worker=\"1\",counter=\"rx_packets\"} 60\n"
+                         "kadp_worker_events_total{worker=\"1\",counter=\"conn_new\"} 4\n"
+                         "kadp_worker_events_total{worker=\"1\",counter=\"exception_to_kernel\"} 3\n"
+                         "kadp_worker_events_total{worker=\"2\",counter=\"rx_packets\"} 40\n"
+                         "kadp_worker_events_total{worker=\"2\",counter=\"conn_new\"} 3\n"
+                         "kadp_worker_events_total{worker=\"2\",counter=\"exception_to_kernel\"} 1\n"
+                         "# HELP kadp_conn_defense_level "));
+    validate_exposition(render_metrics(sample_status(), sample_list(), workers));
+}
+
 }  // namespace
 }  // namespace kadp::ctl
