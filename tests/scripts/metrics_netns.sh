@@ -13,7 +13,10 @@
 # table's capacity is the configured size; (h) /nope is 404; (i) a slow
 # client holding a half request and (j) a client sending garbage do not stop
 # a scrape, and kadp keeps running; (k) a reload that moves the listener is
-# rejected (needs a restart) and the old port keeps serving.
+# rejected (needs a restart) and the old port keeps serving; (l) the kernel
+# backend (VRRP only, in the client namespace once the DPDK kadp stopped)
+# exports the same names: kadp_info backend="kernel", its instance MASTER
+# in kadp_vrrp_state and its priority.
 #
 # Needs root, nginx, curl, ethtool. Exit 0 pass, 77 skip, else fail; the
 # last line is "COUNT passed failed skipped".
@@ -149,6 +152,43 @@ else
   fi
 fi
 [ -n "$NT_KADP_PID" ] && { nat_topo_kadp_stop || fail on_stop "kadp did not stop cleanly" "$log"; }
+
+# --- (l) kernel backend: VRRP only -----------------------------------------------------
+cat >"$tmp/kernel.conf" <<CONF
+vrrp_instance VI_M {
+    state BACKUP
+    interface c0
+    virtual_router_id 77
+    priority 150
+    version 3
+    advert_int 0.1
+    virtual_ipaddress {
+        198.18.0.200/24
+    }
+}
+metrics {
+    listen 127.0.0.1 $MPORT
+}
+CONF
+klog=$tmp/kadp-kernel.log
+nat_topo_client "$KADP" --backend kernel -f "$tmp/kernel.conf" --control-socket "$tmp/kernel.sock" >"$klog" 2>&1 &
+kpid=$!
+NT_PIDS+=("$kpid")
+kscrape() { nat_topo_client curl -s --max-time 5 "http://127.0.0.1:$MPORT/metrics"; }
+for _ in $(seq 100); do
+  kscrape >"$tmp/mk" 2>/dev/null && grep -q '^kadp_vrrp_state{instance="VI_M",state="MASTER"} 1$' "$tmp/mk" && break
+  kill -0 "$kpid" 2>/dev/null || break
+  sleep 0.1
+done
+if grep -q '^kadp_info{backend="kernel",version="[^"]*"} 1$' "$tmp/mk" &&
+   grep -q '^kadp_vrrp_state{instance="VI_M",state="MASTER"} 1$' "$tmp/mk" &&
+   grep -q '^kadp_vrrp_state{instance="VI_M",state="BACKUP"} 0$' "$tmp/mk" &&
+   grep -q '^kadp_vrrp_priority{instance="VI_M"} 150$' "$tmp/mk"; then
+  pass l_kernel_backend_vrrp
+else
+  fail l_kernel_backend_vrrp "scrape: $(grep -E 'kadp_info|vrrp' "$tmp/mk" 2>/dev/null | tr '\n' ' ')" "$klog"
+fi
+kill -TERM "$kpid" 2>/dev/null; wait "$kpid" 2>/dev/null
 
 echo "COUNT $passed $failed $skipped"
 [ "$failed" = 0 ]
