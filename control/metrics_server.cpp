@@ -115,10 +115,15 @@ void MetricsServer::on_accept()
     for (;;) {
         Fd fd(accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (fd.get() < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED && log_) {
-                log_("metrics: accept: " + errno_text(errno));
+            const int e = errno;
+            if (e == EINTR || e == ECONNABORTED) continue;
+            if (e != EAGAIN && e != EWOULDBLOCK) {
+                // EMFILE and the like: the listener stays readable, so stop
+                // watching it until the next tick instead of spinning.
+                if (log_) log_("metrics: accept: " + errno_text(e) + "; not accepting for a second");
+                loop_->modify(listen_watch_, 0);
+                accept_paused_ = true;
             }
-            if (errno == EINTR || errno == ECONNABORTED) continue;
             return;
         }
         if (clients_.size() >= kMaxClients) continue;  // closed by Fd: the scraper retries
@@ -230,6 +235,7 @@ void MetricsServer::drop(std::uint64_t id)
 
 void MetricsServer::tick()
 {
+    if (accept_paused_) accept_paused_ = !loop_->modify(listen_watch_, EPOLLIN);
     const auto now = Clock::now();
     for (auto it = clients_.begin(); it != clients_.end();) {
         const Client& c = *it->second;

@@ -9,7 +9,9 @@
 //   it is written: one request per connection, no keep-alive, no body read.
 // * Bounded: at most kMaxClients at once (more are closed on accept); a
 //   client that makes no progress for kIdleTimeout, or is not done after
-//   kMaxLifetime, is dropped on the next tick(). Memory per client: its
+//   kMaxLifetime, is dropped on the next tick(); an accept() failure
+//   other than EAGAIN (out of descriptors) pauses accepting until the next
+//   tick() rather than spinning on a readable listener. Memory per client: its
 //   request head (<= kMaxRequest) and one rendered reply. Writes use
 //   MSG_NOSIGNAL.
 #pragma once
@@ -101,6 +103,7 @@ private:
     Fd listen_;
     std::uint16_t port_ = 0;
     EventLoop::WatchId listen_watch_ = 0;
+    bool accept_paused_ = false;  // accept() failed (EMFILE...): resumed by tick()
     std::map<std::uint64_t, std::unique_ptr<Client>> clients_;
     std::uint64_t next_client_ = 1;
 };
