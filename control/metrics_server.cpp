@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "control/metrics_text.h"
+#include "control/vs_expand.h"
 
 namespace kadp::ctl {
 namespace {
@@ -255,14 +256,52 @@ std::unique_ptr<MetricsServer> make_metrics_server(EventLoop& loop, const conf::
     return server;
 }
 
-MetricsServer::RenderFn metrics_from(ControlHandler& handler, std::function<std::vector<WorkerCounterSet>()> workers)
+MetricsServer::RenderFn metrics_from(ControlHandler& handler, std::function<std::vector<WorkerCounterSet>()> workers,
+                                     std::function<std::vector<RealServerHealth>()> health)
 {
-    return [&handler, workers = std::move(workers)] {
+    return [&handler, workers = std::move(workers), health = std::move(health)] {
         const StatusReply status = handler.status();
         const ListReply list = handler.list();
         const std::vector<WorkerCounterSet> per_worker = workers ? workers() : std::vector<WorkerCounterSet>{};
-        return render_metrics(status, list, per_worker);
+        const std::vector<RealServerHealth> verdicts = health ? health() : std::vector<RealServerHealth>{};
+        return render_metrics(status, list, per_worker, verdicts);
     };
+}
+
+std::vector<RealServerHealth> checker_verdicts(const conf::Config& config, const chk::HealthCheckers& checkers)
+{
+    std::vector<RealServerHealth> out;
+    for (const conf::VirtualServer& vs : config.virtual_servers) {
+        const VsIdentity id = vs_identity(vs);
+        RealServerHealth base;
+        switch (vs.kind) {
+        case conf::VirtualServer::Kind::address:
+            base.vip = vs.address.to_string();
+            base.port = std::to_string(vs.port);
+            base.protocol = ipvs_protocol_name(vs.protocol);
+            break;
+        case conf::VirtualServer::Kind::fwmark:
+            base.vip = std::to_string(vs.fwmark);
+            base.port = "0";
+            base.protocol = "fwmark";
+            break;
+        case conf::VirtualServer::Kind::group:
+            base.vip = "group " + vs.group;
+            base.port = "0";
+            base.protocol = ipvs_protocol_name(vs.protocol);
+            break;
+        }
+        for (const conf::RealServer& rs : vs.real_servers) {
+            const auto alive = checkers.alive(RsIdentity{id, rs.address, rs.port});
+            if (!alive) continue;
+            RealServerHealth h = base;
+            h.real_server = rs.address.to_string();
+            h.real_port = std::to_string(rs.port);
+            h.up = *alive;
+            out.push_back(std::move(h));
+        }
+    }
+    return out;
 }
 
 }  // namespace kadp::ctl

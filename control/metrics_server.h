@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "checks/health_checkers.h"
 #include "conf/inet.h"
 #include "conf/model.h"
 #include "control/control_handler.h"
@@ -113,8 +114,13 @@ private:
 std::unique_ptr<MetricsServer> make_metrics_server(EventLoop& loop, const conf::Config& config, MetricsServer::LogFn log);
 
 // A scrape from what `kadpctl status` and `kadpctl list` report, plus the
-// per-worker counters `workers` returns (nullptr: none, the kernel backend).
+// per-worker counters `workers` returns (nullptr: none, the kernel backend)
+// and the checkers' verdicts `health` returns (nullptr: none).
 MetricsServer::RenderFn metrics_from(ControlHandler& handler,
-                                     std::function<std::vector<WorkerCounterSet>()> workers = nullptr);
+                                     std::function<std::vector<WorkerCounterSet>()> workers = nullptr,
+                                     std::function<std::vector<RealServerHealth>()> health = nullptr);
+
+// The verdict of every real server `config` has, from `checkers`.
+std::vector<RealServerHealth> checker_verdicts(const conf::Config& config, const chk::HealthCheckers& checkers);
 
 }  // namespace kadp::ctl

@@ -116,7 +116,7 @@ void render_daemon(std::string& out, const StatusReply& st)
         .sample({}, st.exception_taps_lost);
 }
 
-void render_services(std::string& out, const ListReply& list)
+void render_services(std::string& out, const ListReply& list, std::span<const RealServerHealth> health)
 {
     struct Dir {
         const char* name;
@@ -165,6 +165,14 @@ void render_services(std::string& out, const ListReply& list)
         Family f(out, "kadp_real_server_inactive_connections", "gauge", "The real server's inactive connections (ipvsadm InActConn).");
         for (const auto& s : list.services)
             for (const auto& d : s.dests) f.sample(dest_labels(s, d), d.inactive_conns);
+    }
+    {
+        Family f(out, "kadp_real_server_up", "gauge",
+                 "The real server's health-checker verdict: 1 alive (or no checker), 0 down; every configured real server.");
+        for (const auto& h : health)
+            f.sample({{"vip", h.vip}, {"port", h.port}, {"protocol", h.protocol}, {"real_server", h.real_server},
+                      {"real_port", h.real_port}},
+                     h.up ? 1u : 0u);
     }
     {
         Family f(out, "kadp_real_server_weight", "gauge",
@@ -272,11 +280,12 @@ std::string escape_label_value(std::string_view v)
     return out;
 }
 
-std::string render_metrics(const StatusReply& status, const ListReply& list, std::span<const WorkerCounterSet> workers)
+std::string render_metrics(const StatusReply& status, const ListReply& list, std::span<const WorkerCounterSet> workers,
+                           std::span<const RealServerHealth> health)
 {
     std::string out;
     render_daemon(out, status);
-    render_services(out, list);
+    render_services(out, list, health);
     render_vrrp(out, status);
     render_dataplane(out, status, workers);
     return out;

@@ -24,11 +24,22 @@ struct WorkerCounterSet {
     std::vector<std::uint64_t> values;
 };
 
+// A configured real server's health verdict (its checkers, keepalived's
+// semantics: checks/health_checkers.h). The service labels as for the
+// services; a virtual_server_group's real servers have vip "group NAME",
+// port "0" and their protocol.
+struct RealServerHealth {
+    std::string vip, port, protocol, real_server, real_port;
+    bool up = true;
+};
+
 // Every metric family with its # HELP and # TYPE lines, the samples of a
 // family together, families with no sample left out; no timestamps.
-// `workers` (empty: none) adds the per-worker split of the counters.
+// `workers` (empty: none) adds the per-worker split of the counters,
+// `health` the checkers' verdicts.
 std::string render_metrics(const StatusReply& status, const ListReply& list,
-                           std::span<const WorkerCounterSet> workers = {});
+                           std::span<const WorkerCounterSet> workers = {},
+                           std::span<const RealServerHealth> health = {});
 
 // A label value as the format wants it: \ " and newline escaped.
 std::string escape_label_value(std::string_view v);

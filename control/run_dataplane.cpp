@@ -375,7 +375,11 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         });
         WithVrrpStatus handler(ctl, vrrp);
         control.set_handler(&handler);
-        if (metrics) metrics->set_render(metrics_from(handler, [&ctl] { return ctl.worker_counters(); }));
+        if (metrics) {
+            metrics->set_render(metrics_from(
+                handler, [&ctl] { return ctl.worker_counters(); },
+                [&ctl, &checkers] { return checker_verdicts(ctl.desired().config(), checkers); }));
+        }
         log_line("running with " + plural(workers, "worker") + " (NAT pipeline)");
         log_line("control socket " + control.path());
 

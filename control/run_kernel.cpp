@@ -184,7 +184,10 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         });
         WithVrrpStatus handler(ctl, vrrp);
         control.set_handler(&handler);
-        if (metrics) metrics->set_render(metrics_from(handler));
+        if (metrics) {
+            metrics->set_render(metrics_from(handler, nullptr,
+                                             [&daemon, &checkers] { return checker_verdicts(daemon.config(), checkers); }));
+        }
         log_line("running with the kernel (IPVS) backend");
         log_line("control socket " + control.path());
         LoopHandlers handlers;

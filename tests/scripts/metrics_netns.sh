@@ -16,7 +16,8 @@
 # rejected (needs a restart) and the old port keeps serving; (l) the kernel
 # backend (VRRP only, in the client namespace once the DPDK kadp stopped)
 # exports the same names: kadp_info backend="kernel", its instance MASTER
-# in kadp_vrrp_state and its priority.
+# in kadp_vrrp_state and its priority; (m) kadp_real_server_up shows a
+# TCP_CHECK verdict alive and one down.
 #
 # Needs root, nginx, curl, ethtool. Exit 0 pass, 77 skip, else fail; the
 # last line is "COUNT passed failed skipped".
@@ -67,7 +68,14 @@ else
 fi
 
 # --- metrics on -------------------------------------------------------------------
-{ nat_topo_dataplane af_packet; nat_topo_service rr 1 1 1; printf 'metrics {\n    listen 127.0.0.1 %s\n}\n' "$MPORT"; } >"$tmp/on.conf"
+# 8080: two TCP_CHECKed real servers, one alive (nginx on 80), one not
+# (nothing on 81): their verdicts in kadp_real_server_up.
+checked() {
+  printf 'virtual_server 198.18.0.100 8080 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n    delay_loop 1\n'
+  printf '    real_server 198.19.0.%s %s {\n        TCP_CHECK {\n            connect_timeout 1\n            retry 1\n            delay_before_retry 1\n        }\n    }\n' 1 80 2 81
+  printf '}\n'
+}
+{ nat_topo_dataplane af_packet; nat_topo_service rr 1 1 1; checked; printf 'metrics {\n    listen 127.0.0.1 %s\n}\n' "$MPORT"; } >"$tmp/on.conf"
 log=$tmp/kadp-on.log
 if ! nat_topo_kadp_start "$tmp/on.conf" "$log" on; then
   fail kadp_start "kadp did not start" "$log"
@@ -120,6 +128,21 @@ else
   fi
   cap=$(value kadp_conn_table_capacity "$tmp/m1")
   if [ "$cap" = 65536 ]; then pass g_conn_table_capacity; else fail g_conn_table_capacity "got $cap"; fi
+  # (m) the checkers' verdicts (the failing one needs a few seconds)
+  UP='kadp_real_server_up{vip="198.18.0.100",port="8080",protocol="TCP",real_server='
+  for _ in $(seq 100); do
+    scrape >"$tmp/m2"
+    [ "$(value "${UP}\"198.19.0.2\",real_port=\"81\"}" "$tmp/m2")" = 0 ] && break
+    sleep 0.2
+  done
+  u1=$(value "${UP}\"198.19.0.1\",real_port=\"80\"}" "$tmp/m2")
+  u2=$(value "${UP}\"198.19.0.2\",real_port=\"81\"}" "$tmp/m2")
+  u3=$(value "kadp_real_server_up{$SVC,real_server=\"198.19.0.3\",real_port=\"80\"}" "$tmp/m2")
+  if [ "$u1" = 1 ] && [ "$u2" = 0 ] && [ "$u3" = 1 ]; then
+    pass m_checker_verdicts
+  else
+    fail m_checker_verdicts "up: .1:80=$u1 .2:81=$u2 (rr service .3:80=$u3)" "$log"
+  fi
   # (h)
   code=$(lb curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/nope")
   if [ "$code" = 404 ]; then pass h_nope_404; else fail h_nope_404 "got $code"; fi

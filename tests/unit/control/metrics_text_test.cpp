@@ -320,5 +320,23 @@ TEST(MetricsText, PerWorkerCountersFollowTheStatusOrder)
     validate_exposition(render_metrics(sample_status(), sample_list(), workers));
 }
 
+TEST(MetricsText, CheckerVerdictsBeforeTheWeights)
+{
+    const std::vector<RealServerHealth> health = {{"198.18.0.100", "80", "TCP", "198.19.0.1", "8080", true},
+                                                  {"group web", "0", "TCP", "198.19.0.2", "80", false}};
+    const std::string out = render_metrics(sample_status(), sample_list(), {}, health);
+    EXPECT_THAT(out, ::testing::HasSubstr(
+                         "# HELP kadp_real_server_up The real server's health-checker verdict: 1 alive (or no checker), "
+                         "0 down; every configured real server.\n# TYPE kadp_real_server_up gauge\n"
+                         "kadp_real_server_up{vip=\"198.18.0.100\",port=\"80\",protocol=\"TCP\",real_server=\"198.19.0.1\","
+                         "real_port=\"8080\"} 1\n"
+                         "kadp_real_server_up{vip=\"group web\",port=\"0\",protocol=\"TCP\",real_server=\"198.19.0.2\","
+                         "real_port=\"80\"} 0\n"
+                         "# HELP kadp_real_server_weight "));
+    validate_exposition(out);
+    // Without verdicts (no source): no family.
+    EXPECT_THAT(render_metrics(sample_status(), sample_list()), ::testing::Not(::testing::HasSubstr("kadp_real_server_up")));
+}
+
 }  // namespace
 }  // namespace kadp::ctl
