@@ -17,7 +17,8 @@
 # backend (VRRP only, in the client namespace once the DPDK kadp stopped)
 # exports the same names: kadp_info backend="kernel", its instance MASTER
 # in kadp_vrrp_state and its priority; (m) kadp_real_server_up shows a
-# TCP_CHECK verdict alive and one down.
+# TCP_CHECK verdict alive and one down; (n) a second kadp whose metrics
+# port is taken stops at start-up with the reason.
 #
 # Needs root, nginx, curl, ethtool. Exit 0 pass, 77 skip, else fail; the
 # last line is "COUNT passed failed skipped".
@@ -210,6 +211,14 @@ if grep -q '^kadp_info{backend="kernel",version="[^"]*"} 1$' "$tmp/mk" &&
   pass l_kernel_backend_vrrp
 else
   fail l_kernel_backend_vrrp "scrape: $(grep -E 'kadp_info|vrrp' "$tmp/mk" 2>/dev/null | tr '\n' ' ')" "$klog"
+fi
+# (n) a second kadp whose metrics port is taken stops at start-up, saying why
+out=$(nat_topo_client timeout 20 "$KADP" --backend kernel -f "$tmp/kernel.conf" --control-socket "$tmp/kernel2.sock" 2>&1); rc=$?
+if [ "$rc" = 1 ] && echo "$out" | grep -q "metrics listen 127.0.0.1 $MPORT: bind: Address already in use" &&
+   kill -0 "$kpid" 2>/dev/null; then
+  pass n_port_in_use_stops_startup
+else
+  fail n_port_in_use_stops_startup "rc $rc: $out"
 fi
 kill -TERM "$kpid" 2>/dev/null; wait "$kpid" 2>/dev/null
 
