@@ -54,6 +54,7 @@ void parse_top(const std::vector<Node>& roots, Config& config, ParseContext& ctx
         {"virtual_server_group", parse_virtual_server_group},
         {"virtual_server", parse_virtual_server},
         {"dataplane", parse_dataplane},
+        {"metrics", parse_metrics},
     };
     for (const Node& node : roots) {
         bool found = false;

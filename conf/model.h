@@ -389,6 +389,16 @@ struct Dataplane {
 };
 inline constexpr std::uint32_t kConnDefenseOff = 101;  // a mark no occupancy reaches
 
+// ------------------------------------------------------------------ metrics
+// The kadp-only `metrics { listen ADDR PORT }` block (conf/parse_metrics.cpp):
+// where the control thread serves Prometheus metrics (docs/metrics.md).
+// Absent: no metrics listener.
+struct Metrics {
+    SourceLoc loc;
+    IpAddr address;
+    std::uint16_t port = 0;
+};
+
 // ---------------------------------------------------------------- the whole
 struct Config {
     GlobalDefs global_defs;
@@ -401,6 +411,7 @@ struct Config {
     std::vector<VirtualServerGroup> virtual_server_groups;
     std::vector<VirtualServer> virtual_servers;
     std::optional<Dataplane> dataplane;
+    std::optional<Metrics> metrics;
     // Top-level sections keepalived 2.2.7 has and kadp does not act on yet
     // (static_rules, track_file, bfd_instance, SSL, net_namespace, ...).
     std::vector<OtherKeyword> other;

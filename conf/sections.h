@@ -19,6 +19,7 @@ void parse_vrrp_instance(const Node& block, Config& config, ParseContext& ctx);
 void parse_virtual_server_group(const Node& block, Config& config, ParseContext& ctx);
 void parse_virtual_server(const Node& block, Config& config, ParseContext& ctx);
 void parse_dataplane(const Node& block, Config& config, ParseContext& ctx);
+void parse_metrics(const Node& block, Config& config, ParseContext& ctx);
 
 // `ip addr` / `ip route` style lines, shared by static_* and vrrp_instance.
 std::optional<IpAddress> parse_ip_address_line(const Node& line, ParseContext& ctx);

@@ -198,6 +198,23 @@ ConnsReply DpdkControl::conns(std::size_t limit) {
     return r;
 }
 
+std::vector<WorkerCounterSet> DpdkControl::worker_counters() const {
+    std::vector<WorkerCounterSet> out;
+    if (rt_.workers == nullptr) return out;
+    for (const auto& w : rt_.workers->workers()) {
+        const auto* nat = dynamic_cast<const dp::NatPipeline*>(&w->pipeline());
+        if (nat == nullptr) continue;
+        WorkerCounterSet set;
+        set.lcore = w->info().lcore_id;
+        // Racy reads of the worker's own counters (counters.h allows them).
+        const dp::WorkerCounters* one[] = {&nat->counters()};
+        const dp::CounterTotals v = dp::sum_counters(std::span<const dp::WorkerCounters* const>(one));
+        set.values.assign(v.begin(), v.end());
+        out.push_back(std::move(set));
+    }
+    return out;
+}
+
 StatusReply DpdkControl::status() {
     StatusReply r;
     r.backend = "dpdk";
@@ -283,6 +300,9 @@ ReloadReply DpdkControl::reload(const std::string& trigger) {
         return reject(std::move(r), file + ": " + std::to_string(diags.error_count()) + " error(s)");
     }
     if (auto why = dataplane_restart_reason(*desired_.config().dataplane, config->dataplane)) {
+        return reject(std::move(r), *why);
+    }
+    if (auto why = metrics_restart_reason(desired_.config().metrics, config->metrics)) {
         return reject(std::move(r), *why);
     }
     // The checkers' verdicts and VRRP's ownership carry over to the new file.

@@ -29,6 +29,7 @@
 #include "conf/model.h"
 #include "control/cli.h"
 #include "control/control_handler.h"
+#include "control/metrics_text.h"
 #include "control/desired_state.h"
 #include "control/rate_estimator.h"
 #include "control/snapshot_builder.h"
@@ -96,6 +97,8 @@ public:
     // Adds what others know to every `status` reply (the exception TAPs'
     // health, control/exception_watch.h).
     void set_status_extra(std::function<void(StatusReply&)> extra) { status_extra_ = std::move(extra); }
+    // Each worker's own counters, in status()'s counter order (metrics).
+    std::vector<WorkerCounterSet> worker_counters() const;
 
     // The snapshot in IPVS terms (desired settings + counters; no rates).
     static std::vector<IpvsService> services_of(const dp::Snapshot& snap);

@@ -150,4 +150,16 @@ std::optional<std::string> dataplane_restart_reason(const conf::Dataplane& runni
     return std::nullopt;
 }
 
+std::optional<std::string> metrics_restart_reason(const std::optional<conf::Metrics>& running,
+                                                  const std::optional<conf::Metrics>& next) {
+    auto text = [](const std::optional<conf::Metrics>& m) {
+        return m ? "listen " + m->address.to_string() + " " + std::to_string(m->port) : std::string("off");
+    };
+    const bool same = running.has_value() == next.has_value() &&
+                      (!running || (running->address == next->address && running->port == next->port));
+    if (same) return std::nullopt;
+    return "metrics " + text(running) + " -> " + text(next) +
+           " needs a restart of kadp (the running metrics listener stays)";
+}
+
 }  // namespace kadp::ctl

@@ -36,4 +36,10 @@ std::string describe(const IpvsService& s);
 std::optional<std::string> dataplane_restart_reason(const conf::Dataplane& running,
                                                     const std::optional<conf::Dataplane>& next);
 
+// Why the `metrics` block of `next` cannot be applied (its listener is bound
+// once at start, docs/metrics.md), or nullopt when it is unchanged. Both
+// backends reject such a reload.
+std::optional<std::string> metrics_restart_reason(const std::optional<conf::Metrics>& running,
+                                                  const std::optional<conf::Metrics>& next);
+
 }  // namespace kadp::ctl

@@ -23,6 +23,7 @@
 #include "control/control_socket.h"
 #include "control/dpdk_control.h"
 #include "control/event_loop.h"
+#include "control/metrics_server.h"
 #include "control/exception_watch.h"
 #include "control/run_kernel.h"
 #include "control/snapshot_builder.h"
@@ -240,6 +241,8 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         // Before EAL: a daemon already serving the socket stops us here,
         // before we touch its DPDK files or its ports. Removed last.
         ControlServer control(loop, options.control_socket, log_line);
+        // Prometheus metrics (config `metrics { }`, docs/metrics.md); nullptr: off.
+        const auto metrics = make_metrics_server(loop, config, log_line);
 
         // Declaration order is start-up order; destruction runs in reverse:
         // workers, neighbour table, publisher (the snapshots), stats
@@ -372,6 +375,11 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         });
         WithVrrpStatus handler(ctl, vrrp);
         control.set_handler(&handler);
+        if (metrics) {
+            metrics->set_render(metrics_from(
+                handler, [&ctl] { return ctl.worker_counters(); },
+                [&ctl, &checkers] { return checker_verdicts(ctl.desired().config(), checkers); }));
+        }
         log_line("running with " + plural(workers, "worker") + " (NAT pipeline)");
         log_line("control socket " + control.path());
 
@@ -383,17 +391,19 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
                 log_line(std::string("reload (SIGHUP) failed: ") + e.what());
             }
         };
-        handlers.on_tick = [&publisher, &registry, &ctl, &control, &exception_watch] {
+        handlers.on_tick = [&publisher, &registry, &ctl, &control, &exception_watch, &metrics] {
             exception_watch.check();
             publisher.reclaim();
             registry.collect(publisher);
             ctl.tick();
             control.tick();
+            if (metrics) metrics->tick();
         };
         const int sig = loop.run(handlers);
         ctl.set_status_extra(nullptr);
         ctl.on_reloaded(nullptr);
         control.set_handler(nullptr);
+        if (metrics) metrics->set_render(nullptr);
         log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         // Masters hand over (priority 0) while the data plane still carries
         // their adverts out of the exception TAPs.

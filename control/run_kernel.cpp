@@ -11,6 +11,7 @@
 #include "control/control_socket.h"
 #include "control/desired_services.h"
 #include "control/event_loop.h"
+#include "control/metrics_server.h"
 #include "control/kernel/kernel_record.h"
 #include "control/kernel/leftover_vips.h"
 #include "control/kernel/rtnl.h"
@@ -79,6 +80,8 @@ KernelDaemon::ReloadResult KernelDaemon::reload() {
         out.reason = file + " cannot be read";
     } else if (diags.has_errors()) {
         out.reason = file + ": " + std::to_string(diags.error_count()) + " error(s)";
+    } else if (auto why = metrics_restart_reason(desired_.config().metrics, config->metrics)) {
+        out.reason = *why;
     } else if (!build(*config, services, globals, diags)) {
         out.reason = file + ": " + std::to_string(diags.error_count()) + " error(s) in the services";
     } else {
@@ -143,6 +146,8 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         // Before IPVS is touched: a kadp already serving the socket stops
         // us here, before we change its services. Removed last.
         ControlServer control(loop, options.control_socket, log_line);
+        // Prometheus metrics (config `metrics { }`, docs/metrics.md); nullptr: off.
+        const auto metrics = make_metrics_server(loop, config, log_line);
         {
             // VIPs a master killed before it could leave MASTER left behind;
             // before the static addresses go in, as keepalived orders it.
@@ -179,6 +184,10 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         });
         WithVrrpStatus handler(ctl, vrrp);
         control.set_handler(&handler);
+        if (metrics) {
+            metrics->set_render(metrics_from(handler, nullptr,
+                                             [&daemon, &checkers] { return checker_verdicts(daemon.config(), checkers); }));
+        }
         log_line("running with the kernel (IPVS) backend");
         log_line("control socket " + control.path());
         LoopHandlers handlers;
@@ -189,13 +198,15 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
                 log_line(std::string("reload (SIGHUP) failed: ") + e.what());
             }
         };
-        handlers.on_tick = [&ctl, &control] {
+        handlers.on_tick = [&ctl, &control, &metrics] {
             ctl.tick();
             control.tick();
+            if (metrics) metrics->tick();
         };
         const int sig = loop.run(handlers);
         ctl.on_reloaded(nullptr);
         control.set_handler(nullptr);
+        if (metrics) metrics->set_render(nullptr);
         log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         vrrp.stop();
         daemon.stop();

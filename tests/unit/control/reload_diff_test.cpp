@@ -109,5 +109,22 @@ TEST(ReloadDiff, PortChangesNeedARestart)
     EXPECT_THAT(dataplane_restart_reason(running, std::nullopt).value_or(""), HasSubstr("removed"));
 }
 
+TEST(ReloadDiff, MetricsListenChangesNeedARestart)
+{
+    const conf::Metrics a{{}, *conf::IpAddr::parse("127.0.0.1"), 9115};
+    conf::Metrics b = a;
+    EXPECT_EQ(metrics_restart_reason(std::nullopt, std::nullopt), std::nullopt);
+    EXPECT_EQ(metrics_restart_reason(a, b), std::nullopt);
+    b.loc.line = 7;  // moved in the file: the same listener
+    EXPECT_EQ(metrics_restart_reason(a, b), std::nullopt);
+    b.port = 9116;
+    EXPECT_EQ(metrics_restart_reason(a, b),
+              "metrics listen 127.0.0.1 9115 -> listen 127.0.0.1 9116 needs a restart of kadp (the running metrics listener stays)");
+    EXPECT_EQ(metrics_restart_reason(std::nullopt, a),
+              "metrics off -> listen 127.0.0.1 9115 needs a restart of kadp (the running metrics listener stays)");
+    EXPECT_EQ(metrics_restart_reason(a, std::nullopt),
+              "metrics listen 127.0.0.1 9115 -> off needs a restart of kadp (the running metrics listener stays)");
+}
+
 }  // namespace
 }  // namespace kadp::ctl

@@ -1,0 +1,126 @@
+// Runs on: control thread. The Prometheus metrics endpoint: a tiny HTTP/1.1
+// server on the control thread's event loop (conf `metrics { listen ADDR
+// PORT }`, docs/metrics.md), never blocking it.
+//
+// * GET (or HEAD) /metrics answers 200 with render() (the text exposition
+//   format, metrics_text.h; 503 until set_render() gave a source); another path 404, another method 405, a request
+//   line that is not HTTP 400, a request head longer than kMaxRequest 431.
+//   Every answer carries Connection: close and the connection is closed once
+//   it is written: one request per connection, no keep-alive, no body read.
+// * Bounded: at most kMaxClients at once (more are closed on accept); a
+//   client that makes no progress for kIdleTimeout, or is not done after
+//   kMaxLifetime, is dropped on the next tick(); an accept() failure
+//   other than EAGAIN (out of descriptors) pauses accepting until the next
+//   tick() rather than spinning on a readable listener. Memory per client: its
+//   request head (<= kMaxRequest) and one rendered reply. Writes use
+//   MSG_NOSIGNAL.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "checks/health_checkers.h"
+#include "conf/inet.h"
+#include "conf/model.h"
+#include "control/control_handler.h"
+#include "control/event_loop.h"
+#include "control/metrics_text.h"
+
+namespace kadp::ctl {
+
+struct MetricsServerError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// What a request head asks for: the status line's code (200, 400, 404, 405,
+// 431) and whether the body is wanted (false for HEAD). Pure; exposed for
+// unit tests. `head`: the bytes before the blank line.
+struct HttpRoute {
+    int status = 400;
+    bool body = true;
+};
+HttpRoute route_request(std::string_view head);
+
+class MetricsServer {
+public:
+    static constexpr std::size_t kMaxClients = 16;
+    static constexpr std::size_t kMaxRequest = 8192;
+    static constexpr std::chrono::seconds kIdleTimeout{5};
+    static constexpr std::chrono::seconds kMaxLifetime{30};
+
+    using RenderFn = std::function<std::string()>;
+    using LogFn = std::function<void(const std::string&)>;
+
+    // Binds ADDR:PORT (SO_REUSEADDR; IPV6_V6ONLY for an IPv6 address) and
+    // listens, watched by `loop`, which outlives the server. Throws
+    // MetricsServerError with the reason. Created before the backend starts
+    // (a port in use stops start-up before anything is touched); scrapes
+    // are answered 503 until set_render().
+    MetricsServer(EventLoop& loop, const conf::IpAddr& address, std::uint16_t port, LogFn log);
+    ~MetricsServer();
+    MetricsServer(const MetricsServer&) = delete;
+    MetricsServer& operator=(const MetricsServer&) = delete;
+
+    // What builds one scrape (nullptr: none yet / any more); what it uses
+    // outlives its use.
+    void set_render(RenderFn render) { render_ = std::move(render); }
+
+    // From the loop's tick: drops clients past their deadlines.
+    void tick();
+
+    std::size_t clients() const { return clients_.size(); }
+    std::uint16_t port() const { return port_; }  // the bound one (useful with port 0 in tests)
+
+private:
+    using Clock = std::chrono::steady_clock;
+    struct Client {
+        Fd fd;
+        EventLoop::WatchId watch = 0;
+        std::string in;
+        std::string out;
+        std::size_t sent = 0;
+        bool replying = false;
+        Clock::time_point started;
+        Clock::time_point progress;
+    };
+
+    void on_accept();
+    void on_client(std::uint64_t id, std::uint32_t events);
+    bool read_request(Client& c);  // false: drop the client
+    void answer(Client& c, HttpRoute route);
+    bool write_reply(Client& c);  // false: done or failed (drop)
+    void drop(std::uint64_t id);
+
+    EventLoop* loop_;
+    RenderFn render_;
+    LogFn log_;
+    Fd listen_;
+    std::uint16_t port_ = 0;
+    EventLoop::WatchId listen_watch_ = 0;
+    bool accept_paused_ = false;  // accept() failed (EMFILE...): resumed by tick()
+    std::map<std::uint64_t, std::unique_ptr<Client>> clients_;
+    std::uint64_t next_client_ = 1;
+};
+
+// The server `config.metrics` asks for, or nullptr when it has no metrics
+// block (the default: nothing listens). Throws MetricsServerError.
+std::unique_ptr<MetricsServer> make_metrics_server(EventLoop& loop, const conf::Config& config, MetricsServer::LogFn log);
+
+// A scrape from what `kadpctl status` and `kadpctl list` report, plus the
+// per-worker counters `workers` returns (nullptr: none, the kernel backend)
+// and the checkers' verdicts `health` returns (nullptr: none).
+MetricsServer::RenderFn metrics_from(ControlHandler& handler,
+                                     std::function<std::vector<WorkerCounterSet>()> workers = nullptr,
+                                     std::function<std::vector<RealServerHealth>()> health = nullptr);
+
+// The verdict of every real server `config` has, from `checkers`.
+std::vector<RealServerHealth> checker_verdicts(const conf::Config& config, const chk::HealthCheckers& checkers);
+
+}  // namespace kadp::ctl
