@@ -25,7 +25,9 @@
 #include "control/event_loop.h"
 #include "control/exception_watch.h"
 #include "control/run_kernel.h"
+#include "control/sd_notify.h"
 #include "control/snapshot_builder.h"
+#include "control/stuck_workers.h"
 #include "control/vrrp_dpdk.h"
 #include "control/vrrp_status.h"
 #include "dataplane/conn_table.h"
@@ -205,6 +207,13 @@ bool services_valid(const conf::Config& config)
     return snap != nullptr;
 }
 
+// systemd's STATUS= line while serving.
+std::string serving_status(const dp::SnapshotPublisher& publisher)
+{
+    return "serving " + plural(static_cast<unsigned>(publisher.current()->services().size()), "virtual service") +
+           ", generation " + std::to_string(publisher.current()->generation());
+}
+
 }  // namespace
 
 int run_daemon(const CliOptions& options)
@@ -234,6 +243,8 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
     const conf::Dataplane& dpc = *config.dataplane;
     if (!services_valid(config)) return kExitConfigError;
     try {
+        // Before EAL creates threads: it edits the environment.
+        const SdNotify notify = SdNotify::from_environment();
         // Before EAL creates its threads, so they inherit the blocked mask.
         block_control_signals();
         EventLoop loop;
@@ -366,9 +377,17 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             for (const auto& t : exception->taps()) watched.push_back({t.interface, t.tap, t.ifindex});
         }
         ExceptionWatch exception_watch(std::move(watched), log_line);
-        ctl.set_status_extra([&exception_watch](StatusReply& r) {
+        // A worker that stopped polling: logged, counted, and no more
+        // watchdog pings while it lasts (systemd restarts kadp).
+        std::vector<StuckWorkerWatch::Source> beats;
+        for (const auto& w : group.workers())
+            beats.push_back({w->info().lcore_id, [&w = *w] { return w.heartbeat(); }});
+        StuckWorkerWatch stuck(std::move(beats), kDefaultStuckThreshold, log_line);
+        ctl.set_status_extra([&exception_watch, &stuck](StatusReply& r) {
             r.degraded = exception_watch.degraded();
             r.exception_taps_lost = exception_watch.lost();
+            for (auto& line : stuck.degraded()) r.degraded.push_back(std::move(line));
+            r.workers_stuck = stuck.stuck();
         });
         WithVrrpStatus handler(ctl, vrrp);
         control.set_handler(&handler);
@@ -376,21 +395,39 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         log_line("control socket " + control.path());
 
         LoopHandlers handlers;
-        handlers.on_reload = [&ctl] {
+        handlers.on_reload = [&ctl, &notify, &publisher] {
+            notify.reloading();
             try {
                 ctl.reload("SIGHUP");
             } catch (const std::exception& e) {  // a reload that cannot even run must not stop the data plane
                 log_line(std::string("reload (SIGHUP) failed: ") + e.what());
             }
+            notify.ready(serving_status(publisher));
         };
-        handlers.on_tick = [&publisher, &registry, &ctl, &control, &exception_watch] {
+        handlers.on_tick = [&publisher, &registry, &ctl, &control, &exception_watch, &stuck] {
             exception_watch.check();
+            stuck.sample();
             publisher.reclaim();
             registry.collect(publisher);
             ctl.tick();
             control.tick();
         };
+        WatchdogPinger watchdog(loop, notify, [&stuck] {
+            stuck.sample();
+            return stuck.stuck() == 0;
+        });
+        Timer test_stall(loop);
+        if (const auto ts = test_stall_from_environment(); ts && !group.workers().empty()) {
+            test_stall.arm(ts->after, [&group, ms = ts->for_ms] {
+                log_line("test: the worker on lcore " + std::to_string(group.workers()[0]->info().lcore_id) +
+                         " sleeps " + std::to_string(ms) + " ms (KADP_TEST_STALL_WORKER)");
+                group.workers()[0]->stall_once(ms);
+            });
+        }
+        // Workers polling, services published, VRRP and checkers started.
+        notify.ready(serving_status(publisher));
         const int sig = loop.run(handlers);
+        notify.stopping(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         ctl.set_status_extra(nullptr);
         ctl.on_reloaded(nullptr);
         control.set_handler(nullptr);

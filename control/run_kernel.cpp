@@ -16,6 +16,7 @@
 #include "control/kernel/rtnl.h"
 #include "control/kernel_control.h"
 #include "control/run_dataplane.h"
+#include "control/sd_notify.h"
 #include "control/vrrp_kernel.h"
 #include "control/vrrp_status.h"
 #include "vrrp/vrrp_service.h"
@@ -138,6 +139,7 @@ KernelBackend::Result KernelDaemon::set_weight_overrides(const WeightOverrides& 
 
 int run_kernel(const CliOptions& options, const conf::Config& config) {
     try {
+        const SdNotify notify = SdNotify::from_environment();
         block_control_signals();
         EventLoop loop;
         // Before IPVS is touched: a kadp already serving the socket stops
@@ -182,18 +184,25 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         log_line("running with the kernel (IPVS) backend");
         log_line("control socket " + control.path());
         LoopHandlers handlers;
-        handlers.on_reload = [&ctl] {
+        handlers.on_reload = [&ctl, &notify] {
+            notify.reloading();
             try {
                 ctl.reload("SIGHUP");
             } catch (const std::exception& e) {  // a reload that cannot even run must not stop the daemon
                 log_line(std::string("reload (SIGHUP) failed: ") + e.what());
             }
+            notify.ready("serving (kernel IPVS backend)");
         };
         handlers.on_tick = [&ctl, &control] {
             ctl.tick();
             control.tick();
         };
+        // No workers here: the watchdog shows only that the control loop turns.
+        WatchdogPinger watchdog(loop, notify, nullptr);
+        // IPVS holds the services, VRRP and the checkers started.
+        notify.ready("serving (kernel IPVS backend)");
         const int sig = loop.run(handlers);
+        notify.stopping(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         ctl.on_reloaded(nullptr);
         control.set_handler(nullptr);
         log_line(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
