@@ -412,10 +412,6 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             ctl.tick();
             control.tick();
         };
-        WatchdogPinger watchdog(loop, notify, [&stuck] {
-            stuck.sample();
-            return stuck.stuck() == 0;
-        });
         Timer test_stall(loop);
         if (const auto ts = test_stall_from_environment(); ts && !group.workers().empty()) {
             test_stall.arm(ts->after, [&group, ms = ts->for_ms] {
@@ -426,6 +422,10 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         }
         // Workers polling, services published, VRRP and checkers started.
         notify.ready(serving_status(publisher));
+        WatchdogPinger watchdog(loop, notify, [&stuck] {
+            stuck.sample();
+            return stuck.stuck() == 0;
+        });
         const int sig = loop.run(handlers);
         notify.stopping(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         ctl.set_status_extra(nullptr);

@@ -197,10 +197,10 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
             ctl.tick();
             control.tick();
         };
-        // No workers here: the watchdog shows only that the control loop turns.
-        WatchdogPinger watchdog(loop, notify, nullptr);
         // IPVS holds the services, VRRP and the checkers started.
         notify.ready("serving (kernel IPVS backend)");
+        // No workers here: the watchdog shows only that the control loop turns.
+        WatchdogPinger watchdog(loop, notify, nullptr);
         const int sig = loop.run(handlers);
         notify.stopping(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         ctl.on_reloaded(nullptr);
