@@ -23,6 +23,7 @@
 #include "control/control_socket.h"
 #include "control/dpdk_control.h"
 #include "control/event_loop.h"
+#include "control/log.h"
 #include "control/exception_watch.h"
 #include "control/run_kernel.h"
 #include "control/sd_notify.h"
@@ -46,7 +47,7 @@ namespace kadp::ctl {
 namespace {
 
 // One line per event on stderr.
-void log_line(const std::string& line) { std::cerr << "kadp: " << line << '\n'; }
+void log_line(const std::string& line) { log_info(line); }
 
 std::vector<dp::PortSpec> port_specs(const conf::Dataplane& dp)
 {
@@ -366,7 +367,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             try {
                 vrrp.configure(next);
             } catch (const std::exception& e) {
-                log_line(std::string("VRRP keeps its running instances: ") + e.what());
+                log_warning(std::string("VRRP keeps its running instances: ") + e.what());
             }
             ctl.apply();
             running = next;
@@ -382,7 +383,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         std::vector<StuckWorkerWatch::Source> beats;
         for (const auto& w : group.workers())
             beats.push_back({w->info().lcore_id, [&w = *w] { return w.heartbeat(); }});
-        StuckWorkerWatch stuck(std::move(beats), kDefaultStuckThreshold, log_line);
+        StuckWorkerWatch stuck(std::move(beats), kDefaultStuckThreshold, log_warning);
         ctl.set_status_extra([&exception_watch, &stuck](StatusReply& r) {
             r.degraded = exception_watch.degraded();
             r.exception_taps_lost = exception_watch.lost();
@@ -400,7 +401,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             try {
                 ctl.reload("SIGHUP");
             } catch (const std::exception& e) {  // a reload that cannot even run must not stop the data plane
-                log_line(std::string("reload (SIGHUP) failed: ") + e.what());
+                log_error(std::string("reload (SIGHUP) failed: ") + e.what());
             }
             notify.ready(serving_status(publisher));
         };
@@ -448,16 +449,16 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             for (std::uint32_t i = 0; i < k; ++i) rte_pktmbuf_free(held[i]);
         }
     } catch (const dp::StartupError& e) {
-        log_line(e.what());
+        log_error(e.what());
         return kExitRunFailed;
     } catch (const ControlSocketError& e) {
-        log_line(e.what());
+        log_error(e.what());
         return kExitRunFailed;
     } catch (const std::system_error& e) {
-        log_line(std::string("control loop: ") + e.what());
+        log_error(std::string("control loop: ") + e.what());
         return kExitRunFailed;
     } catch (const std::runtime_error& e) {  // VRRP cannot start (an instance without a source address...)
-        log_line(e.what());
+        log_error(e.what());
         return kExitRunFailed;
     }
     log_line("stopped");

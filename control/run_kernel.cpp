@@ -11,6 +11,7 @@
 #include "control/control_socket.h"
 #include "control/desired_services.h"
 #include "control/event_loop.h"
+#include "control/log.h"
 #include "control/kernel/kernel_record.h"
 #include "control/kernel/leftover_vips.h"
 #include "control/kernel/rtnl.h"
@@ -24,7 +25,7 @@
 namespace kadp::ctl {
 namespace {
 
-void log_line(const std::string& line) { std::cerr << "kadp: " << line << '\n'; }
+void log_line(const std::string& line) { log_info(line); }
 
 std::string plural(std::size_t n, const char* word) {
     return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
@@ -176,7 +177,7 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
             try {
                 vrrp.configure(next);
             } catch (const std::exception& e) {
-                log_line(std::string("VRRP keeps its running instances: ") + e.what());
+                log_warning(std::string("VRRP keeps its running instances: ") + e.what());
             }
         });
         WithVrrpStatus handler(ctl, vrrp);
@@ -189,7 +190,7 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
             try {
                 ctl.reload("SIGHUP");
             } catch (const std::exception& e) {  // a reload that cannot even run must not stop the daemon
-                log_line(std::string("reload (SIGHUP) failed: ") + e.what());
+                log_error(std::string("reload (SIGHUP) failed: ") + e.what());
             }
             notify.ready("serving (kernel IPVS backend)");
         };
@@ -209,13 +210,13 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         vrrp.stop();
         daemon.stop();
     } catch (const IpvsError& e) {
-        log_line(e.what());
+        log_error(e.what());
         return kExitRunFailed;
     } catch (const std::system_error& e) {
-        log_line(std::string("control loop: ") + e.what());
+        log_error(std::string("control loop: ") + e.what());
         return kExitRunFailed;
     } catch (const std::runtime_error& e) {
-        log_line(e.what());
+        log_error(e.what());
         return kExitRunFailed;
     }
     log_line("stopped");

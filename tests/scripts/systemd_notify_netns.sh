@@ -17,6 +17,9 @@
 #      degraded line;
 #   g. no WATCHDOG=1 arrives while it is stuck (1.5 s = 7 periods);
 #   h. the worker polls again: logged, workers_stuck 0, pings resume.
+# Run 3 (--log-level warning, the same stall, shorter):
+#   i. the stuck worker's warning is logged, info lines ("running with",
+#      the test's own "sleeps" line, "stopped") are not.
 #
 # Needs root, nginx, curl, ethtool, python3. Exit 0 pass, 77 skip, else fail;
 # last line "COUNT passed failed skipped". Environment: KADP, KADPCTL.
@@ -144,6 +147,27 @@ else
   nat_topo_kadp_stop || fail stop_2 "exit status" "$log"
 fi
 stop_listener
+
+# --- run 3: --log-level warning ---------------------------------------------------
+out=$tmp/notify3.log
+log=$tmp/kadp3.log
+if start_listener "$out"; then
+  NT_KADP_SOCK=$tmp/kadp-three.sock
+  KADP_TEST_STALL_WORKER=500:2000 NOTIFY_SOCKET=$tmp/notify.sock ip netns exec "$NT_NS_LB" "$NT_KADP" \
+    -l 0,1 --no-huge -m 512 --no-pci --no-telemetry --file-prefix "$NT_PREFIX-three" -- -f "$tmp/kadp.conf" \
+    --control-socket "$NT_KADP_SOCK" --log-level warning >"$log" 2>&1 &
+  NT_KADP_PID=$!
+  if wait_for '^MSG READY=1' "$out" 300 && wait_for '^kadp: worker on lcore 1 stopped polling for [0-9]+ ms$' "$log" 100 &&
+     wait_for '^kadp: worker on lcore 1 polls again' "$log" 100 && nat_topo_kadp_stop &&
+     ! grep -Eq '^kadp: (running with|test: the worker|stopped$|services:)' "$log"; then
+    pass i_log_level_warning
+  else
+    fail i_log_level_warning "warning missing or info lines present" "$log"
+  fi
+  stop_listener
+else
+  fail i_log_level_warning "the fake systemd does not listen"
+fi
 
 echo "COUNT $passed $failed $skipped"
 [ "$failed" = 0 ]
