@@ -23,8 +23,8 @@
 #include "control/control_socket.h"
 #include "control/dpdk_control.h"
 #include "control/event_loop.h"
-#include "control/log.h"
 #include "control/exception_watch.h"
+#include "control/log.h"
 #include "control/run_kernel.h"
 #include "control/sd_notify.h"
 #include "control/snapshot_builder.h"
@@ -46,7 +46,7 @@
 namespace kadp::ctl {
 namespace {
 
-// One line per event on stderr.
+// One line per event (control/log.h: stderr or syslog).
 void log_line(const std::string& line) { log_info(line); }
 
 std::vector<dp::PortSpec> port_specs(const conf::Dataplane& dp)
