@@ -20,6 +20,9 @@
 # Run 3 (--log-level warning, the same stall, shorter):
 #   i. the stuck worker's warning is logged, info lines ("running with",
 #      the test's own "sleeps" line, "stopped") are not.
+# Run 4 (--backend kernel, no virtual servers: this host may have no IPVS):
+#   j. READY=1 (kernel status), WATCHDOG=1 twice, RELOADING=1 then READY=1 on
+#      SIGHUP, STOPPING=1 on SIGTERM, exit 0.
 #
 # Needs root, nginx, curl, ethtool, python3. Exit 0 pass, 77 skip, else fail;
 # last line "COUNT passed failed skipped". Environment: KADP, KADPCTL.
@@ -167,6 +170,37 @@ if start_listener "$out"; then
   stop_listener
 else
   fail i_log_level_warning "the fake systemd does not listen"
+fi
+
+# --- run 4: the kernel backend ----------------------------------------------------
+out=$tmp/notify4.log
+log=$tmp/kadp4.log
+printf 'global_defs {\n    router_id kadp-sdn\n}\n' >"$tmp/kernel.conf"
+if start_listener "$out"; then
+  NOTIFY_SOCKET=$tmp/notify.sock WATCHDOG_USEC=400000 ip netns exec "$NT_NS_LB" "$NT_KADP" --backend kernel \
+    -f "$tmp/kernel.conf" --control-socket "$tmp/kadp-four.sock" >"$log" 2>&1 &
+  NT_KADP_PID=$!
+  ok=
+  if wait_for '^MSG READY=1\|STATUS=serving \(kernel IPVS backend\)\|MAINPID=' "$out" 100; then
+    for _ in $(seq 50); do [ "$(pings "$out")" -ge 2 ] && { ok=1; break; }; sleep 0.1; done
+  fi
+  if [ -n "$ok" ]; then
+    kill -HUP "$NT_KADP_PID"
+    ok=
+    for _ in $(seq 100); do
+      sed -n '/^MSG RELOADING=1/,$p' "$out" | grep -q '^MSG READY=1|STATUS=serving (kernel IPVS backend)' && { ok=1; break; }
+      sleep 0.1
+    done
+  fi
+  if [ -n "$ok" ] && nat_topo_kadp_stop && wait_for '^MSG STOPPING=1\|STATUS=stopping \(SIGTERM\)$' "$out" 30; then
+    pass j_kernel_backend
+  else
+    sed 's/^/log: /' "$log" >>"$out"
+    fail j_kernel_backend "READY, pings, RELOADING/READY or STOPPING missing" "$out"
+  fi
+  stop_listener
+else
+  fail j_kernel_backend "the fake systemd does not listen"
 fi
 
 echo "COUNT $passed $failed $skipped"
