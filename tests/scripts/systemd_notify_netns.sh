@@ -17,7 +17,7 @@
 #      degraded line;
 #   g. no WATCHDOG=1 arrives while it is stuck (1.5 s = 7 periods);
 #   h. the worker polls again: logged, workers_stuck 0, pings resume.
-# Run 3 (--log-level warning, the same stall, shorter):
+# Run 3 (--log-level warning, KADP_TEST_STALL_WORKER=500:4000):
 #   i. the stuck worker's warning is logged, info lines ("running with",
 #      the test's own "sleeps" line, "stopped") are not.
 # Run 4 (--backend kernel, no virtual servers: this host may have no IPVS):
@@ -156,16 +156,21 @@ out=$tmp/notify3.log
 log=$tmp/kadp3.log
 if start_listener "$out"; then
   NT_KADP_SOCK=$tmp/kadp-three.sock
-  KADP_TEST_STALL_WORKER=500:2000 NOTIFY_SOCKET=$tmp/notify.sock ip netns exec "$NT_NS_LB" "$NT_KADP" \
+  KADP_TEST_STALL_WORKER=500:4000 NOTIFY_SOCKET=$tmp/notify.sock ip netns exec "$NT_NS_LB" "$NT_KADP" \
     -l 0,1 --no-huge -m 512 --no-pci --no-telemetry --file-prefix "$NT_PREFIX-three" -- -f "$tmp/kadp.conf" \
     --control-socket "$NT_KADP_SOCK" --log-level warning >"$log" 2>&1 &
   NT_KADP_PID=$!
-  if wait_for '^MSG READY=1' "$out" 300 && wait_for '^kadp: worker on lcore 1 stopped polling for [0-9]+ ms$' "$log" 100 &&
-     wait_for '^kadp: worker on lcore 1 polls again' "$log" 100 && nat_topo_kadp_stop &&
-     ! grep -Eq '^kadp: (running with|test: the worker|stopped$|services:)' "$log"; then
+  step=ready
+  wait_for '^MSG READY=1' "$out" 300 && step=stuck &&
+    wait_for '^kadp: worker on lcore 1 stopped polling for [0-9]+ ms$' "$log" 100 && step=recovered &&
+    wait_for '^kadp: worker on lcore 1 polls again' "$log" 100 && step=stop &&
+    nat_topo_kadp_stop && step=info_lines &&
+    ! grep -Eq '^kadp: (running with|test: the worker|stopped$|services:)' "$log" && step=
+  if [ -z "$step" ]; then
     pass i_log_level_warning
   else
-    fail i_log_level_warning "warning missing or info lines present" "$log"
+    sed 's/^/notify: /' "$out" >>"$log"
+    fail i_log_level_warning "failed at: $step" "$log"
   fi
   stop_listener
 else
