@@ -63,6 +63,30 @@ CliResult parse_cli(const std::vector<std::string>& args)
         } else if (a.rfind("--control-socket=", 0) == 0) {
             o.control_socket = a.substr(17);
             if (o.control_socket.empty()) return {std::nullopt, "--control-socket needs a path"};
+        } else if (a == "--log-level" || a.rfind("--log-level=", 0) == 0) {
+            std::string name;
+            if (a == "--log-level") {
+                if (!value(name)) return {std::nullopt, "--log-level needs error, warning, info or debug"};
+            } else {
+                name = a.substr(12);
+            }
+            const auto level = log_level_from_name(name);
+            if (!level) return {std::nullopt, "--log-level '" + name + "': expected error, warning, info or debug"};
+            o.log.level = *level;
+        } else if (a == "-D" || a == "--log-detail") {
+            o.log.level = LogLevel::debug;
+        } else if (a == "-S" || a == "--log-facility" || a.rfind("--log-facility=", 0) == 0) {
+            std::string name;
+            if (a.rfind("--log-facility=", 0) == 0) {
+                name = a.substr(15);
+            } else if (!value(name)) {
+                return {std::nullopt, a + " needs a facility (0-7, local0-local7, daemon, user)"};
+            }
+            const auto facility = syslog_facility_from_name(name);
+            if (!facility) return {std::nullopt, a + " '" + name + "': expected 0-7, local0-local7, daemon or user"};
+            o.log.syslog_facility = *facility;
+        } else if (a == "--log-console") {
+            o.log.console = true;
         } else if (a == "--no-exception-path") {
             o.exception_path = false;
         } else if (a == "--strict") {
@@ -100,6 +124,11 @@ std::string usage_text()
            "      --control-socket PATH  kadpctl's Unix socket (default /run/kadp/kadp.sock, mode 0600)\n"
            "      --no-exception-path  no kernel TAP per dataplane interface: what is for the\n"
            "                        node's own addresses is dropped (tests, kadp without a kernel path)\n"
+           "      --log-level L     error, warning, info (default) or debug: lines below L are dropped\n"
+           "  -D, --log-detail      keepalived's option: --log-level debug\n"
+           "  -S, --log-facility F  log to syslog, facility 0-7 (local0-local7), daemon or user,\n"
+           "                        instead of stderr\n"
+           "      --log-console     with -S: stderr as well (keepalived's -l; kadp's -l is EAL's)\n"
            "  -v, --version         print the version and exit\n"
            "  -h, --help            print this help and exit\n"
            "\n"

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "control/backend.h"
+#include "control/log.h"
 
 namespace kadp::ctl {
 
@@ -19,6 +20,7 @@ struct CliOptions {
     Backend backend = Backend::automatic;  // --backend; auto: dpdk with a dataplane block
     std::string control_socket = "/run/kadp/kadp.sock";  // --control-socket: kadpctl's Unix socket
     bool exception_path = true;  // --no-exception-path: no kernel TAPs (exception_port.h)
+    LogOptions log;              // --log-level, -D, -S, --log-console (control/log.h)
     bool help = false;
     bool version = false;
     std::vector<std::string> eal_args;  // passed to rte_eal_init unchanged

@@ -308,6 +308,7 @@ std::string to_json(const StatusReply& r) {
     for (const auto& d : r.degraded) w.value(d);
     w.end_array();
     w.member("exception_taps_lost", r.exception_taps_lost);
+    w.member("workers_stuck", r.workers_stuck);
     w.member("reloads_accepted", r.reloads_accepted).member("reloads_rejected", r.reloads_rejected);
     w.end_object();
     return w.take();
@@ -445,6 +446,7 @@ std::optional<StatusReply> status_from_json(const JsonValue& v, std::string& err
             if (d.is_string()) r.degraded.push_back(d.text());
     }
     r.exception_taps_lost = v.u64("exception_taps_lost");
+    r.workers_stuck = v.u64("workers_stuck");
     r.reloads_accepted = v.u64("reloads_accepted");
     r.reloads_rejected = v.u64("reloads_rejected");
     return r;

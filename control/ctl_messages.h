@@ -107,6 +107,9 @@ struct StatusReply {
     // deleted under kadp: control/exception_watch.h); empty: nothing.
     std::vector<std::string> degraded;
     std::uint64_t exception_taps_lost = 0;
+    // DPDK workers whose loop has not turned for the stuck threshold
+    // (control/stuck_workers.h); each also has a `degraded` line.
+    std::uint64_t workers_stuck = 0;
     // Reloads since start (SIGHUP and kadpctl); a rejected one changed nothing.
     std::uint64_t reloads_accepted = 0;
     std::uint64_t reloads_rejected = 0;

@@ -6,6 +6,7 @@
 #include "checks/genhash.h"
 #include "control/cli.h"
 #include "control/config_check.h"
+#include "control/log.h"
 #include "control/run_dataplane.h"
 #include "dataplane/dpdk_info.h"
 #include "kadp_version.h"
@@ -33,5 +34,6 @@ int main(int argc, char** argv)
         return 0;
     }
     if (o.config_test || o.dump_config) return kadp::ctl::run_config_check(o, std::cout, std::cerr);
+    kadp::ctl::configure_log(o.log);
     return kadp::ctl::run_daemon(o);
 }

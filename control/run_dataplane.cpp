@@ -25,8 +25,11 @@
 #include "control/event_loop.h"
 #include "control/metrics_server.h"
 #include "control/exception_watch.h"
+#include "control/log.h"
 #include "control/run_kernel.h"
+#include "control/sd_notify.h"
 #include "control/snapshot_builder.h"
+#include "control/stuck_workers.h"
 #include "control/vrrp_dpdk.h"
 #include "control/vrrp_status.h"
 #include "dataplane/conn_table.h"
@@ -44,8 +47,8 @@
 namespace kadp::ctl {
 namespace {
 
-// One line per event on stderr.
-void log_line(const std::string& line) { std::cerr << "kadp: " << line << '\n'; }
+// One line per event (control/log.h: stderr or syslog).
+void log_line(const std::string& line) { log_info(line); }
 
 std::vector<dp::PortSpec> port_specs(const conf::Dataplane& dp)
 {
@@ -206,6 +209,13 @@ bool services_valid(const conf::Config& config)
     return snap != nullptr;
 }
 
+// systemd's STATUS= line while serving.
+std::string serving_status(const dp::SnapshotPublisher& publisher)
+{
+    return "serving " + plural(static_cast<unsigned>(publisher.current()->services().size()), "virtual service") +
+           ", generation " + std::to_string(publisher.current()->generation());
+}
+
 }  // namespace
 
 int run_daemon(const CliOptions& options)
@@ -235,6 +245,8 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
     const conf::Dataplane& dpc = *config.dataplane;
     if (!services_valid(config)) return kExitConfigError;
     try {
+        // Before EAL creates threads: it edits the environment.
+        const SdNotify notify = SdNotify::from_environment();
         // Before EAL creates its threads, so they inherit the blocked mask.
         block_control_signals();
         EventLoop loop;
@@ -358,7 +370,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             try {
                 vrrp.configure(next);
             } catch (const std::exception& e) {
-                log_line(std::string("VRRP keeps its running instances: ") + e.what());
+                log_warning(std::string("VRRP keeps its running instances: ") + e.what());
             }
             ctl.apply();
             running = next;
@@ -369,9 +381,17 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             for (const auto& t : exception->taps()) watched.push_back({t.interface, t.tap, t.ifindex});
         }
         ExceptionWatch exception_watch(std::move(watched), log_line);
-        ctl.set_status_extra([&exception_watch](StatusReply& r) {
+        // A worker that stopped polling: logged, counted, and no more
+        // watchdog pings while it lasts (systemd restarts kadp).
+        std::vector<StuckWorkerWatch::Source> beats;
+        for (const auto& w : group.workers())
+            beats.push_back({w->info().lcore_id, [&w = *w] { return w.heartbeat(); }});
+        StuckWorkerWatch stuck(std::move(beats), kDefaultStuckThreshold, log_warning);
+        ctl.set_status_extra([&exception_watch, &stuck](StatusReply& r) {
             r.degraded = exception_watch.degraded();
             r.exception_taps_lost = exception_watch.lost();
+            for (auto& line : stuck.degraded()) r.degraded.push_back(std::move(line));
+            r.workers_stuck = stuck.stuck();
         });
         WithVrrpStatus handler(ctl, vrrp);
         control.set_handler(&handler);
@@ -384,22 +404,40 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         log_line("control socket " + control.path());
 
         LoopHandlers handlers;
-        handlers.on_reload = [&ctl] {
+        handlers.on_reload = [&ctl, &notify, &publisher] {
+            notify.reloading();
             try {
                 ctl.reload("SIGHUP");
             } catch (const std::exception& e) {  // a reload that cannot even run must not stop the data plane
-                log_line(std::string("reload (SIGHUP) failed: ") + e.what());
+                log_error(std::string("reload (SIGHUP) failed: ") + e.what());
             }
+            notify.ready(serving_status(publisher));
         };
-        handlers.on_tick = [&publisher, &registry, &ctl, &control, &exception_watch, &metrics] {
+        handlers.on_tick = [&publisher, &registry, &ctl, &control, &exception_watch, &metrics, &stuck] {
             exception_watch.check();
+            stuck.sample();
             publisher.reclaim();
             registry.collect(publisher);
             ctl.tick();
             control.tick();
             if (metrics) metrics->tick();
         };
+        Timer test_stall(loop);
+        if (const auto ts = test_stall_from_environment(); ts && !group.workers().empty()) {
+            test_stall.arm(ts->after, [&group, ms = ts->for_ms] {
+                log_line("test: the worker on lcore " + std::to_string(group.workers()[0]->info().lcore_id) +
+                         " sleeps " + std::to_string(ms) + " ms (KADP_TEST_STALL_WORKER)");
+                group.workers()[0]->stall_once(ms);
+            });
+        }
+        // Workers polling, services published, VRRP and checkers started.
+        notify.ready(serving_status(publisher));
+        WatchdogPinger watchdog(loop, notify, [&stuck] {
+            stuck.sample();
+            return stuck.stuck() == 0;
+        });
         const int sig = loop.run(handlers);
+        notify.stopping(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         ctl.set_status_extra(nullptr);
         ctl.on_reloaded(nullptr);
         control.set_handler(nullptr);
@@ -421,16 +459,16 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             for (std::uint32_t i = 0; i < k; ++i) rte_pktmbuf_free(held[i]);
         }
     } catch (const dp::StartupError& e) {
-        log_line(e.what());
+        log_error(e.what());
         return kExitRunFailed;
     } catch (const ControlSocketError& e) {
-        log_line(e.what());
+        log_error(e.what());
         return kExitRunFailed;
     } catch (const std::system_error& e) {
-        log_line(std::string("control loop: ") + e.what());
+        log_error(std::string("control loop: ") + e.what());
         return kExitRunFailed;
     } catch (const std::runtime_error& e) {  // VRRP cannot start (an instance without a source address...)
-        log_line(e.what());
+        log_error(e.what());
         return kExitRunFailed;
     }
     log_line("stopped");

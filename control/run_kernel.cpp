@@ -16,7 +16,9 @@
 #include "control/kernel/leftover_vips.h"
 #include "control/kernel/rtnl.h"
 #include "control/kernel_control.h"
+#include "control/log.h"
 #include "control/run_dataplane.h"
+#include "control/sd_notify.h"
 #include "control/vrrp_kernel.h"
 #include "control/vrrp_status.h"
 #include "vrrp/vrrp_service.h"
@@ -24,7 +26,7 @@
 namespace kadp::ctl {
 namespace {
 
-void log_line(const std::string& line) { std::cerr << "kadp: " << line << '\n'; }
+void log_line(const std::string& line) { log_info(line); }
 
 std::string plural(std::size_t n, const char* word) {
     return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
@@ -141,6 +143,7 @@ KernelBackend::Result KernelDaemon::set_weight_overrides(const WeightOverrides& 
 
 int run_kernel(const CliOptions& options, const conf::Config& config) {
     try {
+        const SdNotify notify = SdNotify::from_environment();
         block_control_signals();
         EventLoop loop;
         // Before IPVS is touched: a kadp already serving the socket stops
@@ -179,7 +182,7 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
             try {
                 vrrp.configure(next);
             } catch (const std::exception& e) {
-                log_line(std::string("VRRP keeps its running instances: ") + e.what());
+                log_warning(std::string("VRRP keeps its running instances: ") + e.what());
             }
         });
         WithVrrpStatus handler(ctl, vrrp);
@@ -191,19 +194,26 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         log_line("running with the kernel (IPVS) backend");
         log_line("control socket " + control.path());
         LoopHandlers handlers;
-        handlers.on_reload = [&ctl] {
+        handlers.on_reload = [&ctl, &notify] {
+            notify.reloading();
             try {
                 ctl.reload("SIGHUP");
             } catch (const std::exception& e) {  // a reload that cannot even run must not stop the daemon
-                log_line(std::string("reload (SIGHUP) failed: ") + e.what());
+                log_error(std::string("reload (SIGHUP) failed: ") + e.what());
             }
+            notify.ready("serving (kernel IPVS backend)");
         };
         handlers.on_tick = [&ctl, &control, &metrics] {
             ctl.tick();
             control.tick();
             if (metrics) metrics->tick();
         };
+        // IPVS holds the services, VRRP and the checkers started.
+        notify.ready("serving (kernel IPVS backend)");
+        // No workers here: the watchdog shows only that the control loop turns.
+        WatchdogPinger watchdog(loop, notify, nullptr);
         const int sig = loop.run(handlers);
+        notify.stopping(std::string("stopping (") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ")");
         ctl.on_reloaded(nullptr);
         control.set_handler(nullptr);
         if (metrics) metrics->set_render(nullptr);
@@ -211,13 +221,13 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         vrrp.stop();
         daemon.stop();
     } catch (const IpvsError& e) {
-        log_line(e.what());
+        log_error(e.what());
         return kExitRunFailed;
     } catch (const std::system_error& e) {
-        log_line(std::string("control loop: ") + e.what());
+        log_error(std::string("control loop: ") + e.what());
         return kExitRunFailed;
     } catch (const std::runtime_error& e) {
-        log_line(e.what());
+        log_error(e.what());
         return kExitRunFailed;
     }
     log_line("stopped");

@@ -1,6 +1,7 @@
 // Runs on: worker lcores (Worker::run) / control thread (the rest).
 #include "dataplane/worker.h"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -47,6 +48,8 @@ void Worker::run()
     // Acquire: pairs with the release store in WorkerGroup::stop_and_wait().
     while (!stop_->load(std::memory_order_acquire)) {
         ++stats_.loops;
+        beat_.loops.store(stats_.loops, std::memory_order_relaxed);
+        if (beat_.stall_ms.load(std::memory_order_relaxed) != 0) [[unlikely]] stall();
         for (const RxQueueRef& rx : rx_) {
             const std::uint16_t n = rte_eth_rx_burst(rx.port_id, rx.queue, pkts, kRxBurst);
             if (n == 0) continue;
@@ -64,6 +67,12 @@ void Worker::run()
     // Offline, so the control thread's grace periods do not wait for us.
     if (conns_ != nullptr) conns_->unregister_worker(info_.index);
     for (QuiescentParticipant* p : participants_) p->unregister_worker(info_.index);
+}
+
+void Worker::stall()
+{
+    rte_delay_us_sleep(beat_.stall_ms.load(std::memory_order_relaxed) * 1000u);
+    beat_.stall_ms.store(0, std::memory_order_relaxed);
 }
 
 void Worker::drain_rings()

@@ -48,6 +48,13 @@ public:
     // Read only after the loop returned.
     const WorkerLoopStats& stats() const { return stats_; }
     const PacketPipeline& pipeline() const { return *pipeline_; }
+    // Loops run so far, stored once per loop (relaxed: a liveness sign, not
+    // a synchronisation): the control thread samples it to find a worker
+    // that stopped polling (control/stuck_workers.h). Any thread.
+    std::uint64_t heartbeat() const { return beat_.loops.load(std::memory_order_relaxed); }
+    // Test seam: the worker sleeps `ms` once, at the start of its next loop
+    // (tests of the stuck-worker detection). Any thread.
+    void stall_once(std::uint32_t ms) { beat_.stall_ms.store(ms, std::memory_order_relaxed); }
 
 private:
     struct Drain {
@@ -57,6 +64,7 @@ private:
     };
 
     void drain_rings();
+    void stall();
 
     WorkerInfo info_;
     std::vector<RxQueueRef> rx_;
@@ -67,6 +75,12 @@ private:
     const std::atomic<bool>* stop_;
     WorkerLoopStats stats_;
     TxStage tx_;
+    // Written by this worker (loops) / by the control thread (stall_ms); on
+    // their own line so the control thread's reads do not touch stats_.
+    struct alignas(64) Beat {
+        std::atomic<std::uint64_t> loops{0};
+        std::atomic<std::uint32_t> stall_ms{0};
+    } beat_;
 };
 
 // Every worker of the process, one per worker lcore. The destructor stops

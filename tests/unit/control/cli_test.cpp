@@ -1,6 +1,8 @@
 // Runs on: any (unit test). The kadp command line.
 #include "control/cli.h"
 
+#include <syslog.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -65,6 +67,33 @@ TEST(Cli, ControlSocketDefaultAndOption)
     EXPECT_EQ(b.options->control_socket, "/tmp/b.sock");
     EXPECT_FALSE(parse_cli({"--control-socket"}).options);
     EXPECT_FALSE(parse_cli({"--control-socket="}).options);
+}
+
+TEST(Cli, LogOptions)
+{
+    auto d = parse_cli({"-f", "x.conf"});
+    ASSERT_TRUE(d.options) << d.error;
+    EXPECT_EQ(d.options->log.level, LogLevel::info);
+    EXPECT_FALSE(d.options->log.syslog_facility);
+    EXPECT_FALSE(d.options->log.console);
+    // -l stays EAL's (lcores); keepalived's -l is --log-console here.
+    auto a = parse_cli({"-l", "0,1", "--", "-f", "x.conf", "--log-level", "warning", "-S", "3", "--log-console"});
+    ASSERT_TRUE(a.options) << a.error;
+    EXPECT_THAT(a.options->eal_args, ElementsAre("-l", "0,1"));
+    EXPECT_EQ(a.options->log.level, LogLevel::warning);
+    EXPECT_EQ(a.options->log.syslog_facility, LOG_LOCAL3);
+    EXPECT_TRUE(a.options->log.console);
+    auto b = parse_cli({"-D", "--log-facility=daemon"});
+    ASSERT_TRUE(b.options) << b.error;
+    EXPECT_EQ(b.options->log.level, LogLevel::debug);
+    EXPECT_EQ(b.options->log.syslog_facility, LOG_DAEMON);
+    auto c = parse_cli({"--log-level=error", "--log-detail"});
+    ASSERT_TRUE(c.options) << c.error;
+    EXPECT_EQ(c.options->log.level, LogLevel::debug);  // the last one wins
+    EXPECT_FALSE(parse_cli({"--log-level", "loud"}).options);
+    EXPECT_FALSE(parse_cli({"--log-level"}).options);
+    EXPECT_FALSE(parse_cli({"-S", "9"}).options);
+    EXPECT_FALSE(parse_cli({"-S"}).options);
 }
 
 }  // namespace
