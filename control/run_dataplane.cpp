@@ -370,7 +370,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             r.degraded = exception_watch.degraded();
             r.exception_taps_lost = exception_watch.lost();
         });
-        WithVrrpStatus handler(ctl, vrrp);
+        WithVrrpStatus handler(ctl, vrrp, &checkers);
         control.set_handler(&handler);
         log_line("running with " + plural(workers, "worker") + " (NAT pipeline)");
         log_line("control socket " + control.path());

@@ -177,7 +177,7 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
                 log_line(std::string("VRRP keeps its running instances: ") + e.what());
             }
         });
-        WithVrrpStatus handler(ctl, vrrp);
+        WithVrrpStatus handler(ctl, vrrp, &checkers);
         control.set_handler(&handler);
         log_line("running with the kernel (IPVS) backend");
         log_line("control socket " + control.path());
