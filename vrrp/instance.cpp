@@ -449,8 +449,10 @@ void Instance::backup_rx(TimePoint now, const Advert& advert, Actions& out)
             }
         }
         ms_down_timer_ = down_interval();
+        // Accepted (nopreempt, a preempt_delay running): the down timer
+        // restarts, so only the master's silence can end it.
         master_ = advert.source;
-        down_why_ = advert.priority < effective_priority_ ? kWhyPreempt : kWhyDownTimer;
+        down_why_ = kWhyDownTimer;
         if (cfg_.preempt_delay.count() > 0) {
             // The delay starts with the first lower-priority advert; until it
             // runs out such adverts still hold us back (then the down timer

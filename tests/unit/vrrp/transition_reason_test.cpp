@@ -117,6 +117,22 @@ TEST(VrrpTransitionReason, PreemptsALowerPriorityMaster)
     EXPECT_STREQ(i.transition_reason(), "preempt (the master's priority is lower than ours)");
 }
 
+// nopreempt: a lower priority master is accepted; taking over then means it fell silent.
+TEST(VrrpTransitionReason, NopreemptTakesOverOnlyWhenTheLowerMasterFallsSilent)
+{
+    InstanceConfig c = config();
+    c.nopreempt = true;
+    Instance i(c);
+    i.start(t0);
+    i.on_advert(t0 + 1s, peer(50));
+    EXPECT_EQ(i.master_address(), ip("198.18.0.2"));
+    i.on_advert(t0 + 2s, peer(50));
+    EXPECT_EQ(i.state(), State::backup);
+    run_timers(i, t0 + 10s);
+    EXPECT_EQ(i.state(), State::master);
+    EXPECT_STREQ(i.transition_reason(), "master down timer expired (the master stopped advertising)");
+}
+
 TEST(VrrpTransitionReason, MasterStepsDownOnHigherPriorityAndOnAHigherAddress)
 {
     Instance i(config());
