@@ -64,6 +64,9 @@ nat_topo_nginx_conf "$D/ngx" "        listen 198.18.0.3:8080;
         root $D/www;"
 ip netns exec "$VT_NS_KA" nginx -c "$D/ngx/nginx.conf" -e "$D/ngx/error.log" >"$D/ngx/stdout.log" 2>&1 &
 NGINX_PID=$!
+nginx_up() { ip netns exec "$VT_NS_KA" bash -c 'exec 3<>/dev/tcp/198.18.0.3/8080' 2>/dev/null; }
+# Listening before kadp's first check: the up server never fails (no transition).
+until_true nginx_up || setup_fail "nginx did not start" "$D/ngx/error.log"
 
 # --- configurations ------------------------------------------------------------
 instance() {
