@@ -218,6 +218,10 @@ fi
 
 # What an operator would see (for the log).
 for f in vrrp checks stats vrrp2; do sed "s/^/INFO: $f: /" "$D/$f.txt"; done
-vrrp_topo_kadp_stop
+if vrrp_topo_kadp_stop; then
+  pass "e_stop: kadp exits 0 on SIGTERM"
+else
+  fail e_stop "kadp did not exit 0 on SIGTERM" "$D/kadp.log"
+fi
 echo "COUNT $passed $failed $skipped"
 [ "$failed" = 0 ]
