@@ -16,7 +16,8 @@
 #     counter (as many as `status --json` has), --json's totals are the sum
 #     of the workers'; `checks --all` is a usage error (exit 2);
 # (d) keepalived SIGKILLed: kadp MASTER, master itself (us), reason "master
-#     down timer expired (the master stopped advertising)", in --json too.
+#     down timer expired (the master stopped advertising)", in --json too;
+# (e) SIGTERM: kadp exits 0 (with build-san: no sanitizer report).
 #
 # Needs root, keepalived, nginx, ethtool, python3. Exit 0 pass, 77 skip,
 # else fail; the last line is "COUNT passed failed skipped".
