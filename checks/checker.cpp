@@ -57,9 +57,27 @@ void Checker::start(Millis first, ChangeFn on_change)
     timer_.arm(first, [this] { run(); });
 }
 
+const char* checker_type_name(conf::CheckerType t)
+{
+    switch (t) {
+    case conf::CheckerType::tcp_check: return "TCP_CHECK";
+    case conf::CheckerType::http_get: return "HTTP_GET";
+    case conf::CheckerType::ssl_get: return "SSL_GET";
+    case conf::CheckerType::smtp_check: return "SMTP_CHECK";
+    case conf::CheckerType::misc_check: return "MISC_CHECK";
+    case conf::CheckerType::dns_check: return "DNS_CHECK";
+    case conf::CheckerType::udp_check: return "UDP_CHECK";
+    case conf::CheckerType::ping_check: return "PING_CHECK";
+    case conf::CheckerType::file_check: return "FILE_CHECK";
+    case conf::CheckerType::bfd_check: return "BFD_CHECK";
+    }
+    return "?";
+}
+
 void Checker::run()
 {
     running_ = true;
+    started_ = std::chrono::steady_clock::now();
     attempt();
 }
 
@@ -75,10 +93,24 @@ void Checker::done(bool ok, std::string_view why)
     // of a removal is in the log. A down checker's failures stay quiet.
     if (!ok && !why.empty() && (was_up || log_all)) log(std::string(why));
     const Step step = ok ? state_.on_success() : state_.on_failure();
+    std::string failed_line;
     if (step.event == Step::Event::success) {
         if (const std::string line = success_line(); !line.empty()) log(line);
     }
-    if (step.event == Step::Event::failure) log(failure_line(step.retries));
+    if (step.event == Step::Event::failure) {
+        failed_line = failure_line(step.retries);
+        log(failed_line);
+    }
+    // For kadpctl checks: the attempt's own words, else (DNS_CHECK's last
+    // retry, a disabled MISC_CHECK) the line that failed the checker.
+    record_.ran = true;
+    record_.ok = ok;
+    if (ok) record_.reason.clear();
+    else record_.reason.assign(!why.empty() ? why : !failed_line.empty() ? std::string_view(failed_line) : "failed");
+    record_.latency = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started_);
+    record_.finished = std::chrono::system_clock::now();
+    record_.consecutive_failures = ok ? 0 : record_.consecutive_failures + 1;
+    if (state_.up() != was_up) record_.transition = record_.finished;
     timer_.arm(step.next, [this] { run(); });
     // Last: the owner may react (and, on a reload, even destroy us).
     if (state_.up() != was_up && on_change_) on_change_(state_.up());
@@ -90,6 +122,12 @@ void Checker::reschedule(std::string_view line)
     running_ = false;
     abandon();
     if (!line.empty()) log(std::string(line));
+    // No verdict: the attempt did not run; kadpctl shows why.
+    record_.ran = true;
+    record_.ok = false;
+    record_.reason.assign(line);
+    record_.latency = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started_);
+    record_.finished = std::chrono::system_clock::now();
     timer_.arm(state_.policy().delay_loop, [this] { run(); });
 }
 

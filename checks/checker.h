@@ -6,6 +6,7 @@
 // Destroying a checker cancels its timer and any I/O in flight.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <random>
@@ -26,6 +27,19 @@ using LogFn = std::function<void(const std::string&)>;
 
 // "[198.19.0.1]:tcp:80": how keepalived names a checked address.
 std::string format_trio(const conf::IpAddr& address, conf::Protocol protocol, std::uint16_t port);
+
+// What `kadpctl checks` shows of a checker: its last attempt and when it
+// last went up or down. Filled by done()/reschedule() (the reason string
+// reuses its capacity: no allocation per check beyond the log line's).
+struct CheckRecord {
+    bool ran = false;           // an attempt has ended
+    bool ok = false;            // the last one succeeded
+    std::string reason;         // a failure in the log's words; empty after a success
+    Millis latency{0};          // the last attempt, start to verdict
+    std::chrono::system_clock::time_point finished{};    // the last attempt's end
+    std::chrono::system_clock::time_point transition{};  // last up/down change; epoch: none yet
+    int consecutive_failures = 0;
+};
 
 class Checker {
 public:
@@ -49,6 +63,7 @@ public:
     // "[198.19.0.1]:tcp:80" (keepalived's FMT_CHK).
     const std::string& name() const { return name_; }
     const conf::Checker& config() const { return config_; }
+    const CheckRecord& record() const { return record_; }
 
     // The first delay keepalived uses: a random share of warmup.
     static Millis first_delay(const conf::Checker& c, std::mt19937_64& rng);
@@ -91,7 +106,12 @@ private:
     ChangeFn on_change_;
     WeightFn on_weight_;
     bool running_ = false;  // an attempt is in flight
+    std::chrono::steady_clock::time_point started_{};  // the attempt in flight's start
+    CheckRecord record_;
 };
+
+// keepalived's keyword: "TCP_CHECK", "HTTP_GET", ...
+const char* checker_type_name(conf::CheckerType t);
 
 // The checker for `config` (TCP_CHECK, HTTP_GET, SSL_GET, SMTP_CHECK, DNS_CHECK, and
 // MISC_CHECK when `scripts` runs its script), or nullptr for a kind kadp

@@ -91,6 +91,29 @@ std::optional<bool> HealthCheckers::alive(const ctl::RsIdentity& rs) const
     return it->second->health.alive();
 }
 
+std::vector<CheckerReport> HealthCheckers::report() const
+{
+    std::vector<CheckerReport> out;
+    for (const auto& [id, s] : servers_) {
+        const bool alive = s->health.alive();
+        for (const auto& c : s->checkers) {
+            CheckerReport r;
+            r.virtual_server = s->vs_name;
+            r.real_server = s->rs_name;
+            r.checked = c->name();
+            r.type = checker_type_name(c->config().type);
+            r.up = c->up();
+            r.pending = !c->state().has_run();
+            r.in_service = alive;
+            r.weight = alive ? s->weight.value_or(s->configured_weight) : 0;
+            r.retry = c->state().policy().retry;
+            r.record = c->record();
+            out.push_back(std::move(r));
+        }
+    }
+    return out;
+}
+
 std::unique_ptr<HealthCheckers::Server> HealthCheckers::make_server(const conf::VirtualServer& vs,
                                                                     const conf::RealServer& rs, bool log_all)
 {

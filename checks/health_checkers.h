@@ -88,6 +88,20 @@ private:
 // "FWM 5", "[group NAME]:tcp".
 std::string format_vs(const conf::VirtualServer& vs);
 
+// One checker as `kadpctl checks` shows it.
+struct CheckerReport {
+    std::string virtual_server;  // format_vs: "[198.18.0.100]:tcp:80"
+    std::string real_server;     // "[198.19.0.1]:tcp:80"
+    std::string checked;         // what it connects to (Checker::name())
+    const char* type = "";       // "TCP_CHECK", ...
+    bool up = false;             // the checker's own state
+    bool pending = false;        // no attempt has ended yet
+    bool in_service = false;     // the real server takes new connections (all its checkers up)
+    int weight = 0;              // the real server's weight now (0 while out)
+    int retry = 0;               // failures retried before the checker fails
+    CheckRecord record;
+};
+
 class HealthCheckers {
 public:
     struct Options {
@@ -112,6 +126,9 @@ public:
     std::size_t notifies_running() const { return notifies_.size(); }
     // Whether the virtual server holds its quorum; nullopt when not configured.
     std::optional<bool> quorum_up(const ctl::VsIdentity& vs) const;
+    // Every checker, by virtual server and real server (configuration order
+    // of the checkers within a real server).
+    std::vector<CheckerReport> report() const;
 
 private:
     struct Server {

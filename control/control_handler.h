@@ -10,6 +10,7 @@
 #include <string>
 
 #include "control/ctl_messages.h"
+#include "control/ctl_observe.h"
 
 namespace kadp::ctl {
 
@@ -25,6 +26,11 @@ public:
     // rejects it keeping the running one; `trigger` ("SIGHUP", "kadpctl")
     // is recorded in the result.
     virtual ReloadReply reload(const std::string& trigger) = 0;
+    // kadpctl checks / vrrp / stats (ctl_observe.h). The defaults answer
+    // "none": a backend without checkers or VRRP, a test's handler.
+    virtual ChecksReply checks() { return {}; }
+    virtual VrrpReply vrrp() { return {}; }
+    virtual StatsReply stats() { return {}; }
 };
 
 }  // namespace kadp::ctl

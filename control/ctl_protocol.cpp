@@ -46,6 +46,9 @@ const char* to_string(Request::Command c) {
     case Request::Command::conns: return "conns";
     case Request::Command::status: return "status";
     case Request::Command::reload: return "reload";
+    case Request::Command::checks: return "checks";
+    case Request::Command::vrrp: return "vrrp";
+    case Request::Command::stats: return "stats";
     }
     return "?";
 }
@@ -54,7 +57,7 @@ std::optional<Request> parse_request(std::string_view line, std::string& error) 
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     const auto w = words(line);
     if (w.empty()) {
-        error = "empty request (expected list, conns, status or reload)";
+        error = "empty request (expected list, conns, status, reload, checks, vrrp or stats)";
         return std::nullopt;
     }
     Request r;
@@ -77,8 +80,14 @@ std::optional<Request> parse_request(std::string_view line, std::string& error) 
         r.command = Request::Command::status;
     } else if (w[0] == "reload") {
         r.command = Request::Command::reload;
+    } else if (w[0] == "checks") {
+        r.command = Request::Command::checks;
+    } else if (w[0] == "vrrp") {
+        r.command = Request::Command::vrrp;
+    } else if (w[0] == "stats") {
+        r.command = Request::Command::stats;
     } else {
-        error = "unknown command " + quoted(w[0]) + " (expected list, conns, status or reload)";
+        error = "unknown command " + quoted(w[0]) + " (expected list, conns, status, reload, checks, vrrp or stats)";
         return std::nullopt;
     }
     if (w.size() > 1 + max_args) {
@@ -100,6 +109,9 @@ std::string serve_request(ControlHandler& handler, const Request& r) {
     case Request::Command::conns: return ok_reply("conns", to_json(handler.conns(r.limit)));
     case Request::Command::status: return ok_reply("status", to_json(handler.status()));
     case Request::Command::reload: return ok_reply("reload", to_json(handler.reload("kadpctl")));
+    case Request::Command::checks: return ok_reply("checks", to_json(handler.checks()));
+    case Request::Command::vrrp: return ok_reply("vrrp", to_json(handler.vrrp()));
+    case Request::Command::stats: return ok_reply("stats", to_json(handler.stats()));
     }
     return error_reply("unknown command");
 }

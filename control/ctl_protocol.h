@@ -2,7 +2,7 @@
 // over the Unix stream socket:
 //
 //   request  one line, at most kMaxRequest bytes with its '\n':
-//              list | conns [LIMIT] | status | reload
+//              list | conns [LIMIT] | status | reload | checks | vrrp | stats
 //   reply    one line of compact JSON, then the daemon closes:
 //              {"ok":true,"command":"list","result":{...}}
 //              {"ok":false,"error":"unknown command 'foo'"}
@@ -26,7 +26,7 @@ inline constexpr std::size_t kMaxRequest = 4096;
 inline constexpr std::size_t kDefaultConnsLimit = 100000;
 
 struct Request {
-    enum class Command { list, conns, status, reload } command = Command::list;
+    enum class Command { list, conns, status, reload, checks, vrrp, stats } command = Command::list;
     std::size_t limit = kDefaultConnsLimit;  // conns
 };
 

@@ -81,6 +81,41 @@ std::uint32_t worker_clock_ms() {
 
 std::vector<conf::Diagnostic> diagnostics_of(const conf::Diagnostics& d) { return d.all(); }
 
+// Each port's rte_eth_stats and link (status, stats).
+std::vector<PortStatus> ports_status(const std::vector<dp::PortState>* ports) {
+    std::vector<PortStatus> out;
+    if (ports == nullptr) return out;
+    for (const auto& p : *ports) {
+        PortStatus ps;
+        ps.name = p.name;
+        ps.device = p.devargs;
+        ps.port_id = p.port_id;
+        ps.mac = dp::format_mac(p.mac);
+        rte_eth_stats st{};
+        if (rte_eth_stats_get(p.port_id, &st) == 0) {
+            ps.rx_packets = st.ipackets;
+            ps.rx_bytes = st.ibytes;
+            ps.tx_packets = st.opackets;
+            ps.tx_bytes = st.obytes;
+            ps.rx_missed = st.imissed;
+            ps.rx_errors = st.ierrors;
+            ps.rx_nombuf = st.rx_nombuf;
+            ps.tx_errors = st.oerrors;
+        }
+        ps.link = port_link_up(p.port_id, p.devargs) ? "up" : "down";
+        out.push_back(std::move(ps));
+    }
+    return out;
+}
+
+// Only with EAL up (it is when there are ports): the walk needs its memory config.
+std::vector<MempoolStatus> mempools_status(bool eal_up) {
+    std::vector<MempoolStatus> out;
+    if (!eal_up) return out;
+    for (const auto& m : dp::mempool_usage()) out.push_back(MempoolStatus{m.name, m.size, m.available, m.in_use});
+    return out;
+}
+
 }  // namespace
 
 DpdkControl::DpdkControl(DpdkRuntime runtime, conf::Config running, LogFn log, const std::set<conf::IpAddr>& released)
@@ -232,31 +267,8 @@ StatusReply DpdkControl::status() {
     }
     const dp::CounterTotals totals = dp::sum_counters(std::span<const dp::WorkerCounters* const>(per_worker));
     for (std::size_t i = 0; i < dp::kCounterCount; ++i) r.counters.emplace_back(std::string(dp::counter_name(i)), totals[i]);
-    static const std::vector<dp::PortState> kNoPorts;
-    for (const auto& p : rt_.ports != nullptr ? *rt_.ports : kNoPorts) {
-        PortStatus ps;
-        ps.name = p.name;
-        ps.device = p.devargs;
-        ps.port_id = p.port_id;
-        ps.mac = dp::format_mac(p.mac);
-        rte_eth_stats st{};
-        if (rte_eth_stats_get(p.port_id, &st) == 0) {
-            ps.rx_packets = st.ipackets;
-            ps.rx_bytes = st.ibytes;
-            ps.tx_packets = st.opackets;
-            ps.tx_bytes = st.obytes;
-            ps.rx_missed = st.imissed;
-            ps.rx_errors = st.ierrors;
-            ps.rx_nombuf = st.rx_nombuf;
-            ps.tx_errors = st.oerrors;
-        }
-        ps.link = port_link_up(p.port_id, p.devargs) ? "up" : "down";
-        r.ports.push_back(std::move(ps));
-    }
-    // Only with EAL up (it is when there are ports): the walk needs its memory config.
-    if (rt_.ports != nullptr) {
-        for (const auto& m : dp::mempool_usage()) r.mempools.push_back(MempoolStatus{m.name, m.size, m.available, m.in_use});
-    }
+    r.ports = ports_status(rt_.ports);
+    r.mempools = mempools_status(rt_.ports != nullptr);
     const dp::ConnTableStats cs = rt_.conns->stats();
     r.conn_capacity = cs.capacity;
     r.conn_in_use = cs.in_use;
@@ -269,6 +281,33 @@ StatusReply DpdkControl::status() {
     r.reloads_accepted = reloads_accepted_;
     r.reloads_rejected = reloads_rejected_;
     if (status_extra_) status_extra_(r);
+    return r;
+}
+
+StatsReply DpdkControl::stats() {
+    StatsReply r;
+    r.backend = "dpdk";
+    std::vector<const dp::WorkerCounters*> per_worker;
+    static const std::vector<std::unique_ptr<dp::Worker>> kNone;
+    for (const auto& w : rt_.workers != nullptr ? rt_.workers->workers() : kNone) {
+        const auto* nat = dynamic_cast<const dp::NatPipeline*>(&w->pipeline());
+        if (nat == nullptr) continue;
+        // Racy reads of each worker's own counters (counters.h allows them).
+        const dp::WorkerCounters* one[] = {&nat->counters()};
+        const dp::CounterTotals mine = dp::sum_counters(std::span<const dp::WorkerCounters* const>(one));
+        WorkerStats ws;
+        ws.lcore = w->info().lcore_id;
+        for (std::size_t i = 0; i < dp::kCounterCount; ++i) ws.counters.emplace_back(std::string(dp::counter_name(i)), mine[i]);
+        r.workers.push_back(std::move(ws));
+        per_worker.push_back(&nat->counters());
+    }
+    const dp::CounterTotals totals = dp::sum_counters(std::span<const dp::WorkerCounters* const>(per_worker));
+    for (std::size_t i = 0; i < dp::kCounterCount; ++i) r.totals.emplace_back(std::string(dp::counter_name(i)), totals[i]);
+    r.ports = ports_status(rt_.ports);
+    r.mempools = mempools_status(rt_.ports != nullptr);
+    const dp::ConnTableStats cs = rt_.conns->stats();
+    r.conn_capacity = cs.capacity;
+    r.conn_in_use = cs.in_use;
     return r;
 }
 

@@ -68,6 +68,8 @@ public:
     ConnsReply conns(std::size_t limit) override;
     StatusReply status() override;
     ReloadReply reload(const std::string& trigger) override;
+    // Per worker and summed counters, ports, connection table, mempools.
+    StatsReply stats() override;
 
     // What checkers and VRRP change (weights, VIP ownership); apply() makes
     // the data plane follow.

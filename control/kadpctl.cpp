@@ -20,7 +20,7 @@ std::string when(std::int64_t unix_seconds) {
 CtlArgs parse_kadpctl_args(const std::vector<std::string>& args) {
     CtlOptions o;
     std::optional<std::string> command;
-    bool stats = false, rate = false, exact = false, limit_set = false;
+    bool stats = false, rate = false, exact = false, limit_set = false, all = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         auto value = [&](std::string& dst) {
@@ -40,6 +40,8 @@ CtlArgs parse_kadpctl_args(const std::vector<std::string>& args) {
             rate = true;
         } else if (a == "--exact") {
             exact = true;
+        } else if (a == "--all") {
+            all = true;
         } else if (a == "--limit") {
             std::string n;
             if (!value(n)) return {std::nullopt, "--limit needs a number"};
@@ -63,7 +65,7 @@ CtlArgs parse_kadpctl_args(const std::vector<std::string>& args) {
         }
     }
     if (o.help || o.version) return {o, {}};
-    if (!command) return {std::nullopt, "no command (list, conns, status or reload)"};
+    if (!command) return {std::nullopt, "no command (list, conns, status, reload, checks, vrrp or stats)"};
     if (*command == "list") {
         o.request.command = Request::Command::list;
     } else if (*command == "conns") {
@@ -72,13 +74,21 @@ CtlArgs parse_kadpctl_args(const std::vector<std::string>& args) {
         o.request.command = Request::Command::status;
     } else if (*command == "reload") {
         o.request.command = Request::Command::reload;
+    } else if (*command == "checks") {
+        o.request.command = Request::Command::checks;
+    } else if (*command == "vrrp") {
+        o.request.command = Request::Command::vrrp;
+    } else if (*command == "stats") {
+        o.request.command = Request::Command::stats;
     } else {
-        return {std::nullopt, "unknown command '" + *command + "' (list, conns, status or reload)"};
+        return {std::nullopt, "unknown command '" + *command + "' (list, conns, status, reload, checks, vrrp or stats)"};
     }
     const bool is_list = o.request.command == Request::Command::list;
     if ((stats || rate || exact) && !is_list) return {std::nullopt, "--stats, --rate and --exact go with list"};
     if (stats && rate) return {std::nullopt, "--stats and --rate exclude each other"};
     if (limit_set && o.request.command != Request::Command::conns) return {std::nullopt, "--limit goes with conns"};
+    if (all && o.request.command != Request::Command::stats) return {std::nullopt, "--all goes with stats"};
+    o.all = all;
     o.list.kind = stats ? ListKind::stats : rate ? ListKind::rate : ListKind::plain;
     o.list.exact = exact;
     return {o, {}};
@@ -94,6 +104,10 @@ std::string kadpctl_usage() {
            "  conns [--limit N]                connections, as ipvsadm -Lnc (default at most 100000)\n"
            "  status                           backend, workers, ports, counters (dpdk), VRRP, last reload\n"
            "  reload                           reload the configuration file (like SIGHUP)\n"
+           "  checks                           each health checker: state, last result, latency\n"
+           "  vrrp                             each VRRP instance: state, priorities, master, why\n"
+           "  stats [--all]                    data plane counters per worker, ports, mempools\n"
+           "                                   (--all: zero counters too; kernel: IPVS totals)\n"
            "\n"
            "Options:\n"
            "  -s, --socket PATH   the daemon's socket (default /run/kadp/kadp.sock)\n"
@@ -128,13 +142,7 @@ std::string render_status(const StatusReply& s) {
         out += "workers " + std::to_string(s.worker_lcores.size()) + (lcores.empty() ? "" : " (lcores " + lcores + ")") + "\n";
         out += "services " + std::to_string(s.services) + ", real servers " + std::to_string(s.real_servers) +
                ", connections " + std::to_string(s.conn_in_use) + " of " + std::to_string(s.conn_capacity) + "\n";
-        for (const auto& p : s.ports) {
-            out += "port " + p.name + " (" + p.device + ") mac " + p.mac + ": rx " + std::to_string(p.rx_packets) +
-                   " packets " + std::to_string(p.rx_bytes) + " bytes, tx " + std::to_string(p.tx_packets) + " packets " +
-                   std::to_string(p.tx_bytes) + " bytes, dropped: rx missed " + std::to_string(p.rx_missed) +
-                   ", rx errors " + std::to_string(p.rx_errors) + ", rx no mbuf " + std::to_string(p.rx_nombuf) +
-                   ", tx errors " + std::to_string(p.tx_errors) + (p.link.empty() ? "" : ", link " + p.link) + "\n";
-        }
+        for (const auto& p : s.ports) out += render_port(p);
         for (const auto& m : s.mempools) {
             out += "mempool " + m.name + ": size " + std::to_string(m.size) + ", in use " + std::to_string(m.in_use) +
                    ", available " + std::to_string(m.available) + "\n";
@@ -210,6 +218,24 @@ int render_reply(const CtlOptions& o, const std::string& reply_json, std::string
         auto r = status_from_json(result, error);
         if (!r) break;
         if (!o.json) out += render_status(*r);
+        return kCtlOk;
+    }
+    case Request::Command::checks: {
+        auto r = checks_from_json(result, error);
+        if (!r) break;
+        if (!o.json) out += render_checks(*r);
+        return kCtlOk;
+    }
+    case Request::Command::vrrp: {
+        auto r = vrrp_from_json(result, error);
+        if (!r) break;
+        if (!o.json) out += render_vrrp(*r);
+        return kCtlOk;
+    }
+    case Request::Command::stats: {
+        auto r = stats_from_json(result, error);
+        if (!r) break;
+        if (!o.json) out += render_stats(*r, o.all);
         return kCtlOk;
     }
     case Request::Command::reload: {

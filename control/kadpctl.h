@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "control/ctl_messages.h"
+#include "control/ctl_observe.h"
 #include "control/ctl_protocol.h"
 #include "control/ipvsadm_format.h"
 
@@ -27,6 +28,7 @@ struct CtlOptions {
     bool version = false;
     Request request;
     ListFormat list;  // list: --stats / --rate / --exact
+    bool all = false;  // stats: every counter, zeros too
 };
 
 struct CtlArgs {
@@ -44,5 +46,10 @@ int render_reply(const CtlOptions& o, const std::string& reply_json, std::string
 
 std::string render_status(const StatusReply& s);
 std::string render_reload(const ReloadReply& r);
+// kadpctl_observe.cpp
+std::string render_port(const PortStatus& p);
+std::string render_checks(const ChecksReply& r);
+std::string render_vrrp(const VrrpReply& r);
+std::string render_stats(const StatsReply& s, bool all);
 
 }  // namespace kadp::ctl

@@ -59,6 +59,28 @@ StatusReply KernelControl::status() {
     return r;
 }
 
+StatsReply KernelControl::stats() {
+    StatsReply r;
+    r.backend = "kernel";  // no workers, ports or mempools: Linux forwards
+    r.conn_capacity = daemon_->info().conn_table_size;
+    IpvsStats total;
+    for (const IpvsService& s : daemon_->list()) {
+        total.conns += s.stats.conns;
+        total.in_packets += s.stats.in_packets;
+        total.out_packets += s.stats.out_packets;
+        total.in_bytes += s.stats.in_bytes;
+        total.out_bytes += s.stats.out_bytes;
+        total.cps += s.stats.cps;
+        total.in_pps += s.stats.in_pps;
+        total.out_pps += s.stats.out_pps;
+        total.in_bps += s.stats.in_bps;
+        total.out_bps += s.stats.out_bps;
+        for (const IpvsDest& d : s.dests) r.conn_in_use += std::uint64_t{d.active_conns} + d.inactive_conns;
+    }
+    r.ipvs = total;
+    return r;
+}
+
 ReloadReply KernelControl::reload_reply(const KernelDaemon::ReloadResult& result, std::uint64_t generation,
                                         const std::string& trigger, std::int64_t time) {
     ReloadReply r;

@@ -40,6 +40,8 @@ public:
     ConnsReply conns(std::size_t limit) override;
     StatusReply status() override;
     ReloadReply reload(const std::string& trigger) override;
+    // IPVS totals over every service (no workers, ports or mempools).
+    StatsReply stats() override;
 
     // Called after each accepted reload with the configuration now running
     // (the health checkers reconfigure); nullptr removes it.

@@ -393,7 +393,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             for (auto& line : stuck.degraded()) r.degraded.push_back(std::move(line));
             r.workers_stuck = stuck.stuck();
         });
-        WithVrrpStatus handler(ctl, vrrp);
+        WithVrrpStatus handler(ctl, vrrp, &checkers);
         control.set_handler(&handler);
         if (metrics) {
             metrics->set_render(metrics_from(

@@ -185,7 +185,7 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
                 log_warning(std::string("VRRP keeps its running instances: ") + e.what());
             }
         });
-        WithVrrpStatus handler(ctl, vrrp);
+        WithVrrpStatus handler(ctl, vrrp, &checkers);
         control.set_handler(&handler);
         if (metrics) {
             metrics->set_render(metrics_from(handler, nullptr,

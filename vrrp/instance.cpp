@@ -83,6 +83,43 @@ InstanceConfig InstanceConfig::from_model(const conf::VrrpInstance& vi, const co
     return c;
 }
 
+// Reason texts (kadpctl vrrp, docs/kadpctl.md).
+constexpr const char* kWhyStartup = "startup";
+constexpr const char* kWhyStartupFault = "startup in fault (a tracked script or interface is down)";
+constexpr const char* kWhyOwner = "address owner (priority 255) at startup";
+constexpr const char* kWhyNoAdvert = "master down timer expired (no advert since we became backup)";
+constexpr const char* kWhyDownTimer = "master down timer expired (the master stopped advertising)";
+constexpr const char* kWhyPrio0 = "priority 0 advert from the master (it is shutting down)";
+constexpr const char* kWhyPreempt = "preempt (the master's priority is lower than ours)";
+constexpr const char* kWhyHigher = "higher priority advert";
+constexpr const char* kWhyHigherAddr = "equal priority advert from a higher address";
+constexpr const char* kWhyFault = "fault (a tracked script or interface failed)";
+constexpr const char* kWhyFaultCleared = "fault cleared";
+constexpr const char* kWhySync = "sync group";
+constexpr const char* kWhyStop = "stopped";
+
+struct Instance::Transition {
+    Instance& self;
+    TimePoint now;
+    State before;
+    Transition(Instance& i, TimePoint t) : self(i), now(t), before(i.state_) { self.why_ = ""; }
+    ~Transition()
+    {
+        if (self.state_ == before) return;
+        self.reason_ = self.why_;
+        self.transition_at_ = now;
+    }
+    Transition(const Transition&) = delete;
+    Transition& operator=(const Transition&) = delete;
+};
+
+std::optional<conf::IpAddr> Instance::master_address() const
+{
+    if (state_ == State::master) return cfg_.source;
+    if (state_ == State::backup) return master_;
+    return std::nullopt;
+}
+
 Instance::Instance(InstanceConfig config)
     : cfg_(std::move(config)),
       base_priority_(cfg_.priority),
@@ -165,15 +202,21 @@ Actions Instance::start(TimePoint now)
 {
     Actions out;
     if (state_ != State::init) return out;
+    const Transition t(*this, now);
     master_adver_int_ = cfg_.advert_interval;
+    master_.reset();
     if (fault_) {
+        why_ = kWhyStartupFault;
         log(out, "Entering FAULT STATE (init)");
         state_ = State::fault;
         out.emplace_back(Notify{State::fault});
         return out;
     }
     state_ = State::backup;
+    why_ = kWhyStartup;
+    down_why_ = kWhyNoAdvert;
     if (want_ == State::master && base_priority_ == kPrioOwner) {
+        down_why_ = kWhyOwner;
         // "The simplest way to become master is to timeout from the backup
         // state very quickly (1usec)": no BACKUP log, no notify.
         ms_down_timer_ = Micros(1);
@@ -190,9 +233,10 @@ Actions Instance::start(TimePoint now)
 // releases its addresses; every instance runs notify_stop.
 Actions Instance::stop(TimePoint now)
 {
-    (void)now;
     Actions out;
     if (state_ == State::stop) return out;
+    const Transition t(*this, now);
+    why_ = kWhyStop;
     if (state_ == State::master) {
         send_advert(out, kPrioStop);
         log(out, "sent 0 priority", true);
@@ -211,6 +255,7 @@ Actions Instance::stop(TimePoint now)
 Actions Instance::on_timer(TimePoint now)
 {
     Actions out;
+    const Transition t(*this, now);
     if (garp_delayed_ && *garp_delayed_ <= now) {
         garp_delayed_.reset();
         if (state_ == State::master) send_garp(out, cfg_.garp_master_repeat);
@@ -218,6 +263,7 @@ Actions Instance::on_timer(TimePoint now)
     if (!sands_ || *sands_ > now) return out;
     if (state_ == State::backup) {
         log(out, "Receive advertisement timeout", true);
+        why_ = down_why_;
         goto_master(now, out);
     } else if (state_ == State::master) {
         master_tx(now, out);
@@ -301,6 +347,7 @@ void Instance::leave_master(TimePoint now, Actions& out, State to, bool send_pri
     }
     release(out);
     state_ = to;
+    down_why_ = kWhyNoAdvert;
     out.emplace_back(Notify{to});
     ms_down_timer_ = down_interval();
     if (to == State::backup) sands_ = now + ms_down_timer_;
@@ -325,6 +372,8 @@ void Instance::leave_fault(TimePoint now, Actions& out, State to)
         release(out);
     }
     state_ = to;
+    master_.reset();
+    down_why_ = kWhyNoAdvert;
     out.emplace_back(Notify{to});
     if (to == State::backup) preempt_time_.reset();
     master_adver_int_ = cfg_.advert_interval;
@@ -372,6 +421,7 @@ Actions Instance::on_advert(TimePoint now, const Advert& advert)
     // Another VRID's advert is another instance's business (keepalived looks
     // instances up by VRID); adverts in FAULT or before start are ignored.
     if (advert.vrid != cfg_.vrid) return out;
+    const Transition t(*this, now);
     if (state_ == State::backup) backup_rx(now, advert, out);
     else if (state_ == State::master) master_rx(now, advert, out);
     return out;
@@ -384,6 +434,8 @@ void Instance::backup_rx(TimePoint now, const Advert& advert, Actions& out)
     if (ignore) {
     } else if (advert.priority == kPrioStop) {
         log(out, "Backup received priority 0 advertisement", true);
+        master_ = advert.source;
+        down_why_ = kWhyPrio0;
         ms_down_timer_ = skew();
     } else if (cfg_.nopreempt || advert.priority >= effective_priority_ ||
                (cfg_.preempt_delay.count() > 0 && (!preempt_time_ || *preempt_time_ > now))) {
@@ -397,6 +449,10 @@ void Instance::backup_rx(TimePoint now, const Advert& advert, Actions& out)
             }
         }
         ms_down_timer_ = down_interval();
+        // Accepted (nopreempt, a preempt_delay running): the down timer
+        // restarts, so only the master's silence can end it.
+        master_ = advert.source;
+        down_why_ = kWhyDownTimer;
         if (cfg_.preempt_delay.count() > 0) {
             // The delay starts with the first lower-priority advert; until it
             // runs out such adverts still hold us back (then the down timer
@@ -418,6 +474,8 @@ void Instance::backup_rx(TimePoint now, const Advert& advert, Actions& out)
     } else {
         log(out, "received lower priority (" + std::to_string(advert.priority) + ") advert from " +
                      advert.source.to_string() + " - discarding");
+        master_ = advert.source;
+        down_why_ = kWhyPreempt;
         ignore = true;
     }
     if (ignore) {
@@ -487,7 +545,10 @@ void Instance::master_rx(TimePoint now, const Advert& advert, Actions& out)
             }
         }
         want_ = State::backup;
+        why_ = advert.priority > effective_priority_ ? kWhyHigher : kWhyHigherAddr;
         leave_master(now, out, State::backup, false);
+        master_ = advert.source;
+        down_why_ = kWhyDownTimer;
         return;
     }
     reset_timer();  // equal priority from our own address
@@ -523,6 +584,8 @@ Actions Instance::set_fault(TimePoint now, bool fault)
     if (fault == fault_) return out;
     fault_ = fault;
     if (state_ == State::init || state_ == State::stop) return out;  // start() looks at fault_
+    const Transition t(*this, now);
+    why_ = fault ? kWhyFault : kWhyFaultCleared;
     if (fault) {
         want_ = State::fault;
         if (state_ == State::master) leave_master(now, out, State::fault, true);
@@ -541,6 +604,8 @@ Actions Instance::set_fault(TimePoint now, bool fault)
 Actions Instance::sync_to_master(TimePoint now)
 {
     Actions out;
+    const Transition t(*this, now);
+    why_ = kWhySync;
     if (state_ == State::master || state_ == State::init || state_ == State::stop) return out;
     want_ = State::master;
     state_ = State::master;
@@ -552,6 +617,8 @@ Actions Instance::sync_to_master(TimePoint now)
 Actions Instance::sync_to_backup(TimePoint now)
 {
     Actions out;
+    const Transition t(*this, now);
+    why_ = kWhySync;
     want_ = State::backup;
     if (state_ == State::master) leave_master(now, out, State::backup, false);
     else if (state_ == State::fault) leave_fault(now, out, State::backup);
@@ -561,6 +628,8 @@ Actions Instance::sync_to_backup(TimePoint now)
 Actions Instance::sync_to_fault(TimePoint now)
 {
     Actions out;
+    const Transition t(*this, now);
+    why_ = kWhySync;
     want_ = State::fault;
     if (state_ == State::master) leave_master(now, out, State::fault, true);
     else if (state_ == State::backup) leave_fault(now, out, State::fault);

@@ -100,6 +100,14 @@ public:
     [[nodiscard]] Micros master_down_timer() const { return ms_down_timer_; }
     [[nodiscard]] bool owns_vips() const { return vipset_; }
     [[nodiscard]] bool faulted() const { return fault_; }
+    [[nodiscard]] std::uint8_t base_priority() const { return base_priority_; }
+    // For kadpctl vrrp: why the state last changed ("" before start), when
+    // (nullopt: never), and who is master: our own source address while
+    // MASTER, the source of the last advert accepted while BACKUP, else
+    // nobody known.
+    [[nodiscard]] const char* transition_reason() const { return reason_; }
+    [[nodiscard]] std::optional<TimePoint> transition_time() const { return transition_at_; }
+    [[nodiscard]] std::optional<conf::IpAddr> master_address() const;
 
     // ---- sync group seam (vrrp/sync_group.h drives these)
     // Asked before a backup takes over; false keeps it BACKUP, wanting MASTER.
@@ -113,6 +121,9 @@ public:
     Actions sync_to_fault(TimePoint now);
 
 private:
+    // Records a change of state made by one public call, with why_.
+    struct Transition;
+
     [[nodiscard]] Micros skew() const;
     [[nodiscard]] Micros down_interval() const;
     [[nodiscard]] std::uint16_t interval_cs(Micros interval) const;
@@ -145,6 +156,12 @@ private:
     std::optional<TimePoint> preempt_time_;   // preempt_delay running until then
     std::function<bool()> master_gate_;
     std::function<bool()> fault_hold_;
+    // Reasons are string literals: recording one costs nothing.
+    const char* why_ = "";          // the reason of a change this call makes
+    const char* down_why_ = "";     // what a BACKUP's down timer expiring would mean
+    const char* reason_ = "";       // the last change's
+    std::optional<TimePoint> transition_at_;
+    std::optional<conf::IpAddr> master_;  // source of the last advert accepted in BACKUP
 };
 
 }  // namespace kadp::vrrp

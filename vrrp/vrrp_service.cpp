@@ -452,9 +452,23 @@ void VrrpService::run_notify(const conf::Script& script, std::vector<std::string
 std::vector<VrrpService::InstanceStatus> VrrpService::status() const
 {
     std::vector<InstanceStatus> out;
+    const TimePoint t = now();
+    const auto wall = std::chrono::system_clock::now();
     for (const auto& [name, r] : instances_) {
-        out.push_back(InstanceStatus{name, r->model.interface, r->fsm.config().vrid, r->fsm.state(),
-                                     r->fsm.effective_priority(), r->dropped.by_reason()});
+        InstanceStatus s;
+        s.name = name;
+        s.interface = r->model.interface;
+        s.vrid = r->fsm.config().vrid;
+        s.state = r->fsm.state();
+        s.priority = r->fsm.effective_priority();
+        s.dropped = r->dropped.by_reason();
+        s.base_priority = r->fsm.base_priority();
+        s.master = r->fsm.master_address();
+        s.reason = r->fsm.transition_reason();
+        // The state machine runs on the monotonic clock; kadpctl shows wall time.
+        if (const auto at = r->fsm.transition_time())
+            s.transition = wall - std::chrono::duration_cast<std::chrono::system_clock::duration>(t - *at);
+        out.push_back(std::move(s));
     }
     return out;
 }

@@ -16,10 +16,12 @@
 // rtnetlink and sends them from a packet socket.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -80,6 +82,11 @@ public:
         int vrid = 0;
         State state = State::init;
         int priority = 0;  // effective
+        int base_priority = 0;
+        // kadpctl vrrp (Instance::master_address, transition_reason).
+        std::optional<conf::IpAddr> master;
+        std::string reason;  // why the state last changed; "" never
+        std::optional<std::chrono::system_clock::time_point> transition;
         // Adverts for its VRID refused before its state machine (TTL, auth,
         // not a unicast peer), by reason name: vrrp/advert_screen.h.
         std::map<std::string, std::uint64_t> dropped;

@@ -60,6 +60,31 @@ public:
         r.changes = {text_, ""};
         return r;
     }
+    ChecksReply checks() override
+    {
+        ChecksReply r;
+        CheckerStatus c;
+        c.reason = text_;
+        c.latency_ms = text_.size();
+        r.checkers = {c};
+        return r;
+    }
+    VrrpReply vrrp() override
+    {
+        VrrpReply r;
+        VrrpInstanceDetail i;
+        i.reason = text_;
+        r.instances = {i};
+        r.dropped = {{text_, 3}};
+        return r;
+    }
+    StatsReply stats() override
+    {
+        StatsReply r;
+        r.backend = "dpdk";
+        r.totals = {{text_, 7}};
+        return r;
+    }
 
 private:
     std::string text_;
@@ -117,6 +142,23 @@ void serve_and_read_back(const Request& request, const std::string& sent)
         require(r && r->message == text && r->changes.size() == 2 && r->changes[0] == text);
         break;
     }
+    case Request::Command::checks: {
+        const auto r = checks_from_json(reply.result, error);
+        require(r && r->checkers.size() == 1 && r->checkers[0].reason == text &&
+                r->checkers[0].latency_ms == sent.size());
+        break;
+    }
+    case Request::Command::vrrp: {
+        const auto r = vrrp_from_json(reply.result, error);
+        require(r && r->instances.size() == 1 && r->instances[0].reason == text && r->dropped.size() == 1 &&
+                r->dropped[0].first == text);
+        break;
+    }
+    case Request::Command::stats: {
+        const auto r = stats_from_json(reply.result, error);
+        require(r && r->totals.size() == 1 && r->totals[0].first == text);
+        break;
+    }
     }
 }
 
@@ -153,6 +195,9 @@ void client_side(std::string_view input)
     (void)conns_from_json(reply->result, error);
     (void)status_from_json(reply->result, error);
     (void)reload_from_json(reply->result, error);
+    (void)checks_from_json(reply->result, error);
+    (void)vrrp_from_json(reply->result, error);
+    (void)stats_from_json(reply->result, error);
 }
 
 }  // namespace

@@ -169,13 +169,27 @@ def ctl_seeds() -> dict[str, bytes]:
         "conns-limit": b"conns 10\r\n",
         "status": b"status\n",
         "reload": b"reload\n",
+        "checks": b"checks\n",
+        "vrrp": b"vrrp\n",
+        "stats": b"stats\n",
         "unknown": b"restart now\n",
         "conns-zero": b"conns 0\n",
         "reply-list": list_reply,
         "reply-conns": conns_reply,
         "reply-status": status_reply,
         "reply-reload": reload_reply,
-        "reply-error": b'{"ok":false,"error":"unknown command \'foo\' (expected list, conns, status or reload)"}\n',
+        "reply-checks": b'{"ok":true,"command":"checks","result":{"checkers":[{"virtual_server":"[198.18.0.100]:tcp:80",'
+                        b'"real_server":"[198.19.0.2]:tcp:80","checked":"[198.19.0.2]:tcp:80","type":"TCP_CHECK",'
+                        b'"state":"down","in_service":false,"weight":0,"last_result":"failed",'
+                        b'"reason":"TCP connection to [198.19.0.2]:tcp:80 timeout.","latency_ms":5000,'
+                        b'"last_check":1795624414,"last_transition":1795624405,"consecutive_failures":4,"retry":2}]}}\n',
+        "reply-vrrp": b'{"ok":true,"command":"vrrp","result":{"instances":[{"name":"VI_1","interface":"lan","vrid":51,'
+                      b'"state":"BACKUP","priority":100,"base_priority":100,"master":"198.18.0.3","master_is_self":false,'
+                      b'"last_transition":1795624405,"reason":"startup","dropped":{"bad_ttl":2}}],"dropped":{"bad_ttl":2}}}\n',
+        "reply-stats": b'{"ok":true,"command":"stats","result":{"backend":"dpdk","workers":[{"lcore":1,"counters":'
+                       b'{"rx_packets":7}}],"totals":{"rx_packets":7},"ports":[],"conn_table":{"capacity":65536,"in_use":0},'
+                       b'"mempools":[],"ipvs":null}}\n',
+        "reply-error": b'{"ok":false,"error":"unknown command \'foo\' (expected list, conns, status, reload, checks, vrrp or stats)"}\n',
     }
 
 

@@ -230,6 +230,19 @@ want=$(ipvsadm -Ln | awk '$1 == "->" && NR > 3 { n += $5 + $6 } END { print n + 
 got=$(kadpctl status | sed -n 's/^services .*, connections \([0-9]*\) (IPVS.*/\1/p')
 [ -n "$got" ] && [ "$got" = "$want" ] && [ "$got" -gt 0 ] && ok "kadpctl-status-connections: $got" \
     || bad "kadpctl-status-connections: kadpctl $got, ipvsadm $want"
+# stats: IPVS's totals are the sums of ipvsadm -Ln --stats --exact's service lines.
+for _ in 1 2 3; do
+    want=$(ipvsadm -Ln --stats --exact | awk 'NR > 3 && $1 != "->" { c = ($3 == "IPv6") ? 4 : 3; n += $c; p += $(c + 1) } END { print n + 0, p + 0 }')
+    got=$(kadpctl stats | sed -n 's/^IPVS totals over every service: conns \([0-9]*\), inpkts \([0-9]*\),.*/\1 \2/p')
+    [ "$got" = "$want" ] && break
+    sleep 0.3
+done
+if [ -n "$got" ] && [ "$got" = "$want" ] && [ "${got%% *}" -gt 0 ] && kadpctl stats | grep -qx "backend kernel: no workers (Linux IPVS forwards)"; then
+    ok "kadpctl-stats-kernel: conns and inpkts $got as ipvsadm --stats adds up"
+else
+    bad "kadpctl-stats-kernel: kadpctl '$got', ipvsadm '$want'"
+    kadpctl stats | sed 's/^/KADP-VM:   /'
+fi
 # Parsed and compared on the host (kernel_ipvs_vm.sh): the VM has no JSON parser.
 echo "KADP-JSON: $(kadpctl --json list)"
 ipvsadm -Ln | sed 's/^/KADP-IPVSADM: /'

@@ -3,6 +3,7 @@
 // accepted changes are published with the counters kept, rejected files
 // leave the running snapshot alone, dataplane changes need a restart.
 #include "control/dpdk_control.h"
+#include "dataplane/counters.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -99,6 +100,23 @@ TEST_F(DpdkControlTest, ListShowsTheSnapshotInIpvsTerms)
     EXPECT_EQ(s.services, 1u);
     EXPECT_EQ(s.real_servers, 2u);
     EXPECT_FALSE(s.last_reload);
+}
+
+// kadpctl stats without EAL or workers: every counter named (zero), the
+// connection table, no ports or mempools, no IPVS totals.
+TEST_F(DpdkControlTest, StatsWithoutWorkersNameEveryCounter)
+{
+    const StatsReply s = ctl_->stats();
+    EXPECT_EQ(s.backend, "dpdk");
+    EXPECT_TRUE(s.workers.empty());
+    ASSERT_EQ(s.totals.size(), dp::kCounterCount);
+    EXPECT_EQ(s.totals[0].first, std::string(dp::counter_name(0)));
+    for (const auto& [name, n] : s.totals) EXPECT_EQ(n, 0u) << name;
+    EXPECT_EQ(s.conn_capacity, conns_->capacity());
+    EXPECT_EQ(s.conn_in_use, 0u);
+    EXPECT_TRUE(s.ports.empty());
+    EXPECT_TRUE(s.mempools.empty());
+    EXPECT_FALSE(s.ipvs);
 }
 
 // A persistence template is listed as ipvsadm -Lnc lists IPVS's: state NONE,
