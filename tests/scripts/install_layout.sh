@@ -78,7 +78,7 @@ fi
 if [[ -x $sbindir/kadpctl && -f $mandir/man8/kadpctl.8 ]]; then
     text=$(groff -man -Tutf8 -P-cbou "$mandir/man8/kadpctl.8" 2>/dev/null)
     missing=""
-    for c in $("$sbindir/kadpctl" --help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on { print $1 }'); do
+    for c in $("$sbindir/kadpctl" --help | awk '/^Commands:/ { on = 1; next } /^$/ { on = 0 } on && /^  [a-z]/ { print $1 }'); do
         grep -qE "^ +$c( |\$)" <<<"$text" || missing+=" $c"
     done
     [[ -z $missing ]] && ok "kadpctl.8 documents every command of kadpctl --help" || ko "kadpctl.8 lacks:$missing"
