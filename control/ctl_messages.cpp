@@ -249,6 +249,37 @@ std::string to_json(const ReloadReply& r) {
     return w.take();
 }
 
+void port_to_json(conf::JsonWriter& w, const PortStatus& p)
+{
+    w.begin_object();
+    w.member("name", p.name).member("device", p.device).member("port_id", p.port_id).member("mac", p.mac);
+    w.member("rx_packets", p.rx_packets).member("rx_bytes", p.rx_bytes);
+    w.member("tx_packets", p.tx_packets).member("tx_bytes", p.tx_bytes);
+    w.member("rx_missed", p.rx_missed).member("rx_errors", p.rx_errors).member("rx_nombuf", p.rx_nombuf);
+    w.member("tx_errors", p.tx_errors);
+    if (!p.link.empty()) w.member("link", p.link);
+    w.end_object();
+}
+
+PortStatus port_from_json(const JsonValue& v)
+{
+    PortStatus p;
+    p.name = v.str("name");
+    p.device = v.str("device");
+    p.port_id = static_cast<std::uint16_t>(v.u64("port_id"));
+    p.mac = v.str("mac");
+    p.rx_packets = v.u64("rx_packets");
+    p.rx_bytes = v.u64("rx_bytes");
+    p.tx_packets = v.u64("tx_packets");
+    p.tx_bytes = v.u64("tx_bytes");
+    p.rx_missed = v.u64("rx_missed");
+    p.rx_errors = v.u64("rx_errors");
+    p.rx_nombuf = v.u64("rx_nombuf");
+    p.tx_errors = v.u64("tx_errors");
+    p.link = v.str("link");
+    return p;
+}
+
 std::string to_json(const StatusReply& r) {
     JsonWriter w(0);
     w.begin_object();
@@ -259,16 +290,7 @@ std::string to_json(const StatusReply& r) {
     for (unsigned l : r.worker_lcores) w.value(l);
     w.end_array();
     w.key("ports").begin_array();
-    for (const auto& p : r.ports) {
-        w.begin_object();
-        w.member("name", p.name).member("device", p.device).member("port_id", p.port_id).member("mac", p.mac);
-        w.member("rx_packets", p.rx_packets).member("rx_bytes", p.rx_bytes);
-        w.member("tx_packets", p.tx_packets).member("tx_bytes", p.tx_bytes);
-        w.member("rx_missed", p.rx_missed).member("rx_errors", p.rx_errors).member("rx_nombuf", p.rx_nombuf);
-        w.member("tx_errors", p.tx_errors);
-        if (!p.link.empty()) w.member("link", p.link);
-        w.end_object();
-    }
+    for (const auto& p : r.ports) port_to_json(w, p);
     w.end_array();
     w.key("mempools").begin_array();
     for (const auto& m : r.mempools) {
@@ -393,23 +415,7 @@ std::optional<StatusReply> status_from_json(const JsonValue& v, std::string& err
         for (const auto& item : l->items()) r.worker_lcores.push_back(static_cast<unsigned>(item.as_u64().value_or(0)));
     }
     if (const JsonValue* ports = v.get("ports"); ports != nullptr && ports->is_array()) {
-        for (const auto& pv : ports->items()) {
-            PortStatus p;
-            p.name = pv.str("name");
-            p.device = pv.str("device");
-            p.port_id = static_cast<std::uint16_t>(pv.u64("port_id"));
-            p.mac = pv.str("mac");
-            p.rx_packets = pv.u64("rx_packets");
-            p.rx_bytes = pv.u64("rx_bytes");
-            p.tx_packets = pv.u64("tx_packets");
-            p.tx_bytes = pv.u64("tx_bytes");
-            p.rx_missed = pv.u64("rx_missed");
-            p.rx_errors = pv.u64("rx_errors");
-            p.rx_nombuf = pv.u64("rx_nombuf");
-            p.tx_errors = pv.u64("tx_errors");
-            p.link = pv.str("link");
-            r.ports.push_back(std::move(p));
-        }
+        for (const auto& pv : ports->items()) r.ports.push_back(port_from_json(pv));
     }
     if (const JsonValue* pools = v.get("mempools"); pools != nullptr && pools->is_array()) {
         for (const auto& mv : pools->items())

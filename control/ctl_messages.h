@@ -16,6 +16,10 @@
 #include "control/ipvs_model.h"
 #include "control/json_value.h"
 
+namespace kadp::conf {
+class JsonWriter;
+}
+
 namespace kadp::ctl {
 
 // `list`: what `ipvsadm -Ln` shows.
@@ -116,6 +120,10 @@ struct StatusReply {
 };
 
 // --- JSON, both ways --------------------------------------------------------
+// One port as `status` and `stats` both carry it.
+void port_to_json(conf::JsonWriter& w, const PortStatus& p);
+PortStatus port_from_json(const JsonValue& v);
+
 // The encoders write one compact JSON object; the decoders accept what the
 // encoders write (and ignore members they do not know), returning nullopt
 // and a message when a required member is missing or mistyped.

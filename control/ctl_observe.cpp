@@ -29,35 +29,6 @@ bool need_array(const JsonValue& v, const char* key, std::string& error) {
     return false;
 }
 
-void write_port(JsonWriter& w, const PortStatus& p) {
-    w.begin_object();
-    w.member("name", p.name).member("device", p.device).member("port_id", p.port_id).member("mac", p.mac);
-    w.member("rx_packets", p.rx_packets).member("rx_bytes", p.rx_bytes);
-    w.member("tx_packets", p.tx_packets).member("tx_bytes", p.tx_bytes);
-    w.member("rx_missed", p.rx_missed).member("rx_errors", p.rx_errors).member("rx_nombuf", p.rx_nombuf);
-    w.member("tx_errors", p.tx_errors);
-    if (!p.link.empty()) w.member("link", p.link);
-    w.end_object();
-}
-
-PortStatus port_of(const JsonValue& pv) {
-    PortStatus p;
-    p.name = pv.str("name");
-    p.device = pv.str("device");
-    p.port_id = static_cast<std::uint16_t>(pv.u64("port_id"));
-    p.mac = pv.str("mac");
-    p.rx_packets = pv.u64("rx_packets");
-    p.rx_bytes = pv.u64("rx_bytes");
-    p.tx_packets = pv.u64("tx_packets");
-    p.tx_bytes = pv.u64("tx_bytes");
-    p.rx_missed = pv.u64("rx_missed");
-    p.rx_errors = pv.u64("rx_errors");
-    p.rx_nombuf = pv.u64("rx_nombuf");
-    p.tx_errors = pv.u64("tx_errors");
-    p.link = pv.str("link");
-    return p;
-}
-
 }  // namespace
 
 std::string to_json(const ChecksReply& r) {
@@ -158,7 +129,7 @@ std::string to_json(const StatsReply& r) {
     w.end_array();
     write_counts(w, "totals", r.totals);
     w.key("ports").begin_array();
-    for (const auto& p : r.ports) write_port(w, p);
+    for (const auto& p : r.ports) port_to_json(w, p);
     w.end_array();
     w.key("conn_table").begin_object();
     w.member("capacity", r.conn_capacity).member("in_use", r.conn_in_use);
@@ -195,7 +166,7 @@ std::optional<StatsReply> stats_from_json(const JsonValue& v, std::string& error
     }
     r.totals = counts_of(v, "totals");
     if (const JsonValue* ports = v.get("ports"); ports != nullptr && ports->is_array()) {
-        for (const auto& pv : ports->items()) r.ports.push_back(port_of(pv));
+        for (const auto& pv : ports->items()) r.ports.push_back(port_from_json(pv));
     }
     if (const JsonValue* t = v.get("conn_table"); t != nullptr && t->is_object()) {
         r.conn_capacity = t->u64("capacity");
