@@ -20,22 +20,7 @@ using namespace std::chrono_literals;
 
 using test::ip;
 using test::t0;
-using test::vip;
-
-InstanceConfig v2_config()
-{
-    InstanceConfig c;
-    c.name = "VI_1";
-    c.version = 2;
-    c.vrid = 51;
-    c.priority = 100;
-    c.advert_interval = 1s;
-    c.advert_addresses = {ip("198.18.0.100")};
-    c.owned = {vip("198.18.0.100/24")};
-    c.source = ip("198.18.0.1");
-    c.group = ip("224.0.0.18");
-    return c;
-}
+using test::v2_config;
 
 // A peer's advert as the instance would accept it, from `source`.
 Advert peer_advert(const InstanceConfig& c, std::uint8_t priority, const char* source = "198.18.0.2")

@@ -18,18 +18,11 @@ using test::ip;
 using test::t0;
 using test::vip;
 
+// The helpers' v2 instance with an excluded VIP and gratuitous ARP repeats.
 InstanceConfig v2_config()
 {
-    InstanceConfig c;
-    c.name = "VI_1";
-    c.version = 2;
-    c.vrid = 51;
-    c.priority = 100;
-    c.advert_interval = 1s;
-    c.advert_addresses = {ip("198.18.0.100")};
-    c.owned = {vip("198.18.0.100/24"), vip("198.18.9.9/32")};  // the second: virtual_ipaddress_excluded
-    c.source = ip("198.18.0.1");
-    c.group = ip("224.0.0.18");
+    InstanceConfig c = test::v2_config();
+    c.owned.push_back(vip("198.18.9.9/32"));  // virtual_ipaddress_excluded
     c.garp_master_delay = 5s;
     c.garp_master_repeat = 5;
     return c;

@@ -18,20 +18,11 @@ using namespace std::chrono_literals;
 
 using test::ip;
 using test::t0;
-using test::vip;
 
 InstanceConfig config(std::uint8_t priority = 100)
 {
-    InstanceConfig c;
-    c.name = "VI_1";
-    c.version = 2;
-    c.vrid = 51;
+    InstanceConfig c = test::v2_config();
     c.priority = priority;
-    c.advert_interval = 1s;
-    c.advert_addresses = {ip("198.18.0.100")};
-    c.owned = {vip("198.18.0.100/24")};
-    c.source = ip("198.18.0.1");
-    c.group = ip("224.0.0.18");
     c.initial_master = priority == 255;
     return c;
 }
