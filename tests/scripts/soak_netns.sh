@@ -58,14 +58,7 @@ SOAK_SECONDS=${SOAK_SECONDS:-40}
 SOAK_DRAIN=${SOAK_DRAIN:-0}
 PY=/usr/bin/python3
 
-passed=0 failed=0 skipped=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $1: $2"
-  failed=$((failed + 1))
-  local f
-  for f in "${@:3}"; do [ -f "$f" ] && { echo "    | --- $(basename "$f")"; sed 's/^/    | /' "$f" | tail -25; }; done
-}
+. tests/lib/check_report.sh  # pass, fail NAME WHY [LOG...], skip
 info() { echo "INFO: $*"; }
 skip_all() { echo "SKIP: $1"; echo "COUNT 0 0 1"; exit 77; }
 [ "$(id -u)" = 0 ] || skip_all "needs root"
@@ -148,7 +141,12 @@ veth ka eth0 pa brlan
 in_ns c ip addr add 198.18.0.1/24 dev c0
 # A small receive buffer: a rate-limited download needs the network until
 # its end. locktime 0: every gratuitous ARP of a new VRRP master counts.
-in_ns c sysctl -qw net.ipv4.tcp_rmem="4096 131072 262144" net.ipv4.neigh.c0.locktime=0 || setup_fail "client sysctl"
+# Ephemeral ports above the streams' own (40000-59999): a download or
+# warm-up request holding one of them made a stream's curl fail to bind
+# (exit 45) or meet the old connection's TIME_WAIT, a request that never
+# reached kadp -- the cause of the :80 identity's rare one-short misses.
+in_ns c sysctl -qw net.ipv4.tcp_rmem="4096 131072 262144" net.ipv4.neigh.c0.locktime=0 \
+  net.ipv4.ip_local_port_range="60000 65000" || setup_fail "client sysctl"
 in_ns ka ip addr add 198.18.0.3/24 dev eth0
 # The kadp namespace's kernel ignores its copy of the af_packet veths'
 # frames: what its sockets (VRRP, the checkers) get came through the TAPs.
@@ -739,30 +737,54 @@ fi
 
 # The connection table: every entry within its state's timeout (lvs_timeouts
 # tcp 900 tcpfin 120 udp 5; IPVS's defaults for the rest) and nothing
-# ESTABLISHED, every client being done -- but for connections to .101 cut by
-# a failover: kadp never saw their end (the client got keepalived's RST),
-# they stay until their timeout; at most one per failed .101 request.
+# ESTABLISHED, every client being done -- but for connections to .101 that a
+# failover cut: kadp never saw their end (the client's last segments, or
+# keepalived's RST, went to the new master), so they stay until their
+# timeout. Each such entry's request must overlap a VI_2 ownership change
+# (its window, and a second after it for the client's ARP cache to follow).
 ctl --json conns --limit 1000000 >"$tmp/conns.json"
-if "$PY" - "$tmp/conns.json" "$f101" <<'PY' >"$tmp/conns.check" 2>&1; then
+if "$PY" - "$tmp/conns.json" "$tmp/s101.req" "$tmp/vrrp.windows" <<'PY' >"$tmp/conns.check" 2>&1; then
 import json, sys, collections
 r = json.load(open(sys.argv[1]))["result"]
+req = {}
+for line in open(sys.argv[2]):
+    f = line.split()
+    if len(f) >= 6:
+        req[int(f[5])] = (float(f[0]), float(f[1]))
+wins = [tuple(map(float, l.split())) for l in open(sys.argv[3]) if l.split() != ["0", "0"]]
 limit = {"ESTABLISHED": 900, "SYN_SENT": 120, "SYN_RECV": 60, "FIN_WAIT": 120, "TIME_WAIT": 120, "CLOSE": 10,
          "CLOSE_WAIT": 60, "LAST_ACK": 30, "LISTEN": 120, "SYNACK": 120, "UDP": 5}
 states = collections.Counter(c["state"] for c in r["conns"])
 bad = [c for c in r["conns"] if c["expires"] > limit.get(c["state"], 0)]
+def cut_by_failover(c):
+    t = req.get(c["client_port"])
+    return (c["virtual"] == "198.18.0.101" and t is not None and
+            any(t[0] <= we + 1.0 and t[1] >= ws for ws, we in wins))
 est = [c for c in r["conns"] if c["state"] == "ESTABLISHED"]
-cut = [c for c in est if c["virtual"] == "198.18.0.101"]
-if len(cut) < len(est) or len(cut) > int(sys.argv[2]):
-    bad += est
-print("entries", r["total"], dict(states), "(%d cut by failovers, %s failed .101 requests)" % (len(cut), sys.argv[2]))
+cut = [c for c in est if cut_by_failover(c)]
+bad += [c for c in est if not cut_by_failover(c)]
+print("entries", r["total"], dict(states), "(%d ESTABLISHED cut by VI_2 failovers)" % len(cut))
 for c in bad[:10]:
-    print("bad", c)
+    print("bad", c, "request", req.get(c["client_port"]) if c["virtual"] == "198.18.0.101" else "")
 sys.exit(1 if bad else 0)
 PY
   pass "conn_table_only_closing_entries ($(head -1 "$tmp/conns.check"))"
 else
   fail conn_table_only_closing_entries "entries left that should not be" "$tmp/conns.check"
 fi
+# Answered .100:80 requests kadp holds no entry of (the table keeps every
+# closed one for tcpfin 120 s, longer than the soak's traffic): they are the
+# requests the :80 identity below would miss.
+"$PY" - "$tmp/conns.json" "$tmp/s100.req" >"$tmp/s100.noentry" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["result"]
+held = {c["client_port"]: c for c in r["conns"] if c["virtual"] == "198.18.0.100" and c["virtual_port"] == 80}
+for line in open(sys.argv[2]):
+    f = line.split()
+    if len(f) >= 6 and f[2] == "0" and int(f[5]) not in held:
+        print("answered, no entry: start %s end %s http %s client port %s" % (f[0], f[1], f[3], f[5]))
+PY
+[ -s "$tmp/s100.noentry" ] && info "$(wc -l <"$tmp/s100.noentry") answered .100:80 requests without an entry: $(head -5 "$tmp/s100.noentry" | tr '\n' ';')"
 [ -s "$tmp/s100.req.timeouts" ] && info "kadp's entries of .100 requests that timed out, at the time: $(tr '\n' ';' <"$tmp/s100.req.timeouts")"
 # What kadp holds of the requests that failed unexplained (by client port).
 for port in $(sed -n 's/.*client port \([0-9]*\)$/\1/p' "$tmp/s100.unexplained"); do
@@ -810,13 +832,12 @@ check("conn_new = sum of services' conns", c["conn_new"] == conns, "%d vs %d" % 
 for name, x in svc.items():
     d = sum(y["stats"]["conns"] for y in x["dests"])
     check("%s: conns = sum of its real servers'" % name, x["stats"]["conns"] == d, "%d vs %d" % (x["stats"]["conns"], d))
-# KNOWN OPEN BUG (session 5 note, issue 9 follow-up): now and then one or
-# two requests to :80 are answered but not counted as a connection of the
-# service (CI: 983 vs 985; here 876 vs 877, conn_reused 0). Until it is
-# found this identity is printed, not enforced, so the soak stays landable.
+# Every request reached kadp: the streams' client ports are outside the
+# client's ephemeral range (setup), so none failed to bind or hit an older
+# connection's ports.
 k100 = svc["TCP 198.18.0.100:80"]["stats"]["conns"]
-print("%s TCP 198.18.0.100:80 conns = client requests: %d vs %d, conn_reused %d (reported, not enforced)"
-      % ("ok  " if k100 == n100 else "NOTE", k100, n100, c.get("conn_reused", 0)))
+check("TCP 198.18.0.100:80 conns = client requests", k100 == n100,
+      "%d vs %d, conn_reused %d" % (k100, n100, c.get("conn_reused", 0)))
 check("TCP 198.18.0.100:8080 conns = downloads", svc["TCP 198.18.0.100:8080"]["stats"]["conns"] == n_dl,
       "%d vs %d" % (svc["TCP 198.18.0.100:8080"]["stats"]["conns"], n_dl))
 check("UDP 198.18.0.100:5300 conns = UDP client sockets", svc["UDP 198.18.0.100:5300"]["stats"]["conns"] == n_udp,

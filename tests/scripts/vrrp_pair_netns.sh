@@ -44,14 +44,7 @@ cd "$(dirname "$0")/../.." || exit 1
 KADP=${KADP:-${KADP_BUILD:-build}/kadp}
 KADPCTL=${KADPCTL:-$(dirname "$KADP")/kadpctl}
 
-passed=0 failed=0 skipped=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $1: $2"
-  failed=$((failed + 1))
-  local f
-  for f in "${@:3}"; do [ -f "$f" ] && { echo "    | --- $(basename "$f")"; sed 's/^/    | /' "$f" | tail -25; }; done
-}
+. tests/lib/check_report.sh  # pass, fail NAME WHY [LOG...], skip
 info() { echo "INFO: $*"; }
 skip_all() { echo "SKIP: $1"; echo "COUNT 0 0 1"; exit 77; }
 [ "$(id -u)" = 0 ] || skip_all "needs root"
