@@ -44,7 +44,6 @@ fi
 mkdir -p "$work/over/conf/restart" "$work/over/extra"
 cp "$top/tests/vm/restart_init.sh" "$work/over/init"
 chmod +x "$work/over/init"
-cp "$top/tests/vm/guest_lib.sh" "$work/over/"
 cp "$top"/tests/vm/restart/* "$work/over/conf/restart/"
 cp "$sed_ko" "$work/over/extra/ip_vs_sed.ko"
 (cd "$work/over" && find . | cpio -o -H newc --quiet) | gzip -1 > "$work/over.gz"

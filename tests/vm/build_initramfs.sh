@@ -3,7 +3,8 @@
 # IPVS and veth modules of Debian's cloud kernel (with their dependencies,
 # depmod'ed so the kernel can autoload schedulers), iproute2's ip (busybox's
 # has no netns), ipvsadm, kadp and kadpctl (stripped), each with the
-# libraries ldd lists, and tests/vm/init.sh as /init with the configs of
+# libraries ldd lists, and tests/vm/init.sh as /init (with
+# tests/vm/guest_lib.sh, which every /init sources) and the configs of
 # tests/vm/conf.
 #   tests/vm/build_initramfs.sh KERNEL_VERSION KADP_BINARY OUT.cpio.gz [UNIT_KERNEL_IPVS [KADPCTL_BINARY]]
 # The optional gtest binary (IpvsNetlink against the real kernel) becomes
@@ -37,6 +38,7 @@ initramfs_modules "$kver" ip_vs ip_vs_rr ip_vs_wrr ip_vs_wlc ip_vs_lc ip_vs_sh i
 
 cp "$here/init.sh" "$root/init"
 chmod +x "$root/init"
+cp "$here/guest_lib.sh" "$root/guest_lib.sh"  # every /init's checks and topology
 cp "$here"/conf/* "$root/conf/"
 cp "$here"/expected/* "$root/conf/"
 

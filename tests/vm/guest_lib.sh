@@ -1,9 +1,9 @@
-# Runs in: a qemu VM's /init (busybox sh), sourced (tests/vm/restart_init.sh).
+# Runs in: a qemu VM's /init (busybox sh), sourced as /guest_lib.sh by
+# tests/vm/init.sh, restart_init.sh and sched_init.sh.
 # The network of a kernel-IPVS VM test and the checks it prints on the
 # console for its host script: each "KADP-VM: PASS name" or "KADP-VM: FAIL
 # name: why"; finish prints kadp's log (/tmp/kadp.log) as "KADP-LOG: "
 # lines and "KADP-VM: DONE pass N fail N", then powers the VM off.
-# (tests/vm/init.sh has its own copies of these, older than this file.)
 export PATH=/sbin:/usr/sbin:/bin:/usr/bin
 IP=/sbin/ip
 pass=0

@@ -10,25 +10,15 @@
 # "KADP-VM: PASS name" or "KADP-VM: FAIL name: why"; the end prints
 # "KADP-VM: DONE pass N fail N" and powers off. The last part runs kadp
 # with TCP_CHECKs (conf/chk.conf) and stops and restarts their listeners.
-export PATH=/sbin:/usr/sbin:/bin:/usr/bin
-IP=/sbin/ip
+# ok/bad/finish, listing, expect_settings, same_output, log_since,
+# log_lines, wait_log, get.
+. /guest_lib.sh
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
 
-pass=0
-fail=0
-ok() { echo "KADP-VM: PASS $1"; pass=$((pass + 1)); }
-bad() { echo "KADP-VM: FAIL $1"; fail=$((fail + 1)); }
-finish() {
-    [ -f /tmp/kadp.log ] && sed 's/^/KADP-LOG: /' /tmp/kadp.log
-    echo "KADP-VM: DONE pass $pass fail $fail"
-    poweroff -f
-}
-# The listing with a header that does not depend on the table size.
-listing() { ipvsadm -Ln | sed 1d; }
 # expect_listing NAME FILE: `ipvsadm -Ln` must be exactly FILE.
 expect_listing() {
     listing > /tmp/got.txt
@@ -40,51 +30,8 @@ expect_listing() {
         sed 's/^/KADP-GOT: /; s/$/|/' /tmp/got.txt
     fi
 }
-# expect_settings NAME FILE: `ipvsadm -Ln` is FILE but for the connection
-# counts (columns 49 on), which traffic and expiry move.
-expect_settings() {
-    listing | cut -c1-48 > /tmp/got.txt
-    cut -c1-48 "$2" > /tmp/want.txt
-    if cmp -s /tmp/got.txt /tmp/want.txt; then
-        ok "$1"
-    else
-        bad "$1: ipvsadm -Ln differs from $2 (connection counts aside)"
-        diff /tmp/want.txt /tmp/got.txt | sed 's/^/KADP-VM:   /'
-    fi
-}
-# same_output NAME "KADPCTL ARGS" "IPVSADM ARGS": the two outputs byte for
-# byte (three tries: a counter or a connection may move between the reads).
-same_output() {
-    for _ in 1 2 3; do
-        kadpctl $2 > /tmp/kadpctl.txt 2> /tmp/kadpctl.err
-        krc=$?
-        ipvsadm $3 > /tmp/ipvsadm.txt
-        if [ $krc -eq 0 ] && [ -s /tmp/ipvsadm.txt ] && cmp -s /tmp/kadpctl.txt /tmp/ipvsadm.txt; then
-            ok "$1"
-            return
-        fi
-        sleep 0.3
-    done
-    bad "$1: kadpctl $2 (exit $krc) differs from ipvsadm $3"
-    diff /tmp/ipvsadm.txt /tmp/kadpctl.txt | sed 's/^/KADP-VM:   /'
-    sed 's/^/KADP-VM:   stderr: /' /tmp/kadpctl.err
-}
 # The connections of a -Lnc listing without their expiry (it ticks), sorted.
 conns_key() { sed 1,2d | awk '{ $2 = ""; print }' | sort; }
-# The kadp log from line $1 on.
-log_since() { sed -n "$1,\$p" /tmp/kadp.log; }
-log_lines() { wc -l < /tmp/kadp.log; }
-# get NS ADDR PORT: the body of an HTTP GET / from NS ("" on failure).
-# (nc, not wget: busybox-static's wget crashes resolving names via NSS.)
-get() { printf 'GET / HTTP/1.0\r\n\r\n' | $IP netns exec "$1" nc -w 5 "$2" "$3" 2>/dev/null | tail -1 | tr -d '\r'; }
-# wait_log TEXT: up to 10 s for the kadp log to contain TEXT.
-wait_log() {
-    for _ in $(seq 50); do
-        grep -qF "$1" /tmp/kadp.log && return 0
-        sleep 0.2
-    done
-    return 1
-}
 
 echo "KADP-VM: kernel $(uname -r)"
 

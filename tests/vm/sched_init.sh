@@ -9,8 +9,7 @@
 # (weight 1), 198.18.2.12 (2), 198.18.1.13 (3). For each case the connection
 # table is printed as "KADP-SCHED: CASE CLIENT:PORT DEST:PORT"; the host
 # compares it with kadp's choices. Ends with "KADP-SCHED: DONE".
-export PATH=/sbin:/usr/sbin:/bin:/usr/bin
-IP=/sbin/ip
+. /guest_lib.sh  # guest_topology
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev 2>/dev/null
@@ -21,32 +20,12 @@ done_() { echo "KADP-SCHED: DONE"; poweroff -f; }
 for m in ip_vs ip_vs_sh ip_vs_mh veth; do
     modprobe $m || { echo "KADP-SCHED: FAIL modprobe $m"; done_; }
 done
-$IP link set lo up
-echo 1 > /proc/sys/net/ipv4/ip_forward
-$IP netns add cl
-$IP link add d-cl type veth peer name eth0 netns cl
-$IP addr add 198.18.0.1/24 dev d-cl
+guest_topology
+# The VIP is the director's own (IPVS's LOCAL_IN), and the client has 60
+# addresses to come from.
 $IP addr add 198.18.0.100/32 dev lo
-$IP link set d-cl up
-$IP -n cl link set lo up
-$IP -n cl addr add 198.18.0.2/24 dev eth0
 i=20
 while [ $i -lt 80 ]; do $IP -n cl addr add 198.18.0.$i/24 dev eth0; i=$((i + 1)); done
-$IP -n cl link set eth0 up
-for i in 1 2; do
-    ns=rs$i
-    $IP netns add $ns
-    $IP link add d-$ns type veth peer name eth0 netns $ns
-    $IP addr add 198.18.$i.1/24 dev d-$ns
-    $IP link set d-$ns up
-    $IP -n $ns link set lo up
-    $IP -n $ns addr add 198.18.$i.1$i/24 dev eth0
-    $IP -n $ns link set eth0 up
-    $IP -n $ns route add default via 198.18.$i.1
-    mkdir -p /www/$ns
-    echo $ns > /www/$ns/index.html
-    $IP netns exec $ns httpd -f -p 80 -h /www/$ns &
-done
 sleep 1
 
 # run CASE VPORT SCHED [FLAGS]: a service on 198.18.0.100:VPORT (a port per
