@@ -1,0 +1,97 @@
+#!/bin/bash
+# Runs on: the test host (no root, no build, no network). Proves that the
+# files the documentation names exist: every backticked path and every
+# relative Markdown link in README.md, docs/*.md and man/*, so a doc that
+# names a file renamed or removed fails here instead of misleading a reader.
+#
+# What is checked, per backticked word (`...`, one word, anchors `#...` and
+# a trailing `:LINE` dropped):
+#   * a word with a `/` that starts with a top folder of the repository
+#     (conf/, control/, dataplane/, docs/, tests/, ...) must exist from the
+#     repository's root (a file or a folder);
+#   * a bare `NAME.md` must be docs/NAME.md (docs name each other so);
+#   * a bare source file name (`NAME.cpp`, `NAME.h`, `NAME.sh`, `NAME.py`)
+#     must exist somewhere in the tree;
+#   * `NAME.{cpp,h}` pairs written `NAME.{cpp,h}` are both checked.
+# Markdown links `[text](target)` that are not URLs are resolved from the
+# linking file's folder. System paths (/etc/..., /run/...), build outputs
+# (build/...), placeholders (PREFIX/..., FILE) and globs are not files of the
+# repository and are left alone.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+cd "$ROOT" || exit 1
+
+pass=0 fail=0
+DOCS=(README.md docs/*.md)
+declare -A TOP NAME
+for t in *; do [[ -e $t && $t != build* ]] && TOP[$t]=1; done  # build folders are outputs
+# Every file name of the tree (build folders left out), for bare names.
+while IFS= read -r f; do NAME[${f##*/}]=1; done < <(git ls-files 2>/dev/null || find . -path './build*' -prune -o -type f -print)
+
+missing=()
+checked=0
+check_word() {  # DOC WORD
+  local doc=$1 w=$2 stem rest alts ext
+  w=${w%%#*}
+  [[ $w =~ ^(.*):[0-9]+(-[0-9]+)?$ ]] && w=${BASH_REMATCH[1]}
+  w=${w%/}
+  w=${w%[.,;:)]}
+  [ -n "$w" ] || return 0
+  case $w in
+    *'*'* | *'?'* | *'['* | *'$'* | *'<'* | *'...'*) return 0 ;;       # globs, variables, prose
+    *NAME* | *FILE* | *PREFIX* | *PATH*) return 0 ;;                      # placeholders: fuzz_NAME.cpp
+    dpdk-*) return 0 ;;                                                  # DPDK's own tools
+    tests/unit/unit_*) return 0 ;;                                       # test binaries (ninja targets)
+    *'{'*'}'*)                                                           # vrrp/instance.{h,cpp}
+      stem=${w%%\{*} rest=${w#*\{}
+      alts=${rest%%\}*}
+      for ext in ${alts//,/ }; do check_word "$doc" "$stem$ext${rest#*\}}"; done
+      return 0 ;;
+  esac
+  checked=$((checked + 1))
+  if [[ $w == */* ]]; then
+    [[ $w == /* || $w == .* || $w == ~* ]] && return 0                 # system paths, relative to something else
+    [ -n "${TOP[${w%%/*}]:-}" ] || return 0                             # build/kadp, net/netfilter/...: not ours
+    [ -e "$w" ] || missing+=("$doc: \`$w\`")
+    return 0
+  fi
+  case $w in
+    *.md) [ -e "docs/$w" ] || [ -e "$w" ] || missing+=("$doc: \`$w\` (no docs/$w)") ;;
+    *.cpp | *.h | *.sh | *.py) [ -n "${NAME[$w]:-}" ] || missing+=("$doc: \`$w\` (no file of that name)") ;;
+  esac
+  return 0
+}
+
+for doc in "${DOCS[@]}"; do
+  [ -f "$doc" ] || continue
+  while IFS= read -r w; do
+    check_word "$doc" "${w//\`/}"
+  done < <(grep -oE '`[^` ]+`' "$doc")
+  # Relative Markdown links, from the linking file's folder.
+  dir=$(dirname "$doc")
+  while IFS= read -r target; do
+    target=${target#](} target=${target%)} target=${target%%#*}
+    [ -n "$target" ] || continue
+    case $target in http:* | https:* | mailto:*) continue ;; esac
+    checked=$((checked + 1))
+    [ -e "$dir/$target" ] || missing+=("$doc: link ($target)")
+  done < <(grep -oE '\]\([^) ]+\)' "$doc")
+done
+# man pages: the repository paths they name (docs/..., tests/...).
+for doc in man/*; do
+  [ -f "$doc" ] || continue
+  while IFS= read -r w; do
+    check_word "$doc" "${w//\\/}"
+  done < <(grep -oE '(^|[^A-Za-z0-9_/])(docs|conf|control|dataplane|vrrp|checks|tests|scripts|dist|examples|perf)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' "$doc" | sed -E 's#^[^a-z]##')
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "PASS: every file named in README.md, docs/*.md and man/* exists ($checked names and links checked)"
+  pass=1
+else
+  for m in "${missing[@]}"; do echo "FAIL: missing: $m"; done
+  fail=${#missing[@]}
+fi
+echo "COUNT $pass $fail 0"
+[ "$fail" -eq 0 ]
