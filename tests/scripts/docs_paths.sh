@@ -14,7 +14,7 @@
 #     must exist somewhere in the tree;
 #   * `NAME.{cpp,h}` pairs written `NAME.{cpp,h}` are both checked.
 # Markdown links `[text](target)` that are not URLs are resolved from the
-# linking file's folder. System paths (/etc/..., /run/...), build outputs
+# linking file's folder, and a `#section` must be a heading of the file. System paths (/etc/..., /run/...), build outputs
 # (build/...), placeholders (PREFIX/..., FILE) and globs are not files of the
 # repository and are left alone.
 set -u
@@ -63,19 +63,32 @@ check_word() {  # DOC WORD
   return 0
 }
 
+# The anchors of a Markdown file's headings, as GitHub makes them: lower
+# case, punctuation but `-` and `_` dropped, spaces to `-`.
+anchors() {
+  sed -n 's/^#\{1,6\} \{1,\}//p' "$1" | tr '[:upper:]' '[:lower:]' | sed -e 's/[^a-z0-9 _-]//g' -e 's/ /-/g'
+}
+
 for doc in "${DOCS[@]}"; do
   [ -f "$doc" ] || continue
   while IFS= read -r w; do
     check_word "$doc" "${w//\`/}"
   done < <(grep -oE '`[^` ]+`' "$doc")
-  # Relative Markdown links, from the linking file's folder.
+  # Relative Markdown links, from the linking file's folder; a #section
+  # of a Markdown file must be one of its headings.
   dir=$(dirname "$doc")
   while IFS= read -r target; do
-    target=${target#](} target=${target%)} target=${target%%#*}
-    [ -n "$target" ] || continue
+    target=${target#](} target=${target%)}
+    file=${target%%#*} anchor=
+    [[ $target == *#* ]] && anchor=${target#*#}
     case $target in http:* | https:* | mailto:*) continue ;; esac
+    [ -n "$file" ] || file=${doc#"$dir"/}
     checked=$((checked + 1))
-    [ -e "$dir/$target" ] || missing+=("$doc: link ($target)")
+    if [ ! -e "$dir/$file" ]; then
+      missing+=("$doc: link ($target)")
+    elif [ -n "$anchor" ] && [[ $file == *.md ]] && ! anchors "$dir/$file" | grep -qxF -- "$anchor"; then
+      missing+=("$doc: link ($target): no such section in $file")
+    fi
   done < <(grep -oE '\]\([^) ]+\)' "$doc")
 done
 # man pages: the repository paths they name (docs/..., tests/...).
