@@ -1,22 +1,22 @@
 #!/bin/bash
 # Runs on: the test host (no root, no build, no network). Proves that the
-# files the documentation names exist: every backticked path and every
-# relative Markdown link in README.md, docs/*.md and man/*, so a doc that
-# names a file renamed or removed fails here instead of misleading a reader.
+# files the documentation names exist, so a doc that names a file renamed or
+# removed fails here instead of misleading a reader.
 #
-# What is checked, per backticked word (`...`, one word, anchors `#...` and
-# a trailing `:LINE` dropped):
+# README.md and docs/*.md, each backticked word (`...`, without spaces; an
+# anchor `#...` and a trailing `:LINE` dropped):
 #   * a word with a `/` that starts with a top folder of the repository
 #     (conf/, control/, dataplane/, docs/, tests/, ...) must exist from the
-#     repository's root (a file or a folder);
+#     repository's root (a file or a folder); `NAME.{h,cpp}` names both;
 #   * a bare `NAME.md` must be docs/NAME.md (docs name each other so);
 #   * a bare source file name (`NAME.cpp`, `NAME.h`, `NAME.sh`, `NAME.py`)
-#     must exist somewhere in the tree;
-#   * `NAME.{cpp,h}` pairs written `NAME.{cpp,h}` are both checked.
-# Markdown links `[text](target)` that are not URLs are resolved from the
-# linking file's folder, and a `#section` must be a heading of the file. System paths (/etc/..., /run/...), build outputs
-# (build/...), placeholders (PREFIX/..., FILE) and globs are not files of the
-# repository and are left alone.
+#     must be the name of a file somewhere in the tree.
+# Their Markdown links `[text](target)` that are not URLs must exist from the
+# linking file's folder, and a `#section` must be a heading of the target.
+# man/*: the repository paths they name (docs/..., tests/...) must exist.
+# Left alone: system paths (/etc/..., /run/...), build outputs (build/...,
+# the test binaries tests/unit/unit_*), placeholders (PREFIX/..., NAME,
+# FILE), globs, and DPDK's own tools (dpdk-*.py).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -71,6 +71,7 @@ anchors() {
 
 for doc in "${DOCS[@]}"; do
   [ -f "$doc" ] || continue
+  # shellcheck disable=SC2016  # the backticks are literal
   while IFS= read -r w; do
     check_word "$doc" "${w//\`/}"
   done < <(grep -oE '`[^` ]+`' "$doc")
