@@ -326,8 +326,10 @@ void HealthCheckers::configure(const conf::Config& config)
             if (next.contains(s->id)) continue;  // a duplicate: keepalived drops it too
             const auto old = servers_.find(s->id);
             if (old != servers_.end() && old->second->fingerprint == s->fingerprint) {
-                // Unchanged checkers: they go on, state and all.
+                // Unchanged checkers: they go on, state and all; the
+                // weight is not a checker setting and may have changed.
                 old->second->inhibit = s->inhibit;
+                old->second->configured_weight = s->configured_weight;
                 old->second->rs_name = s->rs_name;
                 old->second->vs_name = s->vs_name;
                 old->second->notify_up = s->notify_up;

@@ -2,7 +2,8 @@
 // checkers on a real event loop against loopback listeners: a TCP_CHECK
 // takes a server down when its port closes and back up when it reopens,
 // with keepalived's log lines; alpha starts a server down; a reload with
-// the same checkers keeps them; an HTTP_GET judges a response that arrives
+// the same checkers keeps them (and takes a changed weight, for the report
+// and the quorum); an HTTP_GET judges a response that arrives
 // in pieces (digest match and mismatch); an HTTP_GET on a server that accepts and
 // never answers fails on its read timeout, one that resets mid-response on
 // the reset, an SSL_GET on one that never
@@ -177,6 +178,42 @@ TEST(HealthCheckers, ReloadKeepsUnchangedCheckersAndStopsRemovedOnes)
     checkers.configure(conf::Config{});
     EXPECT_EQ(checkers.servers(), 0u);
     EXPECT_EQ(checkers.checkers(), 0u);
+}
+
+// A reload that changes only a real server's weight keeps its checkers
+// (the weight is no checker setting) but must count the new weight: in
+// `kadpctl checks` (report()) and in its virtual server's quorum.
+TEST(HealthCheckers, AReloadThatChangesOnlyTheWeightKeepsTheCheckersAndUsesTheNewWeight)
+{
+    ctl::block_control_signals();
+    ctl::EventLoop loop;
+    Listener listener;
+    Recorder sink;
+    std::vector<std::string> log;
+    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    const auto config = [&](int weight) {
+        conf::Config c = config_with(listener.port, checker(conf::CheckerType::tcp_check, listener.port, 0));
+        c.virtual_servers[0].quorum = 3;
+        c.virtual_servers[0].real_servers[0].weight = weight;
+        return c;
+    };
+    checkers.configure(config(1));
+    const std::string chk = "[127.0.0.1]:tcp:" + std::to_string(listener.port);
+    ASSERT_TRUE(run_until(loop, [&] { return logged(log, "TCP connection to " + chk + " success."); }));
+    ASSERT_EQ(checkers.report().size(), 1u);
+    EXPECT_EQ(checkers.report()[0].weight, 1);
+    EXPECT_EQ(checkers.quorum_up(ctl::vs_identity(config(1).virtual_servers[0])), false);  // 1 < quorum 3
+    const auto activations = std::count_if(log.begin(), log.end(), [](const std::string& l) { return l.starts_with("Activating"); });
+
+    checkers.configure(config(3));
+    EXPECT_EQ(std::count_if(log.begin(), log.end(), [](const std::string& l) { return l.starts_with("Activating"); }),
+              activations);  // the same checker goes on
+    ASSERT_EQ(checkers.report().size(), 1u);
+    EXPECT_EQ(checkers.report()[0].weight, 3);
+    EXPECT_EQ(checkers.quorum_up(ctl::vs_identity(config(3).virtual_servers[0])), true);  // 3 >= quorum 3
+    EXPECT_TRUE(logged(log, "Gained quorum 3+0=3 <= 3 for VS [198.18.0.100]:tcp:80"));
+    ASSERT_FALSE(sink.quorums.empty());
+    EXPECT_EQ(sink.quorums.back(), "quorum up 198.18.0.100");
 }
 
 TEST(HealthCheckers, FailuresOfADownCheckerAreLoggedOnlyWithLogAllFailures)
