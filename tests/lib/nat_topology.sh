@@ -100,6 +100,15 @@ nat_topo_setup() {
     done
     [ -n "$up" ] || { echo "nat_topology: nginx $i does not listen:" >&2; cat "$NT_DIR/srv$i/error.log" >&2; return 1; }
   done
+  # kadp's ports must see their carrier: the kernel sets it (operstate up,
+  # IFF_RUNNING) up to a second after both ends are up, and a kadp started
+  # before that reports the port down (VRRP instances start in FAULT).
+  for ns in "$NT_LAN" "$NT_SRV"; do
+    for _ in $(seq 50); do
+      [ "$(nat_topo_in_ns "$NT_NS_LB" cat "/sys/class/net/$ns/operstate")" = up ] && break
+      sleep 0.1
+    done
+  done
   return 0
 }
 
