@@ -113,7 +113,8 @@ namespace kadp::dp {
     X(frag_expired, "fragment-tracking entries expired before their datagram was complete")                   \
     /* routing and neighbours */                                                                               \
     X(route_miss, "dropped: no route to the real server or next hop")                                         \
-    X(drop_ttl_exceeded, "dropped: TTL 1 or 0 on a packet to forward (no ICMP time exceeded sent)")           \
+    X(drop_ttl_exceeded, "dropped unanswered: TTL 1 or 0 on a packet to forward that is a fragment or from an unanswerable source") \
+    X(ttl_exceeded_icmp, "dropped: TTL 1 or 0 on a packet to forward; ICMP time exceeded sent to its source (IPVS's decrement_ttl)") \
     X(neigh_unresolved_held, "packets held while the next hop's MAC is resolved")                             \
     X(neigh_unresolved_dropped, "dropped: next hop unresolved and hold queue full or timed out")              \
     X(neigh_held_sent, "held packets sent once their next hop resolved")                                      \
@@ -140,6 +141,7 @@ namespace kadp::dp {
     X(persist_template_expired, "persistence templates removed by the expiry sweep (also in conn_expired)")   \
     X(no_service_rst, "TCP to a VIP on a port with no service: RST sent")                                     \
     X(no_service_icmp_unreach, "UDP to a VIP on a port with no service: ICMP port unreachable sent")          \
+    X(icmp_error_rate_limited, "dropped unanswered: an ICMP error kadp would send (port unreachable, time exceeded) over the worker's rate limit") \
     X(no_service_dropped, "dropped unanswered: an RST, or from a broadcast/multicast source, to a VIP port with no service") \
     /* forwarding */                                                                                           \
     X(nat_in, "packets rewritten client -> real server (destination NAT)")                                    \

@@ -28,6 +28,8 @@ constexpr std::uint8_t kIcmpEchoReply = 0;
 constexpr std::uint8_t kIcmpUnreach = 3;
 constexpr std::uint8_t kIcmpUnreachPort = 3;
 constexpr std::uint8_t kIcmpEchoRequest = 8;
+constexpr std::uint8_t kIcmpTimeExceeded = 11;
+constexpr std::uint8_t kIcmpTimeExceededTtl = 0;  // "time to live exceeded in transit"
 constexpr std::uint8_t kReplyTtl = 64;
 constexpr std::uint8_t kIcmpErrorTos = 0xc0;
 constexpr std::uint16_t kEthMin = 60;  // Ethernet minimum without FCS: not every PMD pads runts
@@ -632,7 +634,7 @@ void NatPipeline::new_conn(const Burst& b, rte_mbuf* m, const PacketMeta& meta, 
         return;
     }
     if (meta.ttl <= 1) {  // before a connection is made for it
-        drop(m, Counter::drop_ttl_exceeded);
+        ttl_exceeded(b, m, meta);
         return;
     }
     Conn4* tpl = nullptr;  // the persistence template placing this flow (referenced)
@@ -733,7 +735,7 @@ void NatPipeline::track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags)
 void NatPipeline::conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4& conn, ConnDir dir)
 {
     if (meta.ttl <= 1) {
-        drop(m, Counter::drop_ttl_exceeded);
+        ttl_exceeded(b, m, meta);
         return;
     }
     if (is_tcp(meta)) {
@@ -814,24 +816,72 @@ void NatPipeline::no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta
         reply_out(b, m, meta);
         return;
     }
-    // ICMP port unreachable (RFC 792/1122) quoting the IP header + 8 bytes.
+    send_icmp_error(b, m, meta, kIcmpUnreach, kIcmpUnreachPort, meta.daddr, Counter::no_service_icmp_unreach,
+                    Counter::no_service_dropped);
+}
+
+// TTL 1 or 0 on a packet kadp would forward. IPVS's decrement_ttl() sends
+// the sender an ICMP time exceeded (in transit): from the VIP the packet was
+// for (Linux's icmp_send() answers from a local destination), else -- a
+// real server's reply passing through -- from the address of the port it
+// came in on. Never about a fragment (kadp cannot tell the first from the
+// others here) nor to an address no reply may go to.
+void NatPipeline::ttl_exceeded(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
+{
+    const std::uint32_t source =
+        b.snap != nullptr && b.snap->serves_vip4(meta.daddr) ? meta.daddr : cfg_.ports[b.port].ip;
+    if (source == 0 || (meta.flags & kPmFragment) != 0 || unanswerable_source(meta.saddr)) {
+        drop(m, Counter::drop_ttl_exceeded);
+        return;
+    }
+    send_icmp_error(b, m, meta, kIcmpTimeExceeded, kIcmpTimeExceededTtl, source, Counter::ttl_exceeded_icmp,
+                    Counter::drop_ttl_exceeded);
+}
+
+// An ICMP error (RFC 792/1122) back to the sender of `m`, in its place, from
+// `source`: type and code, the IP header + 8 bytes quoted. `sent` counts it
+// sent, `unsent` a frame too small to hold it; over the rate limit it is
+// dropped (icmp_error_rate_limited).
+void NatPipeline::send_icmp_error(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint8_t type,
+                                  std::uint8_t code, std::uint32_t source, Counter sent, Counter unsent)
+{
+    if (!icmp_error_allowed()) {
+        drop(m, Counter::icmp_error_rate_limited);
+        return;
+    }
     const std::uint16_t quote = static_cast<std::uint16_t>(meta.l3_hlen + 8);
     const auto total = static_cast<std::uint16_t>(20 + 8 + quote);
     if (!set_frame_len(m, static_cast<std::uint16_t>(meta.l3_off + total))) {
-        drop(m, Counter::no_service_dropped);
+        drop(m, unsent);
         return;
     }
+    std::uint8_t* ip = mbuf_frame(m) + meta.l3_off;
     std::memmove(ip + 28, ip, quote);
     std::uint8_t* icmp = ip + 20;
-    icmp[0] = kIcmpUnreach;
-    icmp[1] = kIcmpUnreachPort;
+    icmp[0] = type;
+    icmp[1] = code;
     store16(icmp + kIcmpCheckOffset, 0);
     store32(icmp + 4, 0);
     store16(icmp + kIcmpCheckOffset, icmp4_checksum(icmp, 8U + quote));
     // TOS 0xc0 (internetwork control) for ICMP errors: RFC 1812 4.3.2.5, as Linux.
-    write_ipv4_header(ip, kIcmpErrorTos, total, false, IPPROTO_ICMP, meta.daddr, meta.saddr);
-    counters_.inc(Counter::no_service_icmp_unreach);
+    write_ipv4_header(ip, kIcmpErrorTos, total, false, IPPROTO_ICMP, source, meta.saddr);
+    counters_.inc(sent);
     reply_out(b, m, meta);
+}
+
+// Linux's icmp_global_allow() per worker: 1,000 ICMP errors a second after
+// a burst of kIcmpErrorBurst, so a flood of probes is not reflected at line
+// rate. (Linux's per-destination icmp_ratelimit is not kept: a table.)
+bool NatPipeline::icmp_error_allowed()
+{
+    const std::uint32_t elapsed = now_ - icmp_refill_ms_;  // 1 token a millisecond
+    if (elapsed != 0) {
+        icmp_tokens_ = elapsed >= kIcmpErrorBurst ? kIcmpErrorBurst : std::min(kIcmpErrorBurst, icmp_tokens_ + elapsed);
+        icmp_refill_ms_ = now_;
+    }
+    if (icmp_tokens_ == 0) return false;
+    --icmp_tokens_;
+    return true;
 }
 
 void NatPipeline::forward(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t daddr)

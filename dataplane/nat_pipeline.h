@@ -66,6 +66,10 @@ struct rte_mempool;
 
 namespace kadp::dp {
 
+// ICMP errors a worker may send at once before its rate (1 a millisecond)
+// applies: Linux's icmp_msgs_burst.
+inline constexpr std::uint32_t kIcmpErrorBurst = 50;
+
 // A port as the pipeline sees it, by port index.
 struct NatPort {
     MacAddr mac{};
@@ -142,6 +146,10 @@ private:
     void conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& meta, Conn4& conn, ConnDir dir);
     void track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags);
     void no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
+    void ttl_exceeded(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
+    void send_icmp_error(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint8_t type, std::uint8_t code,
+                         std::uint32_t source, Counter sent, Counter unsent);
+    bool icmp_error_allowed();
     // ICMP errors about connections and IPv4 fragments (nat_icmp_frag.cpp).
     bool icmp_error(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
     void first_fragment(const Burst& b, const PacketMeta& meta, std::uint16_t ip_id);
@@ -214,6 +222,10 @@ private:
     std::uint8_t defense_level_ = 0;  // the SYN-flood defense's level (conn_defense.h), as of the last tick
     bool created_in_burst_ = false;  // a connection was linked since the burst's bulk lookup
     std::uint16_t ip_id_ = 0;  // IPv4 ID of the outer headers of TUN packets without DF
+    // ICMP errors kadp sends: a token bucket, 1 token a millisecond up to
+    // kIcmpErrorBurst (Linux's icmp_msgs_per_sec 1000, icmp_msgs_burst 50).
+    std::uint32_t icmp_tokens_ = kIcmpErrorBurst;
+    std::uint32_t icmp_refill_ms_ = 0;
     WorkerCounters counters_;
 };
 

@@ -22,6 +22,7 @@
 # (c) large UDP: 8000-byte datagrams to the echo servers come back intact,
 #     fragmented by the sender's kernel (the router, 198.18.0.1, here) on
 #     the way in and by the servers' on the way back (kadp's frag_forwarded must have moved, both ways).
+# (d) TTL expiring at kadp: the client gets an ICMP time exceeded from the VIP.
 #
 # Needs root, nginx, curl, ethtool, dnsmasq, /usr/bin/python3. Exit 0 pass,
 # 77 skip, else fail; the last line is "COUNT passed failed skipped".
@@ -189,6 +190,34 @@ print("intact", ok)
 EOF
 c_intact=$(grep -c '^intact 6$' "$tmp/echo.out")
 
+# (d) TTL 1: a DNS query from the client, two hops away (the router takes
+# its TTL from 2 to 1), is not forwarded; the client's socket gets an ICMP
+# time exceeded in transit from the VIP (IP_RECVERR: origin ICMP, type 11,
+# code 0, offender 198.18.0.100), as from IPVS's decrement_ttl().
+in_cl "$PY" - >"$tmp/ttl.out" 2>&1 <<'EOF'
+import select, socket, struct
+IP_RECVERR = 11
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_IP, IP_RECVERR, 1)
+s.setsockopt(socket.SOL_IP, socket.IP_TTL, 2)
+got = None
+for _ in range(3):
+    s.sendto(b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x01a\x00\x00\x01\x00\x01", ("198.18.0.100", 53))
+    p = select.poll()
+    p.register(s, select.POLLERR)
+    if not p.poll(1000):
+        continue
+    _, anc, _, _ = s.recvmsg(512, 512, socket.MSG_ERRQUEUE)
+    for level, typ, data in anc:
+        if level == socket.SOL_IP and typ == IP_RECVERR:
+            _, origin, etype, code = struct.unpack_from("=IBBB", data)
+            offender = socket.inet_ntoa(data[16 + 4:16 + 8])
+            got = "origin %d type %d code %d from %s" % (origin, etype, code, offender)
+    if got:
+        break
+print(got or "no ICMP error")
+EOF
+
 nat_topo_kadp_stop || fail kadp_stop "kadp did not stop cleanly" "$log"
 counter() { grep -o " $1=[0-9]*" "$log" | head -1 | cut -d= -f2; }
 icmp_nat=$(counter icmp_error_nat)
@@ -201,6 +230,12 @@ if [ -n "$a_ok" ]; then
   else
     fail a_pmtu_download "intact, but icmp_error_nat did not move (no frag-needed translated?)" "$log"
   fi
+fi
+ttl_icmp=$(counter ttl_exceeded_icmp)
+if grep -q '^origin 2 type 11 code 0 from 198.18.0.100$' "$tmp/ttl.out" && [ "${ttl_icmp:-0}" -ge 1 ]; then
+  pass d_ttl_one_gets_time_exceeded_from_the_vip
+else
+  fail d_ttl_one_gets_time_exceeded_from_the_vip "client saw: $(cat "$tmp/ttl.out"); ttl_exceeded_icmp=${ttl_icmp:-0}" "$log"
 fi
 if [ "$pmd" = af_packet ]; then
   echo "SKIP: c_large_udp_fragments: no af_xdp PMD (af_packet's kernel defragments before kadp)"

@@ -346,7 +346,8 @@ TEST_F(NatPipelineTest, TruncatedFrameIsCountedAndDropped)
     EXPECT_EQ(count(Counter::rx_packets), 2U);
 }
 
-TEST_F(NatPipelineTest, VlanTaggedAndTtlExpiredAreDropped)
+// TTL: every field of the time exceeded in hostile_packets_test.cpp.
+TEST_F(NatPipelineTest, VlanTaggedIsDroppedAndTtlExpiredIsAnsweredNotForwarded)
 {
     all_neighbours();
     Bytes tagged = tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1, 0, kSyn);
@@ -354,8 +355,10 @@ TEST_F(NatPipelineTest, VlanTaggedAndTtlExpiredAreDropped)
     tagged.insert(tagged.begin() + 12, tag.begin(), tag.end());
     rx(0, tagged);
     EXPECT_EQ(count(Counter::drop_vlan_unknown), 1U);
+    EXPECT_TRUE(sent(0).empty());
     rx(0, tcp_frame(kLanMac, kClientMac, kClient, kVip, 40000, 80, 1, 0, kSyn, {}, {.ttl = 1}));
-    EXPECT_EQ(count(Counter::drop_ttl_exceeded), 1U);
+    EXPECT_EQ(count(Counter::ttl_exceeded_icmp), 1U);
+    EXPECT_EQ(sent(0).size(), 1U);
     EXPECT_TRUE(sent(1).empty());
     EXPECT_EQ(count(Counter::conn_new), 0U);
 }
