@@ -154,7 +154,7 @@ namespace kadp::dp {
     X(tun_no_headroom, "dropped: no mbuf headroom for the outer IPv4 header of a TUN packet")                \
     X(frag_needed_sent, "dropped, ICMP fragmentation needed sent: too big for the egress MTU with DF")        \
     X(drop_too_big, "dropped: too big for the egress MTU with DF, no ICMP (unanswerable source)")            \
-    X(fragmented, "DR/TUN packets too big for the egress MTU without DF, sent as fragments (TUN: outer)")   \
+    X(fragmented, "packets too big for the egress MTU without DF, sent as fragments (TUN: outer; NAT: after the rewrite)") \
     X(frag_failed, "dropped: too big for the egress MTU without DF and not fragmented (options, no mbuf)")
 
 enum class Counter : std::uint16_t {

@@ -702,10 +702,11 @@ void NatPipeline::xmit_in(const Burst& b, rte_mbuf* m, const PacketMeta& meta, c
     case FwdMethod::tun: xmit_tun(b, m, meta, conn.daddr); return;
     case FwdMethod::nat: break;
     }
+    RouteHop4 hop;
+    if (!nat_route(b, m, meta, conn.daddr, hop)) return;
     strip_padding(m, meta);
     rewrite_dst(mbuf_frame(m), meta, conn.daddr, conn.dport);
-    counters_.inc(Counter::nat_in);
-    forward(b, m, meta, conn.daddr);
+    nat_xmit(b, m, meta, hop, Counter::nat_in);
 }
 
 // Follows the TCP state machine with a CAS from the state the decision was
@@ -758,12 +759,42 @@ void NatPipeline::conn_packet(const Burst& b, rte_mbuf* m, const PacketMeta& met
     if ((conn.flags.load(std::memory_order_relaxed) & kConnSeenReply) == 0) {
         conn.flags.fetch_or(kConnSeenReply, std::memory_order_relaxed);
     }
-    strip_padding(m, meta);
-    rewrite_src(frame, meta, conn.vaddr, conn.vport);
-    counters_.inc(Counter::nat_out);
     if (dc != nullptr) dc->traffic.slot(info_.index).add_out(1, len);
     if (sc != nullptr) sc->traffic.slot(info_.index).add_out(1, len);
-    forward(b, m, meta, meta.daddr);
+    RouteHop4 hop;
+    if (!nat_route(b, m, meta, meta.daddr, hop)) return;
+    strip_padding(m, meta);
+    rewrite_src(frame, meta, conn.vaddr, conn.vport);
+    nat_xmit(b, m, meta, hop, Counter::nat_out);
+}
+
+// NAT's route to `to`, and the egress MTU checked before the rewrite: too
+// big with DF, an ICMP fragmentation needed goes back quoting the packet
+// as received (IPVS's ensure_mtu_is_adequate() before its dnat; Linux's
+// ip_forward() before IPVS's snat) and false is returned.
+bool NatPipeline::nat_route(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t to, RouteHop4& hop)
+{
+    if (!route_to_server(b, m, to, hop)) return false;
+    const std::uint16_t mtu = cfg_.ports[hop.port].mtu;
+    if (meta.l3_len > mtu && (meta.flags & kPmDontFragment) != 0) {
+        too_big(b, m, meta, hop, mtu, mtu, Counter::nat_in);  // DF: never counts its xmit
+        return false;
+    }
+    return true;
+}
+
+// The rewritten NAT packet out through `hop`, counted as `xmit`: as
+// fragments when it is over the egress MTU (no DF: nat_route() answered
+// the others), as Linux fragments what IPVS rewrote.
+void NatPipeline::nat_xmit(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const RouteHop4& hop, Counter xmit)
+{
+    const std::uint16_t mtu = cfg_.ports[hop.port].mtu;
+    if (meta.l3_len > mtu) {
+        too_big(b, m, meta, hop, mtu, mtu, xmit);
+        return;
+    }
+    counters_.inc(xmit);
+    forward_via(b, m, meta, hop);
 }
 
 void NatPipeline::no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
@@ -816,8 +847,12 @@ void NatPipeline::no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta
         reply_out(b, m, meta);
         return;
     }
-    send_icmp_error(b, m, meta, kIcmpUnreach, kIcmpUnreachPort, meta.daddr, Counter::no_service_icmp_unreach,
-                    Counter::no_service_dropped);
+    send_icmp_error(b, m, meta,
+                    {.type = kIcmpUnreach,
+                     .code = kIcmpUnreachPort,
+                     .source = meta.daddr,
+                     .sent = Counter::no_service_icmp_unreach,
+                     .unsent = Counter::no_service_dropped});
 }
 
 // TTL 1 or 0 on a packet kadp would forward. IPVS's decrement_ttl() sends
@@ -828,44 +863,54 @@ void NatPipeline::no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta
 // others here) nor to an address no reply may go to.
 void NatPipeline::ttl_exceeded(const Burst& b, rte_mbuf* m, const PacketMeta& meta)
 {
-    const std::uint32_t source =
-        b.snap != nullptr && b.snap->serves_vip4(meta.daddr) ? meta.daddr : cfg_.ports[b.port].ip;
+    const std::uint32_t source = icmp_error_source(b, meta);
     if (source == 0 || (meta.flags & kPmFragment) != 0 || unanswerable_source(meta.saddr)) {
         drop(m, Counter::drop_ttl_exceeded);
         return;
     }
-    send_icmp_error(b, m, meta, kIcmpTimeExceeded, kIcmpTimeExceededTtl, source, Counter::ttl_exceeded_icmp,
-                    Counter::drop_ttl_exceeded);
+    send_icmp_error(b, m, meta,
+                    {.type = kIcmpTimeExceeded,
+                     .code = kIcmpTimeExceededTtl,
+                     .source = source,
+                     .sent = Counter::ttl_exceeded_icmp,
+                     .unsent = Counter::drop_ttl_exceeded});
 }
 
-// An ICMP error (RFC 792/1122) back to the sender of `m`, in its place, from
-// `source`: type and code, the IP header + 8 bytes quoted. `sent` counts it
-// sent, `unsent` a frame too small to hold it; over the rate limit it is
-// dropped (icmp_error_rate_limited).
-void NatPipeline::send_icmp_error(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint8_t type,
-                                  std::uint8_t code, std::uint32_t source, Counter sent, Counter unsent)
+// Who an ICMP error about a packet to forward comes from: the VIP it was
+// for (Linux's icmp_send() answers from a local destination), else -- a
+// real server's reply passing through -- the address of the port it came
+// in on (0: the port has none).
+std::uint32_t NatPipeline::icmp_error_source(const Burst& b, const PacketMeta& meta) const
 {
-    if (!icmp_error_allowed()) {
+    return b.snap != nullptr && b.snap->serves_vip4(meta.daddr) ? meta.daddr : cfg_.ports[b.port].ip;
+}
+
+// An ICMP error (RFC 792/1122) back to the sender of `m`, in its place, as
+// `e` says, quoting the IP header + 8 bytes as received; Ethernet turned
+// around. Over the worker's budget it is dropped (icmp_error_rate_limited).
+void NatPipeline::send_icmp_error(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const IcmpErrorSpec& e)
+{
+    if (e.budgeted && !icmp_error_allowed()) {
         drop(m, Counter::icmp_error_rate_limited);
         return;
     }
     const std::uint16_t quote = static_cast<std::uint16_t>(meta.l3_hlen + 8);
     const auto total = static_cast<std::uint16_t>(20 + 8 + quote);
     if (!set_frame_len(m, static_cast<std::uint16_t>(meta.l3_off + total))) {
-        drop(m, unsent);
+        drop(m, e.unsent);
         return;
     }
     std::uint8_t* ip = mbuf_frame(m) + meta.l3_off;
     std::memmove(ip + 28, ip, quote);
     std::uint8_t* icmp = ip + 20;
-    icmp[0] = type;
-    icmp[1] = code;
+    icmp[0] = e.type;
+    icmp[1] = e.code;
     store16(icmp + kIcmpCheckOffset, 0);
-    store32(icmp + 4, 0);
+    store32(icmp + 4, be32_from_host(e.rest));
     store16(icmp + kIcmpCheckOffset, icmp4_checksum(icmp, 8U + quote));
     // TOS 0xc0 (internetwork control) for ICMP errors: RFC 1812 4.3.2.5, as Linux.
-    write_ipv4_header(ip, kIcmpErrorTos, total, false, IPPROTO_ICMP, source, meta.saddr);
-    counters_.inc(sent);
+    write_ipv4_header(ip, kIcmpErrorTos, total, false, IPPROTO_ICMP, e.source, meta.saddr);
+    counters_.inc(e.sent);
     reply_out(b, m, meta);
 }
 

@@ -70,6 +70,17 @@ namespace kadp::dp {
 // applies: Linux's icmp_msgs_burst.
 inline constexpr std::uint32_t kIcmpErrorBurst = 50;
 
+// An ICMP error kadp sends in place of a packet (NatPipeline::send_icmp_error).
+struct IcmpErrorSpec {
+    std::uint8_t type = 0;
+    std::uint8_t code = 0;
+    std::uint32_t rest = 0;  // the header's last 4 bytes, host order (fragmentation needed: the next-hop MTU)
+    std::uint32_t source = 0;  // wire order
+    Counter sent{};            // counted when sent
+    Counter unsent{};          // counted when the frame cannot hold it
+    bool budgeted = true;      // under the worker's ICMP error budget (not fragmentation needed, as Linux)
+};
+
 // A port as the pipeline sees it, by port index.
 struct NatPort {
     MacAddr mac{};
@@ -147,9 +158,11 @@ private:
     void track_state(Conn4& conn, ConnDir dir, std::uint8_t tcp_flags);
     void no_service(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
     void ttl_exceeded(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
-    void send_icmp_error(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint8_t type, std::uint8_t code,
-                         std::uint32_t source, Counter sent, Counter unsent);
+    void send_icmp_error(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const IcmpErrorSpec& e);
+    std::uint32_t icmp_error_source(const Burst& b, const PacketMeta& meta) const;
     bool icmp_error_allowed();
+    bool nat_route(const Burst& b, rte_mbuf* m, const PacketMeta& meta, std::uint32_t to, RouteHop4& hop);
+    void nat_xmit(const Burst& b, rte_mbuf* m, const PacketMeta& meta, const RouteHop4& hop, Counter xmit);
     // ICMP errors about connections and IPv4 fragments (nat_icmp_frag.cpp).
     bool icmp_error(const Burst& b, rte_mbuf* m, const PacketMeta& meta);
     void first_fragment(const Burst& b, const PacketMeta& meta, std::uint16_t ip_id);

@@ -23,8 +23,6 @@ constexpr std::uint16_t kIpMf = 0x2000;
 constexpr std::uint16_t kIpOffsetMask = 0x1fff;
 constexpr std::uint8_t kIcmpUnreach = 3;
 constexpr std::uint8_t kIcmpFragNeeded = 4;
-constexpr std::uint8_t kIcmpErrorTos = 0xc0;  // RFC 1812 4.3.2.5, as Linux
-constexpr std::uint8_t kReplyTtl = 64;
 
 }  // namespace
 
@@ -59,44 +57,6 @@ bool ipip_encap(rte_mbuf* m, const PacketMeta& meta, std::uint32_t saddr, std::u
     store32(outer + 12, saddr);
     store32(outer + 16, daddr);
     store16(outer + kIpv4CheckOffset, ipv4_header_checksum(outer, 20));
-    return true;
-}
-
-bool build_frag_needed(rte_mbuf* m, const PacketMeta& meta, std::uint16_t next_hop_mtu)
-{
-    const auto quote = static_cast<std::uint16_t>(meta.l3_hlen + 8);
-    const auto total = static_cast<std::uint16_t>(20 + 8 + quote);
-    const auto frame_len = static_cast<std::uint16_t>(meta.l3_off + total);
-    const std::uint16_t want = std::max(frame_len, kEthMin);
-    if (m->nb_segs > 1) {
-        rte_pktmbuf_free(m->next);
-        m->next = nullptr;
-        m->nb_segs = 1;
-    }
-    if (want > m->data_len + rte_pktmbuf_tailroom(m)) return false;
-    std::uint8_t* frame = mbuf_frame(m);
-    std::uint8_t* ip = frame + meta.l3_off;
-    std::memmove(ip + 28, ip, quote);
-    if (frame_len < kEthMin) std::memset(frame + frame_len, 0, kEthMin - frame_len);
-    m->data_len = want;
-    m->pkt_len = want;
-    std::uint8_t* icmp = ip + 20;
-    icmp[0] = kIcmpUnreach;
-    icmp[1] = kIcmpFragNeeded;
-    store16(icmp + kIcmpCheckOffset, 0);
-    store16(icmp + 4, 0);  // unused
-    store16(icmp + 6, be16_from_host(next_hop_mtu));
-    store16(icmp + kIcmpCheckOffset, icmp4_checksum(icmp, 8U + quote));
-    ip[0] = 0x45;
-    ip[1] = kIcmpErrorTos;
-    store16(ip + 2, be16_from_host(total));
-    store16(ip + 4, 0);
-    store16(ip + 6, 0);
-    ip[8] = kReplyTtl;
-    ip[9] = kIpProtoIcmp;
-    store32(ip + 12, meta.daddr);
-    store32(ip + 16, meta.saddr);
-    store16(ip + kIpv4CheckOffset, ipv4_header_checksum(ip, 20));
     return true;
 }
 
@@ -212,12 +172,21 @@ void NatPipeline::too_big(const Burst& b, rte_mbuf* m, const PacketMeta& meta, c
     if ((meta.flags & kPmDontFragment) != 0) {
         // Never an ICMP error about an ICMP error (RFC 1122 3.2.2).
         const bool icmp_error = meta.l3_proto == IPPROTO_ICMP && meta.icmp_type != 0 && meta.icmp_type != 8;
-        if (icmp_error || unanswerable_source(meta.saddr) || !build_frag_needed(m, meta, report_mtu)) {
+        const std::uint32_t source = icmp_error_source(b, meta);
+        if (icmp_error || source == 0 || unanswerable_source(meta.saddr)) {
             drop(m, Counter::drop_too_big);
             return;
         }
-        counters_.inc(Counter::frag_needed_sent);
-        reply_out(b, m, meta);
+        // Path-MTU discovery is not under the ICMP error budget (Linux's
+        // icmpv4_mask_allow() exempts fragmentation needed).
+        send_icmp_error(b, m, meta,
+                        {.type = kIcmpUnreach,
+                         .code = kIcmpFragNeeded,
+                         .rest = report_mtu,
+                         .source = source,
+                         .sent = Counter::frag_needed_sent,
+                         .unsent = Counter::drop_too_big,
+                         .budgeted = false});
         return;
     }
     rte_mbuf* frags[kMaxFragments];

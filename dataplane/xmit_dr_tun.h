@@ -54,13 +54,6 @@ void ipv4_decrement_ttl(std::uint8_t* ip);
 // unchanged) when the first segment has no 20 bytes of headroom.
 bool ipip_encap(rte_mbuf* m, const PacketMeta& meta, std::uint32_t saddr, std::uint32_t daddr, std::uint16_t id);
 
-// Rewrites the frame into an ICMP fragmentation-needed message (RFC 792,
-// RFC 1191 next-hop MTU) from the packet's destination back to its source,
-// quoting its IPv4 header + 8 bytes as received; Ethernet header untouched
-// (the caller turns it around). IPv4: TOS 0xc0, ID 0, no DF, TTL 64, as
-// kadp's other ICMP errors. False when the frame cannot hold it.
-bool build_frag_needed(rte_mbuf* m, const PacketMeta& meta, std::uint16_t next_hop_mtu);
-
 // Splits the IPv4 packet at l3_off (20-byte header, no options) into
 // fragments of at most `mtu` bytes of IP packet: new mbufs from `pool`, each
 // with a copy of the frame's L2 header and the IP header (offset, MF, total

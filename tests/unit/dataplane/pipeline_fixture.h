@@ -126,11 +126,13 @@ protected:
             std::vector<TxStage::Target>{{g_ports[0].port_id, 0, nullptr}, {g_ports[1].port_id, 0, nullptr}}, loop_);
         drain_all();
     }
-    // The pipeline, with the lan port on VLAN `lan_vlan` (0: untagged).
-    void make_pipeline(std::uint16_t lan_vlan, bool exception = false)
+    // The pipeline, with the lan port on VLAN `lan_vlan` (0: untagged), the
+    // ports' MTUs as given.
+    void make_pipeline(std::uint16_t lan_vlan, bool exception = false, std::uint16_t lan_mtu = 1500,
+                       std::uint16_t srv_mtu = 1500)
     {
         NatPipelineConfig c;
-        c.ports = {NatPort{kLanMac, wire(kLanIp), lan_vlan}, NatPort{kSrvMac, wire(kSrvIp), 0}};
+        c.ports = {NatPort{kLanMac, wire(kLanIp), lan_vlan, lan_mtu}, NatPort{kSrvMac, wire(kSrvIp), 0, srv_mtu}};
         c.conns = conns_.get();
         c.neigh = neigh_.get();
         c.publisher = &publisher_;
