@@ -43,8 +43,10 @@ for b in $(find "$dest" -type f -path '*/sbin/*'); do
   copy_binary "$b" "${rel#/}"
   strip "$root$rel"
 done
-unit=$(find "$root" -path '*/lib/systemd/system/kadp.service')
-[ -n "$unit" ] || { echo "no kadp.service in $dest" >&2; exit 1; }
+unit=$(cd "$dest" && find . -path '*/lib/systemd/system/kadp.service')
+kadp=$(cd "$dest" && find . -path '*/sbin/kadp')
+example=$(cd "$dest" && find . -path '*/examples/kadp.default')
+[ -n "$unit" ] && [ -n "$kadp" ] && [ -n "$example" ] || { echo "no kadp.service, sbin/kadp or kadp.default in $dest" >&2; exit 1; }
 
 # DPDK's drivers are plugins EAL loads from its driver directory: only those
 # the guest uses (every .so there is loaded, so the others stay out).
@@ -87,6 +89,9 @@ printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
 mkdir -p "$root/usr/lib/kadp-vm"
 cp "$here"/checks.sh "$here/../guest_lib.sh" "$root/usr/lib/kadp-vm/"
 cp "$here"/conf/* "$root/usr/lib/kadp-vm/"
+# Where this build's prefix put things, for checks.sh.
+printf 'KADP_UNIT=%s\nKADP_SBINDIR=%s\nKADP_DEFAULT_EXAMPLE=%s\n' "${unit#.}" "$(dirname "${kadp#.}")" "${example#.}" \
+  > "$root/usr/lib/kadp-vm/layout"
 cp "$here/init" "$root/init"
 chmod +x "$root/init" "$root/usr/lib/kadp-vm/checks.sh"
 
