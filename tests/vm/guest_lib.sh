@@ -1,4 +1,5 @@
-# Runs in: a qemu VM's /init (busybox sh), sourced (tests/vm/restart_init.sh).
+# Runs in: a qemu VM's /init (busybox sh), sourced (tests/vm/restart_init.sh),
+# or a unit of the systemd VM (tests/vm/systemd/checks.sh).
 # The network of a kernel-IPVS VM test and the checks it prints on the
 # console for its host script: each "KADP-VM: PASS name" or "KADP-VM: FAIL
 # name: why"; finish prints kadp's log (/tmp/kadp.log) as "KADP-LOG: "

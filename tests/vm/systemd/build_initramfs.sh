@@ -6,6 +6,7 @@
 # kadp as `meson install --destdir` laid it out (binaries, and the unit meson
 # generated from dist/systemd/kadp.service.in), the DPDK drivers the guest
 # uses (af_packet, tap, ring mempool, vdev bus), iproute2, ipvsadm, tcpdump,
+# ethtool,
 # the kernel modules, and tests/vm/systemd/* (units, configurations, the
 # checks).
 #   tests/vm/systemd/build_initramfs.sh KERNEL_VERSION DESTDIR OUT.cpio.gz
@@ -33,7 +34,6 @@ copy_binary /sbin/ip sbin/ip
 copy_binary /usr/sbin/ipvsadm usr/sbin/ipvsadm
 copy_binary /usr/bin/tcpdump usr/bin/tcpdump
 copy_binary /usr/sbin/ethtool usr/sbin/ethtool
-ln -sf /lib/systemd/systemd "$root/sbin/init"
 
 # kadp as installed: everything meson put in DESTDIR, the binaries stripped
 # (the libraries they load copied next to the system's).
