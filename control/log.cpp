@@ -67,8 +67,12 @@ void configure_log(const LogOptions& options)
 {
     Logger::SyslogWrite write;
     if (options.syslog_facility) {
-        ::openlog("kadp", LOG_PID, *options.syslog_facility);
-        write = [](int priority, const std::string& line) { ::syslog(priority, "%s", line.c_str()); };
+        const int facility = *options.syslog_facility;
+        ::openlog("kadp", LOG_PID, facility);
+        // The facility goes with every line: DPDK's rte_eal_init() calls
+        // openlog() again (LOG_DAEMON, or its --syslog), and openlog()'s
+        // default is per process, so -S would be lost after it.
+        write = [facility](int priority, const std::string& line) { ::syslog(facility | priority, "%s", line.c_str()); };
     }
     process_logger() = std::make_unique<Logger>(options, &std::cerr, std::move(write));
 }

@@ -40,7 +40,9 @@ private:
 };
 
 // The process's logger: stderr at info until configure_log(); with a
-// facility, openlog("kadp", LOG_PID, facility). Call it once, before threads.
+// facility, openlog("kadp", LOG_PID, facility) and that facility in every
+// syslog() call (DPDK's EAL opens syslog again with its own). Call it once,
+// before threads.
 void configure_log(const LogOptions& options);
 void log_at(LogLevel level, const std::string& line);
 inline void log_info(const std::string& line) { log_at(LogLevel::info, line); }

@@ -11,6 +11,7 @@ build_pkgs=(build-essential meson ninja-build pkg-config
 test_pkgs=(clang libclang-rt-14-dev keepalived nginx-light python3 python3-scapy dpdk-dev
            iproute2 ethtool curl tcpdump procps valgrind dnsmasq-base
            qemu-system-x86 linux-image-cloud-amd64 busybox-static ipvsadm cpio kmod
+           systemd  # systemd_unit_vm.sh boots the host's systemd as the VM's PID 1
            groff-base man-db  # install_layout.sh renders the man pages
            libasan8 libubsan1 libtsan2)  # build-san/, build-tsan/ (docs/testing.md)
 demo_pkgs=(nginx-light curl ethtool iproute2 procps)

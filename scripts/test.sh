@@ -37,7 +37,8 @@ scripts/install-deps.sh test || { echo "0 passed, 1 failed"; exit 1; }
 
 # Scripts that run against build/ (see above); every other one gets build-san/.
 optimized_only=(bench_smoke.sh checkers_bench_smoke.sh micro_bench_smoke.sh vrrp_bench_smoke.sh
-                demo_smoke.sh fuzz_targets.sh kernel_ipvs_vm.sh kernel_restart_vm.sh sched_vs_kernel_vm.sh)
+                demo_smoke.sh fuzz_targets.sh kernel_ipvs_vm.sh kernel_restart_vm.sh sched_vs_kernel_vm.sh
+                systemd_unit_vm.sh)
 
 # setup_build DIR [meson options...]: configures DIR (again, if it exists).
 setup_build() {

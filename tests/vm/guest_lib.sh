@@ -1,5 +1,6 @@
 # Runs in: a qemu VM's /init (busybox sh), sourced as /guest_lib.sh by
-# tests/vm/init.sh, restart_init.sh and sched_init.sh.
+# tests/vm/init.sh, restart_init.sh and sched_init.sh, or by a unit of the
+# systemd VM (tests/vm/systemd/checks.sh).
 # The network of a kernel-IPVS VM test and the checks it prints on the
 # console for its host script: each "KADP-VM: PASS name" or "KADP-VM: FAIL
 # name: why"; finish prints kadp's log (/tmp/kadp.log) as "KADP-LOG: "

@@ -1,5 +1,6 @@
 # Runs on: the test host (sourced by the qemu VM tests:
-# tests/scripts/kernel_ipvs_vm.sh, sched_vs_kernel_vm.sh, dr_tun_netns.sh).
+# tests/scripts/kernel_ipvs_vm.sh, sched_vs_kernel_vm.sh, dr_tun_netns.sh,
+# kernel_restart_vm.sh, systemd_unit_vm.sh).
 # Finding Debian's cloud kernel and booting it.
 
 # Sets vmlinuz and kver to the newest /boot/vmlinuz-*-cloud-amd64 (it has
@@ -16,8 +17,9 @@ vm_find_kernel() {
 # hangs on Debian kernels here), no network, and waits for it. The guest
 # powers itself off; the time bound catches a hung guest. qemu_pid is set
 # while it runs, for the caller's EXIT trap. Returns qemu's exit status.
+# VM_MEM: the guest's memory in MiB (default 512).
 vm_run() {
-  timeout 300 qemu-system-x86_64 -accel tcg -cpu Nehalem -m 512 -smp 1 -nographic -no-reboot -net none \
+  timeout 300 qemu-system-x86_64 -accel tcg -cpu Nehalem -m "${VM_MEM:-512}" -smp 1 -nographic -no-reboot -net none \
     -kernel "$vmlinuz" -initrd "$1" \
     -append 'console=ttyS0 quiet panic=-1' </dev/null >"$2" 2>&1 &
   qemu_pid=$!
