@@ -62,6 +62,7 @@ namespace kadp::dp {
     X(drop_bad_l4_checksum, "dropped: bad TCP/UDP/ICMP checksum on what kadp answers (forwarded: not verified)") \
     /* what the worker does with what it parsed */                                                             \
     X(vlan_passed, "802.1Q frames of a configured VLAN, handled with their tag kept")                         \
+    X(vlan_priority_tagged, "802.1p priority-tagged frames (VID 0) on an untagged port, handled as untagged") \
     X(drop_vlan_unknown, "dropped: 802.1Q frames for a VLAN not configured on the port")                      \
     X(drop_not_ip, "dropped: another ethertype and no exception port to pass it to")                        \
     X(drop_ipv6, "dropped: IPv6 not handled yet and no exception port")                                       \

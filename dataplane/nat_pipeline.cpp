@@ -258,13 +258,15 @@ void NatPipeline::process(const RxQueueRef& rx, rte_mbuf** pkts, std::uint16_t n
             continue;
         }
         if ((meta[i].flags & kPmVlan) != 0) {
+            // VID 0 is an 802.1p priority tag, no VLAN (IEEE 802.1Q): on an
+            // untagged port it is taken as untagged, as Linux does.
             const std::uint16_t vid = meta[i].vlan_tci & 0x0fff;
-            if (cfg_.ports[rx.port].vlan == 0 || vid != cfg_.ports[rx.port].vlan) {
+            if (vid != cfg_.ports[rx.port].vlan) {
                 drop(m, Counter::drop_vlan_unknown);
                 pkts[i] = nullptr;
                 continue;
             }
-            counters_.inc(Counter::vlan_passed);
+            counters_.inc(vid == 0 ? Counter::vlan_priority_tagged : Counter::vlan_passed);
         }
         if (v == ParseVerdict::ok_ipv4_tcp || v == ParseVerdict::ok_ipv4_udp) {
             key_of[i] = static_cast<std::uint8_t>(nkeys);
@@ -1011,7 +1013,14 @@ std::uint8_t* NatPipeline::egress_tag(rte_mbuf* m, const PacketMeta& meta, std::
     if (tagged) {  // to an untagged port: MACs move 4 bytes up over the tag
         std::uint8_t* frame = mbuf_frame(m);
         std::memmove(frame + 4, frame, 12);
-        return reinterpret_cast<std::uint8_t*>(rte_pktmbuf_adj(m, 4));
+        frame = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_adj(m, 4));
+        // A minimum-size tagged frame is a runt without its tag: zero-padded
+        // back to the Ethernet minimum (not every PMD pads).
+        const std::uint16_t len = m->data_len;
+        if (m->nb_segs == 1 && len < kEthMin && rte_pktmbuf_append(m, static_cast<std::uint16_t>(kEthMin - len)) != nullptr) {
+            std::memset(frame + len, 0, kEthMin - len);
+        }
+        return frame;
     }
     auto* frame = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, 4));
     if (frame == nullptr) return nullptr;

@@ -415,12 +415,41 @@ TEST_F(HostileTest, IcmpErrorsAboutTheConnectionThatQuoteTooLittleOrTheWrongPeer
 
 // --- L2 ---------------------------------------------------------------------------------
 
+// VID 0 is an 802.1p priority tag, not a VLAN: Linux takes such frames on an
+// untagged interface as untagged, and so does kadp -- forwarded untagged,
+// answered with the tag the sender used, its connection the same as any.
+TEST_F(HostileTest, APriorityTaggedFrameOnAnUntaggedPortIsHandledAsUntagged)
+{
+    const auto before = counters_now();
+    const Bytes syn = lan_frame(tcp_ip(41000, kSyn), false);
+    rx(0, tagged(syn, 0xa000));  // priority 5, VID 0
+    auto out = sent(1);
+    ASSERT_EQ(out.size(), 1U);
+    ConnDir dir;
+    ASSERT_NE(find(kClient, kVip, 41000, 80, 6, dir), nullptr);
+    // rr: server 1 has the fixture's connection, server 2 is next.
+    EXPECT_EQ(out[0], eth(kSrv2Mac, kSrvMac, 0x0800,
+                          ipv4(kClient, kSrv2, 6, tcp_seg(kClient, kSrv2, 41000, 80, 1, 0, kSyn, 8192), {.ttl = 63})))
+        << "forwarded untagged (zero-padded back to 60 bytes), the priority tag gone";
+    EXPECT_TRUE(sent(0).empty());
+    const Changes moved = changes_since(before);
+    EXPECT_EQ(moved.at("vlan_priority_tagged"), 1U);
+    EXPECT_EQ(moved.count("drop_vlan_unknown"), 0U);
+    EXPECT_EQ(moved.at("conn_new"), 1U);
+    // An echo to the VIP: answered, with the sender's tag.
+    rx(0, tagged(lan_frame(icmp_ip(), false), 0xa000));
+    out = sent(0);
+    ASSERT_EQ(out.size(), 1U);
+    EXPECT_EQ(out[0], tagged(eth(kClientMac, kLanMac, 0x0800, ipv4(kVip, kClient, 1, icmp_msg(0, 0, 0x00070001, kHello)),
+                                 false),
+                             0xa000));
+    expect_connection_intact();
+}
+
 TEST_F(HostileTest, TagsOnAnUntaggedPortAndUnknownEthertypesAreDropped)
 {
     const Bytes syn = lan_frame(tcp_ip(41000, kSyn));
     expect_dropped(0, tagged(syn, 100), {{"rx_packets", 1}, {"rx_ipv4_tcp", 1}, {"drop_vlan_unknown", 1}}, "VID 100");
-    expect_dropped(0, tagged(syn, 0x2000), {{"rx_packets", 1}, {"rx_ipv4_tcp", 1}, {"drop_vlan_unknown", 1}},
-                   "priority tag, VID 0");
     const Bytes est = tcp_frame(kLanMac, kClientMac, kClient, kVip, kEstPort, 80, 1001, 5001, kRst);
     expect_dropped(0, tagged(est, 7), {{"rx_packets", 1}, {"rx_ipv4_tcp", 1}, {"drop_vlan_unknown", 1}}, "RST tagged");
     Bytes qinq = tagged(tagged(syn, 100), 200);
