@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "control/metrics_text.h"
+#include "control/observe_reports.h"
 #include "control/vs_expand.h"
 
 namespace kadp::ctl {
@@ -270,6 +271,21 @@ MetricsServer::RenderFn metrics_from(ControlHandler& handler, std::function<std:
 
 std::vector<RealServerHealth> checker_verdicts(const conf::Config& config, const chk::HealthCheckers& checkers)
 {
+    std::map<RsIdentity, std::vector<CheckerHealth>> by_server;
+    for (const chk::CheckerReport& r : checkers.report()) {
+        CheckerHealth c;
+        c.type = r.type;
+        c.target = r.checked;
+        c.up = r.up;
+        c.ran = r.record.ran;
+        c.result = checker_result_kind(r.record.ran, r.record.ok, r.record.reason);
+        c.latency_ms = static_cast<std::uint64_t>(r.record.latency.count() < 0 ? 0 : r.record.latency.count());
+        c.consecutive_failures = static_cast<std::uint64_t>(r.record.consecutive_failures);
+        c.failures = r.record.failures;
+        c.last_check = r.record.ran ? unix_seconds(r.record.finished) : 0;
+        c.last_transition = unix_seconds(r.record.transition);
+        by_server[r.id].push_back(std::move(c));
+    }
     std::vector<RealServerHealth> out;
     for (const conf::VirtualServer& vs : config.virtual_servers) {
         const VsIdentity id = vs_identity(vs);
@@ -298,6 +314,8 @@ std::vector<RealServerHealth> checker_verdicts(const conf::Config& config, const
             h.real_server = rs.address.to_string();
             h.real_port = std::to_string(rs.port);
             h.up = *alive;
+            if (const auto it = by_server.find(RsIdentity{id, rs.address, rs.port}); it != by_server.end())
+                h.checkers = std::move(it->second);
             out.push_back(std::move(h));
         }
     }

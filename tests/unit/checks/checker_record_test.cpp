@@ -91,6 +91,9 @@ TEST(CheckerRecord, TcpCheckRecordsResultsReasonsAndTransitions)
     EXPECT_TRUE(r[0].pending);
     EXPECT_FALSE(r[0].record.ran);
     EXPECT_EQ(r[0].retry, 1);
+    EXPECT_EQ(r[0].id.address, *conf::IpAddr::parse("127.0.0.1"));
+    EXPECT_EQ(r[0].id.port, port);
+    EXPECT_EQ(r[0].id.vs.port, 80);
 
     ASSERT_TRUE(run_until(loop, [&] { return checkers.report()[0].record.ran; }));
     r = checkers.report();
@@ -112,12 +115,15 @@ TEST(CheckerRecord, TcpCheckRecordsResultsReasonsAndTransitions)
     EXPECT_FALSE(r[0].record.ok);
     EXPECT_EQ(r[0].record.reason, "TCP connection to " + name + " failed (Connection refused).");
     EXPECT_EQ(r[0].record.consecutive_failures, 2);  // the failure and its one retry
+    EXPECT_EQ(r[0].record.failures, 2u);
     EXPECT_GE(r[0].record.transition, before);
     EXPECT_EQ(r[0].record.transition, r[0].record.finished);
     const auto went_down = r[0].record.transition;
     // A down checker keeps counting.
     ASSERT_TRUE(run_until(loop, [&] { return checkers.report()[0].record.consecutive_failures >= 4; }));
     EXPECT_EQ(checkers.report()[0].record.transition, went_down);
+    const std::uint64_t failed = checkers.report()[0].record.failures;
+    EXPECT_GE(failed, 4u);
 
     Listener again(port);
     ASSERT_TRUE(run_until(loop, [&] { return checkers.report()[0].up; }));
@@ -127,6 +133,7 @@ TEST(CheckerRecord, TcpCheckRecordsResultsReasonsAndTransitions)
     EXPECT_TRUE(r[0].record.ok);
     EXPECT_EQ(r[0].record.reason, "");
     EXPECT_EQ(r[0].record.consecutive_failures, 0);
+    EXPECT_GE(r[0].record.failures, failed);  // monotonic: a success does not reset it (a metrics counter)
     EXPECT_GE(r[0].record.transition, went_down);
 }
 
