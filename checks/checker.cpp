@@ -110,6 +110,7 @@ void Checker::done(bool ok, std::string_view why)
     record_.latency = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started_);
     record_.finished = std::chrono::system_clock::now();
     record_.consecutive_failures = ok ? 0 : record_.consecutive_failures + 1;
+    if (!ok) ++record_.failures;
     if (state_.up() != was_up) record_.transition = record_.finished;
     timer_.arm(step.next, [this] { run(); });
     // Last: the owner may react (and, on a reload, even destroy us).

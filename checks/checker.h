@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <random>
@@ -39,6 +40,7 @@ struct CheckRecord {
     std::chrono::system_clock::time_point finished{};    // the last attempt's end
     std::chrono::system_clock::time_point transition{};  // last up/down change; epoch: none yet
     int consecutive_failures = 0;
+    std::uint64_t failures = 0;  // failed attempts since the checker was made (monotonic: a metrics counter)
 };
 
 class Checker {

@@ -98,6 +98,7 @@ std::vector<CheckerReport> HealthCheckers::report() const
         const bool alive = s->health.alive();
         for (const auto& c : s->checkers) {
             CheckerReport r;
+            r.id = s->id;
             r.virtual_server = s->vs_name;
             r.real_server = s->rs_name;
             r.checked = c->name();

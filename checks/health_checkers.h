@@ -90,6 +90,7 @@ std::string format_vs(const conf::VirtualServer& vs);
 
 // One checker as `kadpctl checks` shows it.
 struct CheckerReport {
+    ctl::RsIdentity id;          // the real server (metrics labels it like the services)
     std::string virtual_server;  // format_vs: "[198.18.0.100]:tcp:80"
     std::string real_server;     // "[198.19.0.1]:tcp:80"
     std::string checked;         // what it connects to (Checker::name())

@@ -560,6 +560,7 @@ public:
         w_.member("conn_table_size", d->conn_table_size);
         w_.member("conn_defense_high_pct", d->conn_defense_high_pct);
         w_.member("conn_defense_full_pct", d->conn_defense_full_pct);
+        w_.member("stuck_worker_timeout_ms", d->stuck_worker_timeout_ms);
         w_.end_object();
     }
 

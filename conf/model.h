@@ -386,6 +386,9 @@ struct Dataplane {
     // `conn_defense off` sets both to kConnDefenseOff.
     std::uint32_t conn_defense_high_pct = 75;
     std::uint32_t conn_defense_full_pct = 90;
+    // A worker whose loop has not turned for this long is stuck
+    // (control/stuck_workers.h); 100..60000, applied by a reload.
+    std::uint32_t stuck_worker_timeout_ms = 1000;
 };
 inline constexpr std::uint32_t kConnDefenseOff = 101;  // a mark no occupancy reaches
 

@@ -13,6 +13,7 @@
 //         route PREFIX|default via GW [dev NAME]
 //         conn_table_size N                # 1024..134217728, default 1048576
 //         conn_defense HIGH FULL | off     # SYN-flood defense marks, % of the table, default 75 90
+//         stuck_worker_timeout MS          # 100..60000, default 1000: a worker not polling that long is stuck
 //     }
 //
 // parse_dataplane checks what one line can tell; validate_dataplane checks
@@ -33,6 +34,10 @@ constexpr long long kMaxQueues = 1024;  // DPDK's RTE_MAX_QUEUES_PER_PORT
 constexpr long long kMinConnTable = 1024;
 constexpr long long kMaxConnTable = 1LL << 27;  // ~134 M connections: tens of GiB already
 constexpr std::size_t kMaxIfName = 15;          // IFNAMSIZ - 1, for the kernel TAP
+// Below 100 ms a scheduling hiccup of the host would count; above a minute
+// systemd's watchdog (WatchdogSec) would restart kadp first anyway.
+constexpr long long kMinStuckMs = 100;
+constexpr long long kMaxStuckMs = 60000;
 
 std::string loc_text(const SourceLoc& loc) { return loc.file + ":" + std::to_string(loc.line); }
 
@@ -266,6 +271,7 @@ void parse_dataplane(const Node& block, Config& config, ParseContext& ctx)
     dp.loc = block.loc;
     bool conn_table_seen = false;
     bool conn_defense_seen = false;
+    bool stuck_seen = false;
     const KeywordTable table = {
         {"interface", [&](const Node& n) { parse_interface(n, dp, ctx); }},
         {"route", [&](const Node& n) { parse_route(n, dp, ctx); }},
@@ -303,6 +309,16 @@ void parse_dataplane(const Node& block, Config& config, ParseContext& ctx)
              }
              dp.conn_defense_high_pct = static_cast<std::uint32_t>(*high);
              dp.conn_defense_full_pct = static_cast<std::uint32_t>(*full);
+         }},
+        {"stuck_worker_timeout",
+         [&](const Node& n) {
+             no_block(n, ctx);
+             if (!need_args(n, 1, 1, ctx)) return;
+             if (stuck_seen) ctx.diags.warning(n.loc, "stuck_worker_timeout given twice; the last one counts");
+             stuck_seen = true;
+             if (auto v = arg_int(n, 0, kMinStuckMs, kMaxStuckMs, ctx)) {
+                 dp.stuck_worker_timeout_ms = static_cast<std::uint32_t>(*v);
+             }
          }},
     };
     dispatch(block.children, table, ctx);

@@ -1,7 +1,6 @@
 // Runs on: control thread.
 #include "control/control_socket.h"
 
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -123,7 +122,10 @@ ControlServer::ControlServer(EventLoop& loop, std::string path, LogFn log)
         throw ControlSocketError("control socket " + path_ + ": listen: " + errno_text(e));
     }
     try {
-        listen_watch_ = loop_->watch(listen_.get(), EPOLLIN, [this](std::uint32_t) { on_accept(); });
+        clients_ = std::make_unique<BoundedClients>(
+            *loop_, listen_.get(), BoundedClients::Limits{kMaxClients, kMaxRequest, kIdleTimeout, kMaxLifetime},
+            [this](const BoundedClients::Request& r) { return serve(r); },
+            "{\"ok\":false,\"error\":\"too many kadpctl clients at once, retry\"}\n", "control socket", log_);
     } catch (...) {
         unlink(path_.c_str());
         throw;
@@ -134,130 +136,30 @@ ControlServer::ControlServer(EventLoop& loop, std::string path, LogFn log)
 }
 
 ControlServer::~ControlServer() {
-    while (!clients_.empty()) drop(clients_.begin()->first);
-    loop_->unwatch(listen_watch_);
+    clients_.reset();
     // Only our own file: a newer daemon may have replaced it meanwhile.
     struct stat st {};
     if (stat(path_.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) unlink(path_.c_str());
 }
 
-void ControlServer::on_accept() {
-    for (;;) {
-        Fd fd(accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-        if (fd.get() < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
-                log_("control socket: accept: " + errno_text(errno));
-            }
-            return;
-        }
-        if (clients_.size() >= kMaxClients) {
-            static constexpr char kBusy[] = "{\"ok\":false,\"error\":\"too many kadpctl clients at once, retry\"}\n";
-            [[maybe_unused]] const ssize_t n = send(fd.get(), kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-            continue;  // closed by Fd
-        }
-        const std::uint64_t id = next_client_++;
-        auto c = std::make_unique<Client>();
-        c->started = c->progress = Clock::now();
-        const int raw = fd.get();
-        c->fd = std::move(fd);
-        try {
-            c->watch = loop_->watch(raw, EPOLLIN, [this, id](std::uint32_t ev) { on_client(id, ev); });
-        } catch (const std::exception& e) {
-            // One client the loop cannot take (out of memory, epoll limits):
-            // closed, the daemon carries on.
-            log_(std::string("control socket: ") + e.what());
-            continue;
-        }
-        clients_.emplace(id, std::move(c));
-    }
-}
-
-void ControlServer::on_client(std::uint64_t id, std::uint32_t events) {
-    const auto it = clients_.find(id);
-    if (it == clients_.end()) return;
-    Client& c = *it->second;
-    const bool keep = c.replying ? write_reply(c) : read_request(c);
-    if (!keep || ((events & (EPOLLERR | EPOLLHUP)) != 0 && !c.replying)) drop(id);
-}
-
-bool ControlServer::read_request(Client& c) {
-    char buf[1024];
-    for (;;) {
-        const ssize_t n = recv(c.fd.get(), buf, sizeof buf, 0);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK;
-        }
-        if (n == 0) {
-            // The peer finished sending: what it sent, without a newline, is the request.
-            if (c.in.empty()) return false;
-            break;
-        }
-        c.progress = Clock::now();
-        c.in.append(buf, static_cast<std::size_t>(n));
-        if (c.in.find('\n') != std::string::npos) break;
-        if (c.in.size() >= kMaxRequest) {
-            reply(c, error_reply("request longer than " + std::to_string(kMaxRequest) + " bytes"));
-            return write_reply(c);
-        }
-    }
-    const std::string line = c.in.substr(0, c.in.find('\n'));
-    if (line.size() >= kMaxRequest) {
-        reply(c, error_reply("request longer than " + std::to_string(kMaxRequest) + " bytes"));
-        return write_reply(c);
+// One line, or what came before the end of input (kadpctl shuts its side).
+std::optional<std::string> ControlServer::serve(const BoundedClients::Request& r) {
+    const std::size_t nl = r.bytes.find('\n');
+    if (nl == std::string_view::npos && !r.eof && !r.full) return std::nullopt;
+    if (nl == std::string_view::npos && r.eof && r.bytes.empty()) return std::nullopt;  // gone without a word
+    const std::string_view line = r.bytes.substr(0, nl);
+    if (line.size() >= kMaxRequest || (nl == std::string_view::npos && r.full)) {
+        return error_reply("request longer than " + std::to_string(kMaxRequest) + " bytes");
     }
     std::string error;
     const auto request = parse_request(line, error);
-    if (!request) {
-        reply(c, error_reply(error));
-    } else if (handler_ == nullptr) {
-        reply(c, error_reply("kadp is starting or stopping; retry"));
-    } else {
-        try {
-            reply(c, serve_request(*handler_, *request));
-        } catch (const std::exception& e) {
-            log_(std::string("control socket: ") + to_string(request->command) + ": " + e.what());
-            reply(c, error_reply(std::string(to_string(request->command)) + " failed: " + e.what()));
-        }
-    }
-    return write_reply(c);
-}
-
-void ControlServer::reply(Client& c, std::string text) {
-    c.out = std::move(text);
-    c.sent = 0;
-    c.replying = true;
-    c.progress = Clock::now();
-    loop_->modify(c.watch, EPOLLOUT);
-}
-
-bool ControlServer::write_reply(Client& c) {
-    while (c.sent < c.out.size()) {
-        const ssize_t n = send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK;  // EPOLLOUT calls again
-        }
-        c.sent += static_cast<std::size_t>(n);
-        c.progress = Clock::now();
-    }
-    return false;  // all sent: closing tells kadpctl the reply is complete
-}
-
-void ControlServer::drop(std::uint64_t id) {
-    const auto it = clients_.find(id);
-    if (it == clients_.end()) return;
-    loop_->unwatch(it->second->watch);
-    clients_.erase(it);  // closes the descriptor
-}
-
-void ControlServer::tick() {
-    const auto now = Clock::now();
-    for (auto it = clients_.begin(); it != clients_.end();) {
-        const Client& c = *it->second;
-        const auto id = it->first;
-        ++it;
-        if (now - c.progress >= kIdleTimeout || now - c.started >= kMaxLifetime) drop(id);
+    if (!request) return error_reply(error);
+    if (handler_ == nullptr) return error_reply("kadp is starting or stopping; retry");
+    try {
+        return serve_request(*handler_, *request);
+    } catch (const std::exception& e) {
+        if (log_) log_(std::string("control socket: ") + to_string(request->command) + ": " + e.what());
+        return error_reply(std::string(to_string(request->command)) + " failed: " + e.what());
     }
 }
 

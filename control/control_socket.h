@@ -9,12 +9,12 @@
 //   others without the sticky bit, or someone else's) is logged as a
 //   warning (docs/security.md).
 // * Each client sends one request line (ctl_protocol.h), gets one reply line
-//   and is closed. Everything is non-blocking; a request longer than
-//   kMaxRequest gets an error reply; at most kMaxClients are served at once
-//   (more are closed on accept); a client that makes no progress for
-//   kIdleTimeout, or is not done after kMaxLifetime, is dropped on the next
-//   tick(). Writes use MSG_NOSIGNAL: a client that went away costs a closed
-//   descriptor, not a SIGPIPE.
+//   and is closed. Everything is non-blocking (bounded_clients.h); a request
+//   longer than kMaxRequest gets an error reply; at most kMaxClients are
+//   served at once (one more is told to retry and closed on accept); a
+//   client that makes no progress for kIdleTimeout, or is not done after
+//   kMaxLifetime, is dropped on the next tick(). Writes use MSG_NOSIGNAL: a
+//   client that went away costs a closed descriptor, not a SIGPIPE.
 // * The destructor closes everything and removes the socket file if it is
 //   still the one this server created.
 #pragma once
@@ -24,11 +24,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
+#include "control/bounded_clients.h"
 #include "control/control_handler.h"
 #include "control/event_loop.h"
 
@@ -62,41 +63,22 @@ public:
     void set_handler(ControlHandler* handler) { handler_ = handler; }
 
     // From the loop's timer: drops clients past their deadlines.
-    void tick();
+    void tick() { clients_->tick(); }
 
     const std::string& path() const { return path_; }
-    std::size_t clients() const { return clients_.size(); }
+    std::size_t clients() const { return clients_->clients(); }
 
 private:
-    using Clock = std::chrono::steady_clock;
-    struct Client {
-        Fd fd;
-        EventLoop::WatchId watch = 0;
-        std::string in;
-        std::string out;
-        std::size_t sent = 0;
-        bool replying = false;
-        Clock::time_point started;
-        Clock::time_point progress;
-    };
-
-    void on_accept();
-    void on_client(std::uint64_t id, std::uint32_t events);
-    bool read_request(Client& c);   // false: drop the client
-    void reply(Client& c, std::string text);
-    bool write_reply(Client& c);    // false: done or failed (drop)
-    void drop(std::uint64_t id);
+    std::optional<std::string> serve(const BoundedClients::Request& r);
 
     EventLoop* loop_;
     std::string path_;
     ControlHandler* handler_ = nullptr;
     LogFn log_;
     Fd listen_;
-    EventLoop::WatchId listen_watch_ = 0;
     dev_t dev_ = 0;
     ino_t ino_ = 0;
-    std::map<std::uint64_t, std::unique_ptr<Client>> clients_;
-    std::uint64_t next_client_ = 1;
+    std::unique_ptr<BoundedClients> clients_;  // after listen_: destroyed before it
 };
 
 }  // namespace kadp::ctl

@@ -357,12 +357,14 @@ ReloadReply DpdkControl::reload(const std::string& trigger) {
         return reject(std::move(r), std::to_string(rt_.publisher->retired()) +
                                         " earlier snapshots still wait for a worker's grace period; try again");
     }
+    std::vector<std::string> live = dataplane_live_changes(*desired_.config().dataplane, *config->dataplane);
     desired_.set_config(std::move(*config));
     published(desired_.version());
     r.accepted = true;
     r.generation = generation;
     r.message = "generation " + std::to_string(generation) + ": " + changes.summary();
     r.changes = changes.lines;
+    for (auto& line : live) r.changes.push_back(std::move(line));
     log_("reload (" + trigger + "): " + r.message);
     ++reloads_accepted_;
     for (const auto& line : r.changes) log_("  " + line);

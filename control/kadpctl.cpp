@@ -165,6 +165,8 @@ std::string render_status(const StatusReply& s) {
         out += "vrrp dropped adverts in all: " + (dropped.empty() ? std::string("none") : dropped) + "\n";
     }
     for (const auto& d : s.degraded) out += "degraded: " + d + "\n";
+    // The count beside the degraded lines that name them (DPDK; kernel: none).
+    if (s.workers_stuck != 0) out += "workers stuck " + std::to_string(s.workers_stuck) + "\n";
     if (s.exception_taps_lost != 0) out += "exception TAPs lost " + std::to_string(s.exception_taps_lost) + "\n";
     if (s.reloads_accepted + s.reloads_rejected != 0) {
         out += "reloads " + std::to_string(s.reloads_accepted) + " accepted, " + std::to_string(s.reloads_rejected) +

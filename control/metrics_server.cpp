@@ -3,13 +3,15 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 
 #include "control/metrics_text.h"
+#include "control/observe_reports.h"
 #include "control/vs_expand.h"
 
 namespace kadp::ctl {
@@ -32,13 +34,13 @@ const char* reason_phrase(int status)
 
 // Where the head ends (after the blank line), or npos while incomplete.
 // Bare LF line ends are accepted as RFC 9112 2.2 allows.
-std::size_t head_end(const std::string& in)
+std::size_t head_end(std::string_view in)
 {
     const std::size_t crlf = in.find("\r\n\r\n");
     const std::size_t lf = in.find("\n\n");
-    if (crlf == std::string::npos && lf == std::string::npos) return std::string::npos;
-    if (crlf == std::string::npos) return lf + 2;
-    if (lf == std::string::npos) return crlf + 4;
+    if (crlf == std::string_view::npos && lf == std::string_view::npos) return std::string_view::npos;
+    if (crlf == std::string_view::npos) return lf + 2;
+    if (lf == std::string_view::npos) return crlf + 4;
     return std::min(crlf + 4, lf + 2);
 }
 
@@ -102,81 +104,22 @@ MetricsServer::MetricsServer(EventLoop& loop, const conf::IpAddr& address, std::
         port_ = ntohs(bound.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&bound)->sin_port
                                                  : reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port);
     }
-    listen_watch_ = loop_->watch(listen_.get(), EPOLLIN, [this](std::uint32_t) { on_accept(); });
+    clients_ = std::make_unique<BoundedClients>(
+        *loop_, listen_.get(), BoundedClients::Limits{kMaxClients, kMaxRequest, kIdleTimeout, kMaxLifetime},
+        [this](const BoundedClients::Request& r) { return serve(r); }, std::string(), "metrics", log_);
 }
 
-MetricsServer::~MetricsServer()
+MetricsServer::~MetricsServer() = default;
+
+std::optional<std::string> MetricsServer::serve(const BoundedClients::Request& r)
 {
-    while (!clients_.empty()) drop(clients_.begin()->first);
-    loop_->unwatch(listen_watch_);
+    const std::size_t end = head_end(r.bytes);
+    if (end != std::string_view::npos && end <= kMaxRequest) return answer(route_request(r.bytes.substr(0, end)));
+    if (r.full) return answer({431, true});
+    return std::nullopt;  // more to come (or gone before its head was complete: dropped)
 }
 
-void MetricsServer::on_accept()
-{
-    for (;;) {
-        Fd fd(accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
-        if (fd.get() < 0) {
-            const int e = errno;
-            if (e == EINTR || e == ECONNABORTED) continue;
-            if (e != EAGAIN && e != EWOULDBLOCK) {
-                // EMFILE and the like: the listener stays readable, so stop
-                // watching it until the next tick instead of spinning.
-                if (log_) log_("metrics: accept: " + errno_text(e) + "; not accepting for a second");
-                loop_->modify(listen_watch_, 0);
-                accept_paused_ = true;
-            }
-            return;
-        }
-        if (clients_.size() >= kMaxClients) continue;  // closed by Fd: the scraper retries
-        const std::uint64_t id = next_client_++;
-        auto c = std::make_unique<Client>();
-        c->started = c->progress = Clock::now();
-        const int raw = fd.get();
-        c->fd = std::move(fd);
-        try {
-            c->watch = loop_->watch(raw, EPOLLIN, [this, id](std::uint32_t ev) { on_client(id, ev); });
-        } catch (const std::exception& e) {
-            if (log_) log_(std::string("metrics: client not watched: ") + e.what());
-            continue;
-        }
-        clients_.emplace(id, std::move(c));
-    }
-}
-
-void MetricsServer::on_client(std::uint64_t id, std::uint32_t events)
-{
-    const auto it = clients_.find(id);
-    if (it == clients_.end()) return;
-    Client& c = *it->second;
-    const bool keep = c.replying ? write_reply(c) : read_request(c);
-    if (!keep || ((events & (EPOLLERR | EPOLLHUP)) != 0 && !c.replying)) drop(id);
-}
-
-bool MetricsServer::read_request(Client& c)
-{
-    char buf[1024];
-    for (;;) {
-        const ssize_t n = recv(c.fd.get(), buf, sizeof buf, 0);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK;
-        }
-        if (n == 0) return false;  // gone before its head was complete
-        c.progress = Clock::now();
-        c.in.append(buf, static_cast<std::size_t>(n));
-        const std::size_t end = head_end(c.in);
-        if (end != std::string::npos && end <= kMaxRequest) {
-            answer(c, route_request(std::string_view(c.in).substr(0, end)));
-            return write_reply(c);
-        }
-        if (c.in.size() >= kMaxRequest) {
-            answer(c, {431, true});
-            return write_reply(c);
-        }
-    }
-}
-
-void MetricsServer::answer(Client& c, HttpRoute route)
+std::string MetricsServer::answer(HttpRoute route)
 {
     std::string body;
     const char* type = "text/plain; charset=utf-8";
@@ -195,55 +138,13 @@ void MetricsServer::answer(Client& c, HttpRoute route)
     } else {
         body = std::string(reason_phrase(route.status)) + "\n";
     }
-    std::string out = "HTTP/1.1 " + std::to_string(route.status) + " " +
-                      reason_phrase(route.status) +
+    std::string out = "HTTP/1.1 " + std::to_string(route.status) + " " + reason_phrase(route.status) +
                       "\r\nContent-Type: " + type + "\r\nContent-Length: " + std::to_string(body.size()) +
                       "\r\nConnection: close\r\n";
     if (route.status == 405) out += "Allow: GET, HEAD\r\n";
     out += "\r\n";
     if (route.body) out += body;
-    c.in.clear();
-    c.in.shrink_to_fit();
-    c.out = std::move(out);
-    c.sent = 0;
-    c.replying = true;
-    c.progress = Clock::now();
-    loop_->modify(c.watch, EPOLLOUT);
-}
-
-bool MetricsServer::write_reply(Client& c)
-{
-    while (c.sent < c.out.size()) {
-        const ssize_t n = send(c.fd.get(), c.out.data() + c.sent, c.out.size() - c.sent, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return errno == EAGAIN || errno == EWOULDBLOCK;  // EPOLLOUT calls again
-        }
-        c.sent += static_cast<std::size_t>(n);
-        c.progress = Clock::now();
-    }
-    shutdown(c.fd.get(), SHUT_WR);
-    return false;  // all sent: Connection: close
-}
-
-void MetricsServer::drop(std::uint64_t id)
-{
-    const auto it = clients_.find(id);
-    if (it == clients_.end()) return;
-    loop_->unwatch(it->second->watch);
-    clients_.erase(it);
-}
-
-void MetricsServer::tick()
-{
-    if (accept_paused_) accept_paused_ = !loop_->modify(listen_watch_, EPOLLIN);
-    const auto now = Clock::now();
-    for (auto it = clients_.begin(); it != clients_.end();) {
-        const Client& c = *it->second;
-        const auto id = it->first;
-        ++it;
-        if (now - c.progress >= kIdleTimeout || now - c.started >= kMaxLifetime) drop(id);
-    }
+    return out;
 }
 
 std::unique_ptr<MetricsServer> make_metrics_server(EventLoop& loop, const conf::Config& config, MetricsServer::LogFn log)
@@ -270,6 +171,21 @@ MetricsServer::RenderFn metrics_from(ControlHandler& handler, std::function<std:
 
 std::vector<RealServerHealth> checker_verdicts(const conf::Config& config, const chk::HealthCheckers& checkers)
 {
+    std::map<RsIdentity, std::vector<CheckerHealth>> by_server;
+    for (const chk::CheckerReport& r : checkers.report()) {
+        CheckerHealth c;
+        c.type = r.type;
+        c.target = r.checked;
+        c.up = r.up;
+        c.ran = r.record.ran;
+        c.result = checker_result_kind(r.record.ran, r.record.ok, r.record.reason);
+        c.latency_ms = static_cast<std::uint64_t>(r.record.latency.count() < 0 ? 0 : r.record.latency.count());
+        c.consecutive_failures = static_cast<std::uint64_t>(r.record.consecutive_failures);
+        c.failures = r.record.failures;
+        c.last_check = r.record.ran ? unix_seconds(r.record.finished) : 0;
+        c.last_transition = unix_seconds(r.record.transition);
+        by_server[r.id].push_back(std::move(c));
+    }
     std::vector<RealServerHealth> out;
     for (const conf::VirtualServer& vs : config.virtual_servers) {
         const VsIdentity id = vs_identity(vs);
@@ -298,6 +214,8 @@ std::vector<RealServerHealth> checker_verdicts(const conf::Config& config, const
             h.real_server = rs.address.to_string();
             h.real_port = std::to_string(rs.port);
             h.up = *alive;
+            if (const auto it = by_server.find(RsIdentity{id, rs.address, rs.port}); it != by_server.end())
+                h.checkers = std::move(it->second);
             out.push_back(std::move(h));
         }
     }

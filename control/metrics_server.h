@@ -7,20 +7,20 @@
 //   line that is not HTTP 400, a request head longer than kMaxRequest 431.
 //   Every answer carries Connection: close and the connection is closed once
 //   it is written: one request per connection, no keep-alive, no body read.
-// * Bounded: at most kMaxClients at once (more are closed on accept); a
-//   client that makes no progress for kIdleTimeout, or is not done after
-//   kMaxLifetime, is dropped on the next tick(); an accept() failure
-//   other than EAGAIN (out of descriptors) pauses accepting until the next
-//   tick() rather than spinning on a readable listener. Memory per client: its
-//   request head (<= kMaxRequest) and one rendered reply. Writes use
-//   MSG_NOSIGNAL.
+// * Bounded (bounded_clients.h, shared with the kadpctl socket): at most
+//   kMaxClients at once (more are closed on accept); a client that makes no
+//   progress for kIdleTimeout, or is not done after kMaxLifetime, is dropped
+//   on the next tick(); an accept() failure other than EAGAIN (out of
+//   descriptors) pauses accepting until the next tick() rather than spinning
+//   on a readable listener. Memory per client: its request head (<=
+//   kMaxRequest) and one rendered reply. Writes use MSG_NOSIGNAL.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -29,6 +29,7 @@
 #include "checks/health_checkers.h"
 #include "conf/inet.h"
 #include "conf/model.h"
+#include "control/bounded_clients.h"
 #include "control/control_handler.h"
 #include "control/event_loop.h"
 #include "control/metrics_text.h"
@@ -73,40 +74,21 @@ public:
     void set_render(RenderFn render) { render_ = std::move(render); }
 
     // From the loop's tick: drops clients past their deadlines.
-    void tick();
+    void tick() { clients_->tick(); }
 
-    std::size_t clients() const { return clients_.size(); }
+    std::size_t clients() const { return clients_->clients(); }
     std::uint16_t port() const { return port_; }  // the bound one (useful with port 0 in tests)
 
 private:
-    using Clock = std::chrono::steady_clock;
-    struct Client {
-        Fd fd;
-        EventLoop::WatchId watch = 0;
-        std::string in;
-        std::string out;
-        std::size_t sent = 0;
-        bool replying = false;
-        Clock::time_point started;
-        Clock::time_point progress;
-    };
-
-    void on_accept();
-    void on_client(std::uint64_t id, std::uint32_t events);
-    bool read_request(Client& c);  // false: drop the client
-    void answer(Client& c, HttpRoute route);
-    bool write_reply(Client& c);  // false: done or failed (drop)
-    void drop(std::uint64_t id);
+    std::optional<std::string> serve(const BoundedClients::Request& r);
+    std::string answer(HttpRoute route);
 
     EventLoop* loop_;
     RenderFn render_;
     LogFn log_;
     Fd listen_;
     std::uint16_t port_ = 0;
-    EventLoop::WatchId listen_watch_ = 0;
-    bool accept_paused_ = false;  // accept() failed (EMFILE...): resumed by tick()
-    std::map<std::uint64_t, std::unique_ptr<Client>> clients_;
-    std::uint64_t next_client_ = 1;
+    std::unique_ptr<BoundedClients> clients_;  // after listen_: destroyed before it
 };
 
 // The server `config.metrics` asks for, or nullptr when it has no metrics

@@ -182,6 +182,81 @@ void render_services(std::string& out, const ListReply& list, std::span<const Re
     }
 }
 
+// Milliseconds as decimal seconds, exactly: 12 -> "0.012".
+std::string millis_as_seconds(std::uint64_t ms)
+{
+    std::string frac = std::to_string(ms % 1000);
+    return std::to_string(ms / 1000) + "." + std::string(3 - frac.size(), '0') + frac;
+}
+
+bool contains_nocase(std::string_view text, std::string_view lower_needle)
+{
+    if (lower_needle.size() > text.size()) return false;
+    for (std::size_t i = 0; i + lower_needle.size() <= text.size(); ++i) {
+        bool match = true;
+        for (std::size_t j = 0; j < lower_needle.size() && match; ++j) {
+            char c = text[i + j];
+            if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+            match = c == lower_needle[j];
+        }
+        if (match) return true;
+    }
+    return false;
+}
+
+// Every checker of every real server, labelled like the real server plus its
+// type and what it connects to (a real server may run two checkers of one type).
+void render_checkers(std::string& out, std::span<const RealServerHealth> health)
+{
+    struct Item {
+        const RealServerHealth* rs;
+        const CheckerHealth* c;
+    };
+    std::vector<Item> items;
+    for (const auto& h : health)
+        for (const auto& c : h.checkers) items.push_back({&h, &c});
+    const auto labels = [](const Item& i) {
+        return Labels{{"vip", i.rs->vip},           {"port", i.rs->port},    {"protocol", i.rs->protocol},
+                      {"real_server", i.rs->real_server}, {"real_port", i.rs->real_port}, {"checker", i.c->type},
+                      {"target", i.c->target}};
+    };
+    {
+        Family f(out, "kadp_checker_up", "gauge", "The health checker's own state: 1 up, 0 down (kadpctl checks).");
+        for (const auto& i : items) f.sample(labels(i), i.c->up ? 1u : 0u);
+    }
+    {
+        Family f(out, "kadp_checker_last_result", "gauge",
+                 "1 for the kind of the checker's last attempt (none: no attempt ended yet), 0 for the others.");
+        for (const auto& i : items)
+            for (const char* r : kCheckerResults) f.sample(with(labels(i), "result", r), i.c->result == r ? 1u : 0u);
+    }
+    {
+        Family f(out, "kadp_checker_last_latency_seconds", "gauge", "The checker's last attempt, start to verdict.");
+        for (const auto& i : items)
+            if (i.c->ran) f.sample(labels(i), millis_as_seconds(i.c->latency_ms));
+    }
+    {
+        Family f(out, "kadp_checker_consecutive_failures", "gauge", "Failed attempts of the checker since its last success.");
+        for (const auto& i : items) f.sample(labels(i), i.c->consecutive_failures);
+    }
+    {
+        Family f(out, "kadp_checker_failures_total", "counter",
+                 "Failed attempts of the checker since it was started (a reload that changes it starts it again).");
+        for (const auto& i : items) f.sample(labels(i), i.c->failures);
+    }
+    {
+        Family f(out, "kadp_checker_last_check_timestamp_seconds", "gauge", "Unix time the checker's last attempt ended.");
+        for (const auto& i : items)
+            if (i.c->ran && i.c->last_check != 0) f.sample(labels(i), std::to_string(i.c->last_check));
+    }
+    {
+        Family f(out, "kadp_checker_last_transition_timestamp_seconds", "gauge",
+                 "Unix time the checker last went up or down (absent: never).");
+        for (const auto& i : items)
+            if (i.c->last_transition != 0) f.sample(labels(i), std::to_string(i.c->last_transition));
+    }
+}
+
 void render_vrrp(std::string& out, const StatusReply& st)
 {
     {
@@ -280,12 +355,29 @@ std::string escape_label_value(std::string_view v)
     return out;
 }
 
+const char* checker_result_kind(bool ran, bool ok, std::string_view reason)
+{
+    if (!ran) return "none";
+    if (ok) return "ok";
+    // The phrases of checks/*_check.cpp and misc_check_verdict.cpp.
+    if (contains_nocase(reason, "timeout") || contains_nocase(reason, "timed out")) return "timeout";
+    if (contains_nocase(reason, "connecting") || contains_nocase(reason, "tcp connection to") ||
+        contains_nocase(reason, "unreachable"))
+        return "connect_error";
+    if (contains_nocase(reason, "status code") || contains_nocase(reason, "digest") ||
+        contains_nocase(reason, "no data received") || contains_nocase(reason, "bad greeting") ||
+        contains_nocase(reason, "bad helo") || contains_nocase(reason, "rcode"))
+        return "bad_response";
+    return "failed";
+}
+
 std::string render_metrics(const StatusReply& status, const ListReply& list, std::span<const WorkerCounterSet> workers,
                            std::span<const RealServerHealth> health)
 {
     std::string out;
     render_daemon(out, status);
     render_services(out, list, health);
+    render_checkers(out, health);
     render_vrrp(out, status);
     render_dataplane(out, status, workers);
     return out;

@@ -119,6 +119,15 @@ ServiceChanges diff_services(const std::vector<IpvsService>& before, const std::
     return c;
 }
 
+std::vector<std::string> dataplane_live_changes(const conf::Dataplane& running, const conf::Dataplane& next) {
+    std::vector<std::string> out;
+    if (running.stuck_worker_timeout_ms != next.stuck_worker_timeout_ms) {
+        out.push_back("stuck_worker_timeout " + std::to_string(running.stuck_worker_timeout_ms) + " -> " +
+                      std::to_string(next.stuck_worker_timeout_ms) + " ms");
+    }
+    return out;
+}
+
 std::optional<std::string> dataplane_restart_reason(const conf::Dataplane& running,
                                                     const std::optional<conf::Dataplane>& next) {
     const std::string tail = " needs a restart of kadp (the running data plane keeps its ports)";

@@ -31,10 +31,16 @@ std::string describe(const IpvsService& s);
 // Why the `dataplane` block of `next` cannot be applied to a running data
 // plane built from `running` (ports, queues, addresses, VLANs, MTUs and the
 // connection table are set up once at start), or nullopt when it can: only
-// `route` entries may change (the routing table is part of the published
-// snapshot). `next` without a dataplane block is a restart too.
+// `route` entries (the routing table is part of the published snapshot) and
+// what dataplane_live_changes() names may change. `next` without a
+// dataplane block is a restart too.
 std::optional<std::string> dataplane_restart_reason(const conf::Dataplane& running,
                                                     const std::optional<conf::Dataplane>& next);
+
+// What of the `dataplane` block a reload applies to the running data plane
+// besides routes: one change-report line per setting that differs
+// ("stuck_worker_timeout 1000 -> 250 ms"); empty when none does.
+std::vector<std::string> dataplane_live_changes(const conf::Dataplane& running, const conf::Dataplane& next);
 
 // Why the `metrics` block of `next` cannot be applied (its listener is bound
 // once at start, docs/metrics.md), or nullopt when it is unchanged. Both

@@ -364,8 +364,16 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         DpdkVrrpBackend vrrp_backend(ctl, dpc, vrrp_links);
         vrrp::VrrpService vrrp(loop, vrrp_backend, log_line);
         vrrp.configure(config);
-        ctl.on_reloaded([&checkers, &vrrp, &ctl, running = config](const conf::Config& next) mutable {
+        // A worker that stopped polling: logged, counted, and no more
+        // watchdog pings while it lasts (systemd restarts kadp). Its
+        // threshold follows the dataplane block, also on a reload.
+        std::vector<StuckWorkerWatch::Source> beats;
+        for (const auto& w : group.workers())
+            beats.push_back({w->info().lcore_id, [&w = *w] { return w.heartbeat(); }});
+        StuckWorkerWatch stuck(std::move(beats), std::chrono::milliseconds(dpc.stuck_worker_timeout_ms), log_warning);
+        ctl.on_reloaded([&checkers, &vrrp, &ctl, &stuck, running = config](const conf::Config& next) mutable {
             checkers.configure(next);
+            if (next.dataplane) stuck.set_threshold(std::chrono::milliseconds(next.dataplane->stuck_worker_timeout_ms));
             follow_vrrp_addresses(ctl.desired(), running, next);
             try {
                 vrrp.configure(next);
@@ -381,12 +389,6 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
             for (const auto& t : exception->taps()) watched.push_back({t.interface, t.tap, t.ifindex});
         }
         ExceptionWatch exception_watch(std::move(watched), log_line);
-        // A worker that stopped polling: logged, counted, and no more
-        // watchdog pings while it lasts (systemd restarts kadp).
-        std::vector<StuckWorkerWatch::Source> beats;
-        for (const auto& w : group.workers())
-            beats.push_back({w->info().lcore_id, [&w = *w] { return w.heartbeat(); }});
-        StuckWorkerWatch stuck(std::move(beats), kDefaultStuckThreshold, log_warning);
         ctl.set_status_extra([&exception_watch, &stuck](StatusReply& r) {
             r.degraded = exception_watch.degraded();
             r.exception_taps_lost = exception_watch.lost();

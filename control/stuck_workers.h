@@ -15,6 +15,7 @@
 
 namespace kadp::ctl {
 
+// The default of the dataplane block's stuck_worker_timeout (conf/model.h).
 inline constexpr std::chrono::milliseconds kDefaultStuckThreshold{1000};
 
 class StuckWorkerWatch {
@@ -27,6 +28,11 @@ public:
     };
 
     StuckWorkerWatch(std::vector<Source> sources, std::chrono::milliseconds threshold, Log log);
+
+    // A new threshold (a reload's dataplane stuck_worker_timeout): counts
+    // from the next sample; a worker already stuck stays so until it moves.
+    void set_threshold(std::chrono::milliseconds threshold) { threshold_ = threshold; }
+    std::chrono::milliseconds threshold() const { return threshold_; }
 
     // Reads every heartbeat at `now` (the control thread's clock).
     void sample(Clock::time_point now = Clock::now());

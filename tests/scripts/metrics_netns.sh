@@ -18,7 +18,10 @@
 # exports the same names: kadp_info backend="kernel", its instance MASTER
 # in kadp_vrrp_state and its priority; (m) kadp_real_server_up shows a
 # TCP_CHECK verdict alive and one down; (n) a second kadp whose metrics
-# port is taken stops at start-up with the reason.
+# port is taken stops at start-up with the reason; (o) the per-checker
+# families: nginx 1 stopped, its TCP_CHECK shows up 0, last result
+# connect_error, failures counted, a transition time; restarted, up 1 and
+# ok again.
 #
 # Needs root, nginx, curl, ethtool. Exit 0 pass, 77 skip, else fail; the
 # last line is "COUNT passed failed skipped".
@@ -85,7 +88,7 @@ elif ! warm_up; then
 else
   # (c) headers and format
   lb curl -s --max-time 5 -D "$tmp/hdr" -o "$tmp/m0" "http://127.0.0.1:$MPORT/metrics"
-  bad=$(grep -cvE '^(# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge)|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\})? -?[0-9]+)$' "$tmp/m0")
+  bad=$(grep -cvE '^(# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*|# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge)|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*"(,[a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*")*\})? -?[0-9]+(\.[0-9]+)?)$' "$tmp/m0")
   if grep -q '^HTTP/1.1 200 OK' "$tmp/hdr" && grep -qi '^Content-Type: text/plain; version=0.0.4' "$tmp/hdr" &&
      [ "$bad" = 0 ] && [ -s "$tmp/m0" ]; then
     pass c_scrape_format
@@ -173,6 +176,57 @@ else
     pass k_reload_move_rejected
   else
     fail k_reload_move_rejected "rc $rc, scrape $code: $out" "$log"
+  fi
+  # (o) per-checker state: stop nginx 1, its TCP_CHECK on 8080 goes down
+  # with a connect_error; start it again, the checker is back up with ok
+  CHK="vip=\"198.18.0.100\",port=\"8080\",protocol=\"TCP\",real_server=\"198.19.0.1\",real_port=\"80\",checker=\"TCP_CHECK\",target=\"[198.19.0.1]:tcp:80\""
+  # wait_checker UP FILE: scrapes into FILE until the checker's up is UP (20 s)
+  wait_checker() {
+    for _ in $(seq 100); do
+      scrape >"$2"
+      [ "$(value "kadp_checker_up{$CHK}" "$2")" = "$1" ] && return 0
+      sleep 0.2
+    done
+    return 1
+  }
+  ok0=$(value "kadp_checker_last_result{$CHK,result=\"ok\"}" "$tmp/m2")
+  up0=$(value "kadp_checker_up{$CHK}" "$tmp/m2")
+  f0=$(value "kadp_checker_failures_total{$CHK}" "$tmp/m2")
+  ngx=$(cat "$tmp/srv1/nginx.pid" 2>/dev/null)
+  [ -n "$ngx" ] && kill -TERM "$ngx" 2>/dev/null
+  for _ in $(seq 50); do
+    nat_topo_in_ns "${NT_NS_S[0]}" ss -Hltn 2>/dev/null | grep -q '198.19.0.1:80' || break
+    sleep 0.1
+  done
+  if wait_checker 0 "$tmp/m3"; then down=1; else down=; fi
+  ce=$(value "kadp_checker_last_result{$CHK,result=\"connect_error\"}" "$tmp/m3")
+  ok3=$(value "kadp_checker_last_result{$CHK,result=\"ok\"}" "$tmp/m3")
+  f3=$(value "kadp_checker_failures_total{$CHK}" "$tmp/m3")
+  cf3=$(value "kadp_checker_consecutive_failures{$CHK}" "$tmp/m3")
+  tr3=$(value "kadp_checker_last_transition_timestamp_seconds{$CHK}" "$tmp/m3")
+  rsu3=$(value "${UP}\"198.19.0.1\",real_port=\"80\"}" "$tmp/m3")
+  lat3=$(value "kadp_checker_last_latency_seconds{$CHK}" "$tmp/m3")
+  if [ "$up0" = 1 ] && [ "$ok0" = 1 ] && [ "$f0" = 0 ] && [ -n "$down" ] && [ "$ce" = 1 ] && [ "$ok3" = 0 ] &&
+     [ "$f3" != none ] && [ "$f3" -ge 2 ] && [ "$cf3" != none ] && [ "$cf3" -ge 2 ] && [ "$rsu3" = 0 ] &&
+     [ "$tr3" != none ] && [ "$tr3" -gt 1000000000 ] && [ "$lat3" != none ]; then
+    pass o_checker_down_connect_error
+  else
+    fail o_checker_down_connect_error "before: up $up0 ok $ok0 failures $f0; stopped: down=$down connect_error $ce ok $ok3 failures $f3 consecutive $cf3 transition $tr3 rs_up $rsu3 latency $lat3" "$tmp/m3"
+  fi
+  # Started as nat_topology.sh does (not through a function: $! is nginx).
+  ip netns exec "${NT_NS_S[0]}" nginx -c "$tmp/srv1/nginx.conf" -e "$tmp/srv1/error.log" >>"$tmp/srv1/stdout.log" 2>&1 &
+  NT_PIDS+=($!)
+  if wait_checker 1 "$tmp/m4"; then back=1; else back=; fi
+  ok4=$(value "kadp_checker_last_result{$CHK,result=\"ok\"}" "$tmp/m4")
+  ce4=$(value "kadp_checker_last_result{$CHK,result=\"connect_error\"}" "$tmp/m4")
+  f4=$(value "kadp_checker_failures_total{$CHK}" "$tmp/m4")
+  cf4=$(value "kadp_checker_consecutive_failures{$CHK}" "$tmp/m4")
+  rsu4=$(value "${UP}\"198.19.0.1\",real_port=\"80\"}" "$tmp/m4")
+  if [ -n "$back" ] && [ "$ok4" = 1 ] && [ "$ce4" = 0 ] && [ "$cf4" = 0 ] && [ "$f4" != none ] && [ "$f3" != none ] &&
+     [ "$f4" -ge "$f3" ] && [ "$rsu4" = 1 ]; then
+    pass o_checker_back_up_ok
+  else
+    fail o_checker_back_up_ok "back=$back ok $ok4 connect_error $ce4 consecutive $cf4 failures $f3->$f4 rs_up $rsu4" "$tmp/m4"
   fi
 fi
 [ -n "$NT_KADP_PID" ] && { nat_topo_kadp_stop || fail on_stop "kadp did not stop cleanly" "$log"; }

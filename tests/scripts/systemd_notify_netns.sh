@@ -10,11 +10,14 @@
 #   b. WATCHDOG=1 keeps arriving (3 more after READY);
 #   c. SIGHUP: RELOADING=1 (with MONOTONIC_USEC=) then READY=1 again;
 #   d. SIGTERM: STOPPING=1, and kadp exits 0.
-# Run 2 (KADP_TEST_STALL_WORKER=2000:8000: the worker sleeps 8 s, 2 s after
+# Run 2 (KADP_TEST_STALL_WORKER=4000:8000: the worker sleeps 8 s, 4 s after
 # READY):
-#   e. kadp logs "worker on lcore 1 stopped polling for N ms";
+#   e0. before the stall a reload sets the dataplane block's
+#      stuck_worker_timeout 3000 (default 1000): accepted, the change listed;
+#   e. kadp logs "worker on lcore 1 stopped polling for N ms", N >= 3000 (the
+#      reloaded threshold: with 1000 it would be logged before 2000 ms);
 #   f. kadpctl status --json says workers_stuck 1, and the text status a
-#      degraded line;
+#      degraded line and "workers stuck 1";
 #   g. no WATCHDOG=1 arrives while it is stuck (1.5 s = 7 periods);
 #   h. the worker polls again: logged, workers_stuck 0, pings resume.
 # Run 3 (--log-level warning, KADP_TEST_STALL_WORKER=500:4000):
@@ -109,20 +112,32 @@ stop_listener
 out=$tmp/notify2.log
 log=$tmp/kadp2.log
 start_listener "$out" || { echo "FAIL: the fake systemd does not listen"; echo "COUNT $passed $((failed + 1)) $skipped"; exit 1; }
-if ! KADP_TEST_STALL_WORKER=2000:8000 NOTIFY_SOCKET=$tmp/notify.sock WATCHDOG_USEC=400000 \
-     nat_topo_kadp_start "$tmp/kadp.conf" "$log" two; then
+cp "$tmp/kadp.conf" "$tmp/kadp2.conf"
+if ! KADP_TEST_STALL_WORKER=4000:8000 NOTIFY_SOCKET=$tmp/notify.sock WATCHDOG_USEC=400000 \
+     nat_topo_kadp_start "$tmp/kadp2.conf" "$log" two; then
   fail kadp_start_2 "kadp did not start" "$log"
 else
+  # e0.
+  sed -i 's/^    conn_table_size /    stuck_worker_timeout 3000\n&/' "$tmp/kadp2.conf"
+  r=$(nctl reload 2>&1)
+  if echo "$r" | grep -q '^reload accepted' && echo "$r" | grep -q '^  stuck_worker_timeout 1000 -> 3000 ms$'; then
+    pass e0_reload_sets_stuck_worker_timeout
+  else
+    fail e0_reload_sets_stuck_worker_timeout "reply: $r" "$log"
+  fi
   # e.
-  if wait_for '^kadp: worker on lcore 1 stopped polling for [0-9]+ ms$' "$log" 100; then
-    pass e_stuck_logged
+  if wait_for '^kadp: worker on lcore 1 stopped polling for [0-9]+ ms$' "$log" 150; then
+    n=$(grep -Eo 'stopped polling for [0-9]+ ms' "$log" | head -1 | grep -Eo '[0-9]+')
+    if [ "$n" -ge 3000 ]; then pass e_stuck_logged; else fail e_stuck_logged "after $n ms, threshold 3000" "$log"; fi
   else
     fail e_stuck_logged "no log line" "$log"
   fi
   # f. (the detection runs before the ping it withholds: wait a little for
   # a ping already in flight to be written)
   s=$(stuck_count)
-  if [ "$s" = 1 ] && nctl status | grep -q '^degraded: worker on lcore 1 stopped polling'; then
+  text=$(nctl status)
+  if [ "$s" = 1 ] && echo "$text" | grep -q '^degraded: worker on lcore 1 stopped polling' &&
+     echo "$text" | grep -q '^workers stuck 1$'; then
     pass f_status_workers_stuck
   else
     fail f_status_workers_stuck "workers_stuck '$s'" "$log"

@@ -10,6 +10,7 @@
 // answers the ClientHello on its handshake timeout; SMTP_CHECK conversations
 // (good, bad greeting, bad HELO answer) with a scripted server.
 #include "checks/health_checkers.h"
+#include "checks/checker_fixture.h"
 #include "checks/loop_helpers.h"
 
 #include "checks/checks_internal.h"
@@ -35,27 +36,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A listening socket on 127.0.0.1 nobody accepts from: the kernel still
-// completes handshakes into its backlog, which is all TCP_CHECK needs.
-struct Listener {
-    explicit Listener(std::uint16_t want = 0)
-    {
-        fd = ctl::Fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        const int one = 1;
-        setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(want);
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        EXPECT_EQ(bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-        EXPECT_EQ(listen(fd.get(), 64), 0);
-        socklen_t l = sizeof a;
-        getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &l);
-        port = ntohs(a.sin_port);
-    }
-    ctl::Fd fd;
-    std::uint16_t port = 0;
-};
+using testing::Listener;
 
 struct Recorder final : HealthSink {
     std::vector<std::string> events;
@@ -78,31 +59,8 @@ struct Recorder final : HealthSink {
     std::vector<std::string> quorums;
 };
 
-conf::Checker checker(conf::CheckerType type, std::uint16_t port, int retry, bool alpha = false)
-{
-    conf::Checker c;
-    c.type = type;
-    c.connect_ip = *conf::IpAddr::parse("127.0.0.1");
-    c.connect_port = port;
-    c.connect_timeout.assign(0.3);
-    c.retry.assign(retry);
-    c.delay_before_retry.assign(0.02);
-    c.delay_loop.assign(0.05);
-    c.warmup.assign(0);
-    c.alpha.assign(alpha);
-    return c;
-}
-
-conf::Config config_with(std::uint16_t port, conf::Checker c, bool inhibit = false)
-{
-    conf::RealServer rs;
-    rs.address = *conf::IpAddr::parse("127.0.0.1");
-    rs.port = port;
-    rs.inhibit_on_failure.assign(inhibit);
-    rs.checkers.push_back(std::move(c));
-    return testing::one_service(std::move(rs));
-}
-
+using testing::checker;
+using testing::config_with;
 using testing::logged;
 using testing::run_until;
 

@@ -319,6 +319,28 @@ TEST(Dataplane, ConnTableSizeRange)
     EXPECT_FALSE(load("dataplane {\n  conn_table_size 1024\n}\n").diags.has_errors());
 }
 
+TEST(Dataplane, StuckWorkerTimeout)
+{
+    const Loaded d = load("dataplane {\n}\n");
+    ASSERT_TRUE(d.config.dataplane);
+    EXPECT_EQ(d.config.dataplane->stuck_worker_timeout_ms, 1000u);
+    const Loaded l = load("dataplane {\n  stuck_worker_timeout 250\n}\n");
+    EXPECT_FALSE(l.diags.has_errors());
+    ASSERT_TRUE(l.config.dataplane);
+    EXPECT_EQ(l.config.dataplane->stuck_worker_timeout_ms, 250u);
+    EXPECT_EQ(load("dataplane {\n  stuck_worker_timeout 100\n}\n").config.dataplane->stuck_worker_timeout_ms, 100u);
+    EXPECT_EQ(load("dataplane {\n  stuck_worker_timeout 60000\n}\n").config.dataplane->stuck_worker_timeout_ms, 60000u);
+    expect_one_error("dataplane {\n  stuck_worker_timeout 99\n}\n", 2,
+                     "stuck_worker_timeout: '99' is not a whole number from 100 to 60000");
+    expect_one_error("dataplane {\n  stuck_worker_timeout 60001\n}\n", 2, "from 100 to 60000");
+    expect_one_error("dataplane {\n  stuck_worker_timeout 1.5\n}\n", 2, "'1.5' is not a whole number");
+    expect_one_error("dataplane {\n  stuck_worker_timeout\n}\n", 2, "stuck_worker_timeout");
+    const Loaded twice = load("dataplane {\n  stuck_worker_timeout 200\n  stuck_worker_timeout 300\n}\n");
+    EXPECT_FALSE(twice.diags.has_errors());
+    EXPECT_EQ(twice.config.dataplane->stuck_worker_timeout_ms, 300u);
+    EXPECT_EQ(twice.diags.warning_count(), 1u);
+}
+
 TEST(Dataplane, ConnDefenseMarks)
 {
     const Loaded d = load("dataplane {\n}\n");

@@ -452,7 +452,8 @@ TEST(JsonDump, DataplaneBlock)
               "    ],\n"
               "    \"conn_table_size\": 1048576,\n"
               "    \"conn_defense_high_pct\": 75,\n"
-              "    \"conn_defense_full_pct\": 90\n"
+              "    \"conn_defense_full_pct\": 90,\n"
+              "    \"stuck_worker_timeout_ms\": 1000\n"
               "  }\n"
               "}\n");
 }

@@ -166,6 +166,27 @@ TEST(Kadpctl, StatusShowsPortLinkAndWhatIsDegraded)
     EXPECT_THAT(text, HasSubstr("reloads 3 accepted, 2 rejected\n"));
 }
 
+// A stuck worker: its degraded line and the count, after the JSON round
+// trip; none stuck prints no count.
+TEST(Kadpctl, StatusShowsStuckWorkers)
+{
+    StatusReply s;
+    s.backend = "dpdk";
+    s.worker_lcores = {1, 2};
+    EXPECT_THAT(render_status(s), ::testing::Not(HasSubstr("stuck")));
+    s.degraded = {"worker on lcore 2 stuck: no loop for 1500 ms"};
+    s.workers_stuck = 1;
+    std::string error;
+    const auto json = JsonValue::parse(to_json(s), error);
+    ASSERT_TRUE(json) << error;
+    const auto back = status_from_json(*json, error);
+    ASSERT_TRUE(back) << error;
+    EXPECT_EQ(back->workers_stuck, 1u);
+    EXPECT_THAT(render_status(*back), HasSubstr("workers 2 (lcores 1,2)\n"));
+    EXPECT_THAT(render_status(*back),
+                HasSubstr("degraded: worker on lcore 2 stuck: no loop for 1500 ms\nworkers stuck 1\nlast reload: none\n"));
+}
+
 // The kernel backend has no workers, ports or worker counters: status says
 // so by leaving them out, and names IPVS's table for what it is.
 TEST(Kadpctl, KernelStatusHasNoWorkersOrPorts)

@@ -3,6 +3,7 @@
 // parses every line as the text exposition format 0.0.4.
 #include "control/metrics_text.h"
 
+#include <algorithm>
 #include <map>
 // GCC 12 with -fsanitize=address -O2 warns (-Wmaybe-uninitialized) inside
 // <regex>'s own std::function members; a false positive of the library
@@ -328,8 +329,8 @@ TEST(MetricsText, PerWorkerCountersFollowTheStatusOrder)
 
 TEST(MetricsText, CheckerVerdictsBeforeTheWeights)
 {
-    const std::vector<RealServerHealth> health = {{"198.18.0.100", "80", "TCP", "198.19.0.1", "8080", true},
-                                                  {"group web", "0", "TCP", "198.19.0.2", "80", false}};
+    const std::vector<RealServerHealth> health = {{"198.18.0.100", "80", "TCP", "198.19.0.1", "8080", true, {}},
+                                                  {"group web", "0", "TCP", "198.19.0.2", "80", false, {}}};
     const std::string out = render_metrics(sample_status(), sample_list(), {}, health);
     EXPECT_THAT(out, ::testing::HasSubstr(
                          "# HELP kadp_real_server_up The real server's health-checker verdict: 1 alive (or no checker), "
@@ -342,6 +343,121 @@ TEST(MetricsText, CheckerVerdictsBeforeTheWeights)
     validate_exposition(out);
     // Without verdicts (no source): no family.
     EXPECT_THAT(render_metrics(sample_status(), sample_list()), ::testing::Not(::testing::HasSubstr("kadp_real_server_up")));
+}
+
+// Two checkers of one real server: one that never ran (pending), one down
+// after a refused connection.
+std::vector<RealServerHealth> checker_health()
+{
+    RealServerHealth rs{"198.18.0.100", "80", "TCP", "198.19.0.1", "8080", false, {}};
+    CheckerHealth pending;
+    pending.type = "TCP_CHECK";
+    pending.target = "[198.19.0.1]:tcp:8080";
+    pending.up = true;
+    pending.result = "none";
+    CheckerHealth down;
+    down.type = "HTTP_GET";
+    down.target = "[198.19.0.1]:tcp:8081";
+    down.up = false;
+    down.ran = true;
+    down.result = "connect_error";
+    down.latency_ms = 1012;
+    down.consecutive_failures = 3;
+    down.failures = 7;
+    down.last_check = 1700000100;
+    down.last_transition = 1700000040;
+    rs.checkers = {pending, down};
+    return {rs};
+}
+
+constexpr const char* kCheckerFamilies = R"(# HELP kadp_checker_up The health checker's own state: 1 up, 0 down (kadpctl checks).
+# TYPE kadp_checker_up gauge
+kadp_checker_up{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="TCP_CHECK",target="[198.19.0.1]:tcp:8080"} 1
+kadp_checker_up{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081"} 0
+# HELP kadp_checker_last_result 1 for the kind of the checker's last attempt (none: no attempt ended yet), 0 for the others.
+# TYPE kadp_checker_last_result gauge
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="TCP_CHECK",target="[198.19.0.1]:tcp:8080",result="none"} 1
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="TCP_CHECK",target="[198.19.0.1]:tcp:8080",result="ok"} 0
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="TCP_CHECK",target="[198.19.0.1]:tcp:8080",result="timeout"} 0
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="TCP_CHECK",target="[198.19.0.1]:tcp:8080",result="connect_error"} 0
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="TCP_CHECK",target="[198.19.0.1]:tcp:8080",result="bad_response"} 0
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="TCP_CHECK",target="[198.19.0.1]:tcp:8080",result="failed"} 0
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081",result="none"} 0
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081",result="ok"} 0
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081",result="timeout"} 0
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081",result="connect_error"} 1
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081",result="bad_response"} 0
+kadp_checker_last_result{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081",result="failed"} 0
+# HELP kadp_checker_last_latency_seconds The checker's last attempt, start to verdict.
+# TYPE kadp_checker_last_latency_seconds gauge
+kadp_checker_last_latency_seconds{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081"} 1.012
+# HELP kadp_checker_consecutive_failures Failed attempts of the checker since its last success.
+# TYPE kadp_checker_consecutive_failures gauge
+kadp_checker_consecutive_failures{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="TCP_CHECK",target="[198.19.0.1]:tcp:8080"} 0
+kadp_checker_consecutive_failures{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081"} 3
+# HELP kadp_checker_failures_total Failed attempts of the checker since it was started (a reload that changes it starts it again).
+# TYPE kadp_checker_failures_total counter
+kadp_checker_failures_total{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="TCP_CHECK",target="[198.19.0.1]:tcp:8080"} 0
+kadp_checker_failures_total{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081"} 7
+# HELP kadp_checker_last_check_timestamp_seconds Unix time the checker's last attempt ended.
+# TYPE kadp_checker_last_check_timestamp_seconds gauge
+kadp_checker_last_check_timestamp_seconds{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081"} 1700000100
+# HELP kadp_checker_last_transition_timestamp_seconds Unix time the checker last went up or down (absent: never).
+# TYPE kadp_checker_last_transition_timestamp_seconds gauge
+kadp_checker_last_transition_timestamp_seconds{vip="198.18.0.100",port="80",protocol="TCP",real_server="198.19.0.1",real_port="8080",checker="HTTP_GET",target="[198.19.0.1]:tcp:8081"} 1700000040
+# HELP kadp_vrrp_state )";
+
+TEST(MetricsText, CheckerFamiliesExactlyAfterTheRealServers)
+{
+    const auto health = checker_health();
+    const std::string out = render_metrics(sample_status(), sample_list(), {}, health);
+    EXPECT_THAT(out, ::testing::HasSubstr(std::string("kadp_real_server_weight{vip=\"198.18.0.100\",port=\"80\",protocol=\"TCP\","
+                                                      "real_server=\"198.19.0.1\",real_port=\"8080\"} 3\n") +
+                                          kCheckerFamilies));
+    validate_exposition(out);
+    // Without checkers (none configured, or no source): no checker family.
+    EXPECT_THAT(render_metrics(sample_status(), sample_list()), ::testing::Not(::testing::HasSubstr("kadp_checker_")));
+}
+
+TEST(MetricsText, LatencyIsExactDecimalSeconds)
+{
+    auto health = checker_health();
+    for (const auto& [ms, text] : std::vector<std::pair<std::uint64_t, std::string>>{{0, "0.000"}, {7, "0.007"}, {50, "0.050"}, {12345, "12.345"}}) {
+        health[0].checkers[1].latency_ms = ms;
+        EXPECT_THAT(render_metrics(StatusReply{}, ListReply{}, {}, health),
+                    ::testing::HasSubstr("target=\"[198.19.0.1]:tcp:8081\"} " + text + "\n# HELP kadp_checker_consecutive_failures"))
+            << ms;
+    }
+}
+
+// The checkers' own failure texts (checks/*_check.cpp) map to the bounded set.
+TEST(MetricsText, CheckerResultKinds)
+{
+    EXPECT_STREQ(checker_result_kind(false, false, ""), "none");
+    EXPECT_STREQ(checker_result_kind(true, true, ""), "ok");
+    const std::vector<std::pair<const char*, const char*>> cases = {
+        {"TCP connection to [198.19.0.1]:tcp:80 timeout.", "timeout"},
+        {"Timeout connecting server [198.19.0.1]:tcp:80.", "timeout"},
+        {"Timeout HTTP read server [198.19.0.1]:tcp:80.", "timeout"},
+        {"SMTP_CHECK Read timeout from server [198.19.0.1]:tcp:25", "timeout"},
+        {"Misc check for [/bin/check] timed out.", "timeout"},
+        {"TCP connection to [198.19.0.1]:tcp:80 failed (Connection refused).", "connect_error"},
+        {"Error connecting server [198.19.0.1]:tcp:80.", "connect_error"},
+        {"SSL handshake/communication error (bad cert) connecting to server [198.19.0.1]:tcp:443.", "connect_error"},
+        {"DNS_CHECK ([198.19.0.1]:udp:53) network unreachable for [198.19.0.1]:53", "connect_error"},
+        {"HTTP status code error to server [198.19.0.1]:tcp:80.", "bad_response"},
+        {"MD5 digest error to server [198.19.0.1]:tcp:80.", "bad_response"},
+        {"Read, no data received from server [198.19.0.1]:tcp:80.", "bad_response"},
+        {"SMTP_CHECK Bad greeting banner from server [198.19.0.1]:tcp:25", "bad_response"},
+        {"DNS_CHECK ([198.19.0.1]:udp:53) read error occurred. (rcode = 2)", "bad_response"},
+        {"Misc check for [/bin/check] exited with status 1.", "failed"},
+        {"", "failed"},
+    };
+    for (const auto& [reason, kind] : cases) EXPECT_STREQ(checker_result_kind(true, false, reason), kind) << reason;
+    for (const auto& [reason, kind] : cases) {
+        const std::string k = checker_result_kind(true, false, reason);
+        EXPECT_NE(std::find(kCheckerResults.begin(), kCheckerResults.end(), k), kCheckerResults.end()) << k;
+    }
 }
 
 }  // namespace

@@ -84,6 +84,17 @@ TEST(ReloadDiff, RoutesMayChangeWithoutARestart)
     EXPECT_FALSE(dataplane_restart_reason(running, running));
 }
 
+// The stuck-worker threshold is applied by a reload and reported.
+TEST(ReloadDiff, StuckWorkerTimeoutChangesLive)
+{
+    const conf::Dataplane running = dataplane();
+    auto next = running;
+    next.stuck_worker_timeout_ms = 250;
+    EXPECT_FALSE(dataplane_restart_reason(running, next));
+    EXPECT_EQ(dataplane_live_changes(running, next), std::vector<std::string>{"stuck_worker_timeout 1000 -> 250 ms"});
+    EXPECT_TRUE(dataplane_live_changes(running, running).empty());
+}
+
 TEST(ReloadDiff, PortChangesNeedARestart)
 {
     const conf::Dataplane running = dataplane();

@@ -98,5 +98,37 @@ TEST(TestStall, ParsedOnlyWhenWellFormed)
     unsetenv("KADP_TEST_STALL_WORKER");
 }
 
+// The dataplane block's stuck_worker_timeout: a 250 ms threshold finds a
+// stop of 250 ms that the default would not; a reload's set_threshold()
+// counts from the next sample.
+TEST(StuckWorkerWatch, ConfiguredAndReloadedThreshold)
+{
+    std::uint64_t beat = 0;
+    std::vector<std::string> log;
+    StuckWorkerWatch watch({{7, [&] { return beat; }}}, milliseconds(250), [&](const std::string& l) { log.push_back(l); });
+    EXPECT_EQ(watch.threshold(), milliseconds(250));
+    const auto t0 = StuckWorkerWatch::Clock::time_point{} + std::chrono::hours(1);
+    watch.sample(t0);
+    watch.sample(t0 + milliseconds(249));
+    EXPECT_EQ(watch.stuck(), 0u);
+    watch.sample(t0 + milliseconds(250));
+    EXPECT_EQ(watch.stuck(), 1u);
+    ASSERT_EQ(log.size(), 1u);
+    EXPECT_EQ(log[0], "worker on lcore 7 stopped polling for 250 ms");
+    beat = 1;
+    watch.sample(t0 + milliseconds(300));
+    EXPECT_EQ(watch.stuck(), 0u);
+    // Raised to 2 s: a stop of 1.5 s is no longer stuck; 2 s is.
+    watch.set_threshold(milliseconds(2000));
+    EXPECT_EQ(watch.threshold(), milliseconds(2000));
+    watch.sample(t0 + milliseconds(1800));
+    EXPECT_EQ(watch.stuck(), 0u);
+    watch.sample(t0 + milliseconds(2299));
+    EXPECT_EQ(watch.stuck(), 0u);
+    watch.sample(t0 + milliseconds(2300));
+    EXPECT_EQ(watch.stuck(), 1u);
+    EXPECT_EQ(watch.episodes(), 2u);
+}
+
 }  // namespace
 }  // namespace kadp::ctl
