@@ -103,7 +103,7 @@ void render_daemon(std::string& out, const StatusReply& st)
     Family(out, "kadp_info", "gauge", "Always 1; the backend and kadp's version as labels.")
         .sample({{"backend", st.backend}, {"version", st.version}}, 1);
     Family(out, "kadp_uptime_seconds", "gauge", "Seconds since kadp started.").sample({}, st.uptime_seconds);
-    Family(out, "kadp_config_generation", "gauge", "Generation of the running configuration (1 at start, +1 per accepted reload).")
+    Family(out, "kadp_config_generation", "gauge", "Generation of the running configuration: +1 per accepted reload (DPDK: per published snapshot, which checker verdicts and VRRP takeovers move too).")
         .sample({}, st.generation);
     Family reloads(out, "kadp_reloads_total", "counter", "Reloads since start (SIGHUP and kadpctl), by result.");
     reloads.sample({{"result", "accepted"}}, st.reloads_accepted);

@@ -93,7 +93,7 @@ kadp_info{backend="dpdk",version="0.9"} 1
 # HELP kadp_uptime_seconds Seconds since kadp started.
 # TYPE kadp_uptime_seconds gauge
 kadp_uptime_seconds 42
-# HELP kadp_config_generation Generation of the running configuration (1 at start, +1 per accepted reload).
+# HELP kadp_config_generation Generation of the running configuration: +1 per accepted reload (DPDK: per published snapshot, which checker verdicts and VRRP takeovers move too).
 # TYPE kadp_config_generation gauge
 kadp_config_generation 3
 # HELP kadp_reloads_total Reloads since start (SIGHUP and kadpctl), by result.
