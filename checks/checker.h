@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "control/log_sink.h"
 #include "checks/verdict.h"
 #include "conf/model.h"
 #include "control/event_loop.h"
@@ -23,7 +24,7 @@ class ScriptRunner;
 
 namespace kadp::chk {
 
-using LogFn = std::function<void(const std::string&)>;
+using LogFn = ctl::LogSink;
 
 // "[198.19.0.1]:tcp:80": how keepalived names a checked address.
 std::string format_trio(const conf::IpAddr& address, conf::Protocol protocol, std::uint16_t port);

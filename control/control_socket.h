@@ -29,6 +29,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "control/log_sink.h"
 #include "control/control_handler.h"
 #include "control/event_loop.h"
 
@@ -46,7 +47,7 @@ public:
     static constexpr std::chrono::seconds kIdleTimeout{5};
     static constexpr std::chrono::seconds kMaxLifetime{60};
 
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
 
     // Binds and listens on `path`, watched by `loop`. Throws
     // ControlSocketError with the reason. `loop` outlives the server.

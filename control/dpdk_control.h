@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/cli.h"
 #include "control/control_handler.h"
@@ -58,7 +59,7 @@ struct DpdkRuntime {
 
 class DpdkControl final : public ControlHandler {
 public:
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
 
     // `running` is the configuration the current snapshot was built from,
     // with the configured weights and every VIP owned but `released`.

@@ -24,6 +24,7 @@
 #include <string>
 #include <utility>
 
+#include "control/log_sink.h"
 #include "control/control_handler.h"
 #include "control/run_kernel.h"
 
@@ -31,7 +32,7 @@ namespace kadp::ctl {
 
 class KernelControl final : public ControlHandler {
 public:
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
 
     // `daemon` is started and outlives this.
     KernelControl(KernelDaemon& daemon, LogFn log);

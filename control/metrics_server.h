@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "control/log_sink.h"
 #include "checks/health_checkers.h"
 #include "conf/inet.h"
 #include "conf/model.h"
@@ -56,7 +57,7 @@ public:
     static constexpr std::chrono::seconds kMaxLifetime{30};
 
     using RenderFn = std::function<std::string()>;
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
 
     // Binds ADDR:PORT (SO_REUSEADDR; IPV6_V6ONLY for an IPv6 address) and
     // listens, watched by `loop`, which outlives the server. Throws

@@ -53,6 +53,7 @@
 #include <utility>
 #include <vector>
 
+#include "control/log_sink.h"
 #include "control/event_loop.h"
 
 namespace kadp::conf {
@@ -88,7 +89,7 @@ struct ScriptSettings {
     std::string script_user;   // empty: keepalived_script if it exists, else kadp's own user
     std::string script_group;  // empty: the user's primary group
     std::chrono::milliseconds kill_grace{2000};  // SIGTERM -> SIGKILL after a timeout
-    std::function<void(const std::string&)> log;  // refusals and failures, one line each
+    LogSink log;  // refusals and failures, one line each
 
     static ScriptSettings from(const conf::GlobalDefs& globals);
 };

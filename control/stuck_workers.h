@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "control/log_sink.h"
+
 namespace kadp::ctl {
 
 inline constexpr std::chrono::milliseconds kDefaultStuckThreshold{1000};
@@ -20,7 +22,7 @@ inline constexpr std::chrono::milliseconds kDefaultStuckThreshold{1000};
 class StuckWorkerWatch {
 public:
     using Clock = std::chrono::steady_clock;
-    using Log = std::function<void(const std::string&)>;
+    using Log = LogSink;
     struct Source {
         unsigned lcore = 0;
         std::function<std::uint64_t()> heartbeat;

@@ -6,7 +6,7 @@
 namespace kadp::ctl {
 
 DpdkLinkState::DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids,
-                             std::function<void(const std::string&)> log)
+                             LogSink log)
     : log_(std::move(log)), timer_(loop)
 {
     for (std::size_t i = 0; i < dataplane.interfaces.size(); ++i) {

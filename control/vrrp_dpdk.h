@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/dpdk_control.h"
 #include "control/event_loop.h"
@@ -34,7 +35,7 @@ public:
     // `port_ids[i]` is the DPDK port of dataplane->interfaces[i]; empty in
     // tests without EAL (every interface up, never changing).
     DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids,
-                  std::function<void(const std::string&)> log = {});
+                  LogSink log = {});
     [[nodiscard]] std::map<std::string, bool> snapshot() const override { return up_; }
     void subscribe(Callback callback) override { callback_ = std::move(callback); }
 
@@ -47,7 +48,7 @@ private:
     void poll();
     std::vector<Port> ports_;
     std::map<std::string, bool> up_;
-    std::function<void(const std::string&)> log_;
+    LogSink log_;
     Callback callback_;
     Timer timer_;
 };

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "control/log_sink.h"
 #include "control/kernel/rtnl.h"
 #include "vrrp/garp_socket.h"
 #include "vrrp/vrrp_service.h"
@@ -18,7 +19,7 @@ namespace kadp::ctl {
 
 class KernelVrrpBackend final : public vrrp::VrrpBackend {
 public:
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
     // Throws std::system_error when rtnetlink cannot be read (links()).
     KernelVrrpBackend(ctl::EventLoop& loop, LogFn log) : log_(log), links_(loop, std::move(log)) {}
 

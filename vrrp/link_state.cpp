@@ -73,7 +73,7 @@ std::vector<LinkEvent> parse_link_messages(std::span<const std::uint8_t> buf, bo
     return out;
 }
 
-NetlinkLinkState::NetlinkLinkState(ctl::EventLoop& loop, std::function<void(const std::string&)> log)
+NetlinkLinkState::NetlinkLinkState(ctl::EventLoop& loop, ctl::LogSink log)
     : loop_(loop), log_(std::move(log)),
       fd_(socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE))
 {

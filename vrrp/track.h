@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "control/log_sink.h"
+
 namespace kadp::conf {
 struct Config;
 }
@@ -24,7 +26,7 @@ struct ScriptResult;
 
 namespace kadp::vrrp {
 
-using TrackLogFn = std::function<void(const std::string&)>;
+using TrackLogFn = ctl::LogSink;
 
 inline constexpr int kPriorityOwner = 255;
 

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/event_loop.h"
 #include "control/script_runner.h"
@@ -59,7 +60,7 @@ public:
 
 class VrrpService {
 public:
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = ctl::LogSink;
 
     VrrpService(ctl::EventLoop& loop, VrrpBackend& backend, LogFn log);
     // Stops what still runs (stop()).

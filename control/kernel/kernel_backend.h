@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/ipvs_model.h"
 #include "control/kernel/ipvs_netlink.h"
@@ -33,7 +34,7 @@ namespace kadp::ctl {
 
 class KernelBackend {
 public:
-    using Log = std::function<void(const std::string&)>;
+    using Log = LogSink;
 
     // Opens both netlink sockets. A kernel without IPVS is fine as long as
     // the configuration has no virtual server (VRRP and static addresses

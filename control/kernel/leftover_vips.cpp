@@ -6,7 +6,7 @@
 namespace kadp::ctl {
 
 std::size_t remove_leftover_vips(const conf::Config& config, Rtnl& rtnl,
-                                 const std::function<void(const std::string&)>& log) {
+                                 const LogSink& log) {
     std::size_t removed = 0;
     for (const conf::VrrpInstance& instance : config.vrrp_instances) {
         for (const auto* list : {&instance.virtual_ipaddress, &instance.virtual_ipaddress_excluded}) {

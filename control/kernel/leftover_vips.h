@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 
+#include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/kernel/rtnl.h"
 
@@ -19,6 +20,6 @@ namespace kadp::ctl {
 // without `dev` is on the instance's interface); logs each one removed and
 // each failure. Returns how many it removed.
 std::size_t remove_leftover_vips(const conf::Config& config, Rtnl& rtnl,
-                                 const std::function<void(const std::string&)>& log);
+                                 const LogSink& log);
 
 }  // namespace kadp::ctl
