@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "control/log_limiter.h"
 #include "control/log_sink.h"
 #include "checks/verdict.h"
 #include "conf/model.h"
@@ -89,6 +90,7 @@ protected:
     ctl::EventLoop& loop() { return *loop_; }
     Millis connect_timeout() const { return connect_timeout_; }
     void log(const std::string& line) const { log_(line); }
+    const LogFn& logger() const { return log_; }
     void report_weight(int weight) const
     {
         if (on_weight_) on_weight_(weight);
@@ -100,6 +102,7 @@ private:
     ctl::EventLoop* loop_;
     conf::Checker config_;
     LogFn log_;
+    ctl::LogLimiter limited_{log_};  // lines that come at every attempt while a condition lasts
     std::string name_;
     Millis connect_timeout_;
     CheckerState state_;

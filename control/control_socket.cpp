@@ -129,7 +129,7 @@ ControlServer::ControlServer(EventLoop& loop, std::string path, LogFn log)
         throw;
     }
     if (const std::string why = unsafe_directory(path_); !why.empty() && log_) {
-        log_("control socket " + path_ + ": warning: " + why);
+        log_.warning("control socket " + path_ + ": warning: " + why);
     }
 }
 
@@ -146,13 +146,15 @@ void ControlServer::on_accept() {
         Fd fd(accept4(listen_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (fd.get() < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED) {
-                log_("control socket: accept: " + errno_text(errno));
+                limited_.error("control socket: accept", "control socket: accept: " + errno_text(errno));
             }
             return;
         }
         if (clients_.size() >= kMaxClients) {
             static constexpr char kBusy[] = "{\"ok\":false,\"error\":\"too many kadpctl clients at once, retry\"}\n";
             [[maybe_unused]] const ssize_t n = send(fd.get(), kBusy, sizeof kBusy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+            limited_.warning("control socket: busy", "control socket: " + std::to_string(clients_.size()) +
+                                                         " clients at once, refusing more");
             continue;  // closed by Fd
         }
         const std::uint64_t id = next_client_++;
@@ -165,7 +167,7 @@ void ControlServer::on_accept() {
         } catch (const std::exception& e) {
             // One client the loop cannot take (out of memory, epoll limits):
             // closed, the daemon carries on.
-            log_(std::string("control socket: ") + e.what());
+            limited_.error("control socket: watch", std::string("control socket: ") + e.what());
             continue;
         }
         clients_.emplace(id, std::move(c));
@@ -216,7 +218,8 @@ bool ControlServer::read_request(Client& c) {
         try {
             reply(c, serve_request(*handler_, *request));
         } catch (const std::exception& e) {
-            log_(std::string("control socket: ") + to_string(request->command) + ": " + e.what());
+            limited_.error(std::string("control socket: ") + to_string(request->command),
+                           std::string("control socket: ") + to_string(request->command) + ": " + e.what());
             reply(c, error_reply(std::string(to_string(request->command)) + " failed: " + e.what()));
         }
     }
@@ -252,6 +255,7 @@ void ControlServer::drop(std::uint64_t id) {
 }
 
 void ControlServer::tick() {
+    limited_.flush();
     const auto now = Clock::now();
     for (auto it = clients_.begin(); it != clients_.end();) {
         const Client& c = *it->second;

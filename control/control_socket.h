@@ -29,6 +29,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "control/log_limiter.h"
 #include "control/log_sink.h"
 #include "control/control_handler.h"
 #include "control/event_loop.h"
@@ -92,6 +93,7 @@ private:
     std::string path_;
     ControlHandler* handler_ = nullptr;
     LogFn log_;
+    LogLimiter limited_{log_};  // what clients can repeat: accept errors, too many at once
     Fd listen_;
     EventLoop::WatchId listen_watch_ = 0;
     dev_t dev_ = 0;

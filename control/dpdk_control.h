@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "control/log_limiter.h"
 #include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/cli.h"
@@ -119,6 +120,7 @@ private:
     std::uint64_t failed_version_ = 0;  // a version whose build failed (not retried until it moves)
     std::set<conf::IpAddr> applied_released_;  // released VIPs as of the published snapshot
     LogFn log_;
+    LogLimiter limited_{log_};  // lines outside input repeats: worker alarms, GARPs not sent
     std::chrono::steady_clock::time_point started_;
     unsigned ticks_ = 0;
     std::map<dp::ServiceKey, RateEstimator> service_rates_;

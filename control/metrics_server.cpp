@@ -121,13 +121,16 @@ void MetricsServer::on_accept()
             if (e != EAGAIN && e != EWOULDBLOCK) {
                 // EMFILE and the like: the listener stays readable, so stop
                 // watching it until the next tick instead of spinning.
-                if (log_) log_("metrics: accept: " + errno_text(e) + "; not accepting for a second");
+                limited_.error("metrics: accept", "metrics: accept: " + errno_text(e) + "; not accepting for a second");
                 loop_->modify(listen_watch_, 0);
                 accept_paused_ = true;
             }
             return;
         }
-        if (clients_.size() >= kMaxClients) continue;  // closed by Fd: the scraper retries
+        if (clients_.size() >= kMaxClients) {  // closed by Fd: the scraper retries
+            limited_.warning("metrics: busy", "metrics: " + std::to_string(clients_.size()) + " clients at once, refusing more");
+            continue;
+        }
         const std::uint64_t id = next_client_++;
         auto c = std::make_unique<Client>();
         c->started = c->progress = Clock::now();
@@ -136,7 +139,7 @@ void MetricsServer::on_accept()
         try {
             c->watch = loop_->watch(raw, EPOLLIN, [this, id](std::uint32_t ev) { on_client(id, ev); });
         } catch (const std::exception& e) {
-            if (log_) log_(std::string("metrics: client not watched: ") + e.what());
+            limited_.error("metrics: client not watched", std::string("metrics: client not watched: ") + e.what());
             continue;
         }
         clients_.emplace(id, std::move(c));
@@ -188,7 +191,7 @@ void MetricsServer::answer(Client& c, HttpRoute route)
             body = render_();
             type = "text/plain; version=0.0.4; charset=utf-8";
         } catch (const std::exception& e) {
-            if (log_) log_(std::string("metrics: render failed: ") + e.what());
+            limited_.error("metrics: render failed", std::string("metrics: render failed: ") + e.what());
             route.status = 500;
             body = "metrics not available\n";
         }
@@ -237,6 +240,7 @@ void MetricsServer::drop(std::uint64_t id)
 void MetricsServer::tick()
 {
     if (accept_paused_) accept_paused_ = !loop_->modify(listen_watch_, EPOLLIN);
+    limited_.flush();
     const auto now = Clock::now();
     for (auto it = clients_.begin(); it != clients_.end();) {
         const Client& c = *it->second;

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "control/log_limiter.h"
 #include "control/log_sink.h"
 #include "checks/health_checkers.h"
 #include "conf/inet.h"
@@ -102,6 +103,7 @@ private:
     EventLoop* loop_;
     RenderFn render_;
     LogFn log_;
+    LogLimiter limited_{log_};  // what clients can repeat: accept errors, too many at once
     Fd listen_;
     std::uint16_t port_ = 0;
     EventLoop::WatchId listen_watch_ = 0;

@@ -215,7 +215,7 @@ private:
     static std::vector<ScriptRunner*>& runners();
     static std::optional<std::pair<ScriptRunner*, std::uint64_t>> tracked(pid_t pid);
     [[nodiscard]] bool any_marked_alive() const;
-    void log(const std::string& line) const;
+    void log(LogLevel level, const std::string& line) const;
     ScriptResult refuse(const ScriptSpec& spec, std::string error, bool violation) const;
 
     EventLoop& loop_;

@@ -23,7 +23,9 @@ void DpdkLinkState::poll()
         bool& known = up_[p.name];
         if (known == up) continue;
         known = up;
-        if (log_) log_("port " + p.name + " link " + (up ? "up" : "down"));
+        // A flapping link: a few lines a minute per port, then a summary.
+        limited_.at(up ? LogLevel::info : LogLevel::warning, "port " + p.name + " link",
+                    "port " + p.name + " link " + (up ? "up" : "down"));
         if (callback_) callback_(p.name, up);
     }
     if (!ports_.empty()) timer_.arm(std::chrono::milliseconds(1000), [this] { poll(); });

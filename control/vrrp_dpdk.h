@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "control/log_limiter.h"
 #include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/dpdk_control.h"
@@ -49,6 +50,7 @@ private:
     std::vector<Port> ports_;
     std::map<std::string, bool> up_;
     LogSink log_;
+    LogLimiter limited_{log_};
     Callback callback_;
     Timer timer_;
 };

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "control/log_limiter.h"
 #include "control/log_sink.h"
 #include "control/kernel/rtnl.h"
 #include "vrrp/garp_socket.h"
@@ -32,6 +33,7 @@ public:
 
 private:
     LogFn log_;
+    LogLimiter limited_{log_};  // the kernel refusing a VIP at each transition of a flapping instance
     vrrp::NetlinkLinkState links_;
     Rtnl rtnl_;
     std::map<std::string, std::unique_ptr<vrrp::GarpSocket>> garp_;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "control/log_limiter.h"
 #include "control/log_sink.h"
 #include "control/event_loop.h"
 
@@ -71,6 +72,7 @@ private:
 
     ctl::EventLoop& loop_;
     ctl::LogSink log_;
+    ctl::LogLimiter limited_{log_};
     ctl::Fd fd_;
     ctl::EventLoop::WatchId watch_ = 0;
     std::map<int, LinkEvent> links_;  // by ifindex (names change)

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "control/log_limiter.h"
 #include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/ipvs_model.h"
@@ -81,6 +82,9 @@ private:
     IpvsNetlink& ipvs();  // throws IpvsMissing without IPVS
 
     Log log_;
+    // The kernel refusing the same operation at every apply (it is retried):
+    // a few lines a minute per operation.
+    LogLimiter limited_{log_};
     std::unique_ptr<IpvsNetlink> ipvs_;  // null: the kernel has no IPVS
     std::string missing_;                // why, for the error when IPVS is needed
     Rtnl rtnl_;
