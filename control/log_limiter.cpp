@@ -31,6 +31,10 @@ void LogLimiter::flush()
 void LogLimiter::at(LogLevel level, const std::string& key, const std::string& line)
 {
     if (!out_.enabled(level)) return;  // a line nobody reads uses no budget
+    if (level == LogLevel::debug) {    // detail asked for with -D: never held back
+        out_.debug(line);
+        return;
+    }
     flush();
     const Clock::time_point now = now_();
     auto it = windows_.find(key);

@@ -5,6 +5,7 @@
 // per key at most `lines` lines in a window of `per`; the rest are counted,
 // and the first line after the window (of any key) brings one summary
 // "KEY: N similar lines suppressed" at the most severe level it hid.
+// Debug lines pass unlimited (detail the operator asked for with -D).
 // Keys name the event (and a configured object), never outside input, so
 // their number is bounded; past kMaxKeys they share one. docs/logging.md.
 #pragma once

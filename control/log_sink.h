@@ -2,8 +2,8 @@
 // What a component logs through: one line at a level. Header-only and
 // std-only, so checks/, vrrp/ and dataplane/ (which does not link control/)
 // take it too. Called with a line alone it logs at info, and a plain
-// `void(const std::string&)` callable converts to a sink that hears every
-// level: tests keep collecting lines with a lambda. docs/logging.md lists
+// `void(const std::string&)` callable converts to a sink at kadp's default
+// level (every line but debug): tests keep collecting lines with a lambda. docs/logging.md lists
 // every line and its level.
 #pragma once
 
@@ -48,7 +48,7 @@ public:
     {
     }
 
-    // A plain line writer: every level reaches it (a test's collector).
+    // A plain line writer: every level but debug reaches it (a test's collector).
     template <typename F>
         requires(!std::same_as<std::remove_cvref_t<F>, LogSink> &&
                  !std::invocable<F&, LogLevel, const std::string&> && std::invocable<F&, const std::string&>)
@@ -58,7 +58,10 @@ public:
         if constexpr (std::is_class_v<Held> && std::is_constructible_v<bool, const Held&>) {
             if (!static_cast<bool>(line)) return;  // an empty std::function stays "no log"
         }
-        write_ = [f = std::forward<F>(line)](LogLevel, const std::string& l) mutable { f(l); };
+        write_ = [f = std::forward<F>(line)](LogLevel level, const std::string& l) mutable {
+            if (level != LogLevel::debug) f(l);
+        };
+        enabled_ = [](LogLevel level) { return level != LogLevel::debug; };
     }
 
     void at(LogLevel level, const std::string& line) const

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "control/log_limiter.h"
 #include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/event_loop.h"
@@ -114,6 +115,7 @@ private:
     void carry_out(Running& r, Actions actions);
     void carry_out(SyncGroup& g, MemberActions actions);
     void run(Running& r, Action& action);
+    void log_action(const std::string& who, const Log& l);
     void arm(Running& r);
     void notify(const Running& r, State state);
     void notify_group(const SyncGroup& g, State state);
@@ -125,6 +127,9 @@ private:
     ctl::EventLoop* loop_;
     VrrpBackend* backend_;
     LogFn log_;
+    // Declared before what logs through them (the runner holds a sink of limited_).
+    ctl::LogLimiter transitions_{log_, {30, std::chrono::seconds(60)}};  // per instance / group
+    ctl::LogLimiter limited_{log_, {10, std::chrono::seconds(60)}};      // adverts, priority, scripts, sends
     std::unique_ptr<ctl::ScriptRunner> runner_;
     std::map<std::uint64_t, ctl::ScriptRunner::Handle> notifies_;
     std::uint64_t next_notify_ = 0;

@@ -65,7 +65,9 @@ protected:
         rt.conns = conns_.get();
         rt.channels = channel_.get();
         rt.channel_count = 1;
-        ctl_ = std::make_unique<DpdkControl>(rt, *config, [this](const std::string& l) { log_ += l + "\n"; });
+        // Every level: the test reads debug lines too ("desired state applied").
+        ctl_ = std::make_unique<DpdkControl>(rt, *config,
+                                             [this](LogLevel, const std::string& l) { log_ += l + "\n"; });
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }
 
