@@ -13,11 +13,11 @@
 #include <string>
 #include <string_view>
 
-#include "control/log_limiter.h"
-#include "control/log_sink.h"
 #include "checks/verdict.h"
 #include "conf/model.h"
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 
 namespace kadp::ctl {
 class ScriptRunner;

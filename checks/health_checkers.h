@@ -33,8 +33,8 @@
 #include "conf/model.h"
 #include "control/desired_state.h"
 #include "control/event_loop.h"
-#include "control/script_runner.h"
 #include "control/log_limiter.h"
+#include "control/script_runner.h"
 #include "control/vs_expand.h"
 
 namespace kadp::chk {

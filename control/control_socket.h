@@ -29,10 +29,10 @@
 #include <stdexcept>
 #include <string>
 
-#include "control/log_limiter.h"
-#include "control/log_sink.h"
 #include "control/control_handler.h"
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 
 namespace kadp::ctl {
 

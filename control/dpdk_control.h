@@ -26,13 +26,13 @@
 #include <string>
 #include <vector>
 
-#include "control/log_limiter.h"
-#include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/cli.h"
 #include "control/control_handler.h"
-#include "control/metrics_text.h"
 #include "control/desired_state.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
+#include "control/metrics_text.h"
 #include "control/rate_estimator.h"
 #include "control/snapshot_builder.h"
 #include "dataplane/conn_table.h"

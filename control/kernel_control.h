@@ -24,8 +24,8 @@
 #include <string>
 #include <utility>
 
-#include "control/log_sink.h"
 #include "control/control_handler.h"
+#include "control/log_sink.h"
 #include "control/run_kernel.h"
 
 namespace kadp::ctl {

@@ -26,13 +26,13 @@
 #include <string_view>
 #include <vector>
 
-#include "control/log_limiter.h"
-#include "control/log_sink.h"
 #include "checks/health_checkers.h"
 #include "conf/inet.h"
 #include "conf/model.h"
 #include "control/control_handler.h"
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 #include "control/metrics_text.h"
 
 namespace kadp::ctl {

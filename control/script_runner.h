@@ -53,8 +53,8 @@
 #include <utility>
 #include <vector>
 
-#include "control/log_sink.h"
 #include "control/event_loop.h"
+#include "control/log_sink.h"
 
 namespace kadp::conf {
 struct GlobalDefs;

@@ -16,11 +16,11 @@
 #include <utility>
 #include <vector>
 
-#include "control/log_limiter.h"
-#include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/dpdk_control.h"
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 #include "vrrp/link_state.h"
 #include "vrrp/vrrp_service.h"
 

@@ -10,9 +10,9 @@
 #include <memory>
 #include <string>
 
+#include "control/kernel/rtnl.h"
 #include "control/log_limiter.h"
 #include "control/log_sink.h"
-#include "control/kernel/rtnl.h"
 #include "vrrp/garp_socket.h"
 #include "vrrp/vrrp_service.h"
 

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "control/event_loop.h"
 #include "control/log_limiter.h"
 #include "control/log_sink.h"
-#include "control/event_loop.h"
 
 namespace kadp::vrrp {
 

@@ -26,18 +26,18 @@
 #include <string>
 #include <vector>
 
-#include "control/log_limiter.h"
-#include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 #include "control/script_runner.h"
 #include "vrrp/advert_screen.h"
 #include "vrrp/instance.h"
 #include "vrrp/link_state.h"
 #include "vrrp/script_tracker.h"
+#include "vrrp/socket.h"
 #include "vrrp/sync_group.h"
 #include "vrrp/track.h"
-#include "vrrp/socket.h"
 
 namespace kadp::vrrp {
 

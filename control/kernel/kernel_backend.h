@@ -23,13 +23,13 @@
 #include <string>
 #include <vector>
 
-#include "control/log_limiter.h"
-#include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/ipvs_model.h"
 #include "control/kernel/ipvs_netlink.h"
 #include "control/kernel/lvs_globals.h"
 #include "control/kernel/rtnl.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 
 namespace kadp::ctl {
 

@@ -10,9 +10,9 @@
 #include <functional>
 #include <string>
 
-#include "control/log_sink.h"
 #include "conf/model.h"
 #include "control/kernel/rtnl.h"
+#include "control/log_sink.h"
 
 namespace kadp::ctl {
 

@@ -22,7 +22,9 @@
 #      keepalived MASTER within 3 s + skew, ARP answered by keepalived;
 #      kadp restarted: it preempts (keepalived "Entering BACKUP STATE", VIP
 #      gone from eth0); kadp SIGTERM: keepalived gets the priority-0 advert
-#      and is MASTER within the skew; kadp released the VIP and exited 0.
+#      and is MASTER within the skew; kadp released the VIP ("1 VIP(s)
+#      released", a debug line: kadp runs with --log-level debug here) and
+#      exited 0.
 #   2. v2, keepalived 150 / kadp 100: kadp stays BACKUP while adverts come
 #      (its exception path counts them) and does not answer ARP for the VIP;
 #      keepalived SIGKILLed (parent and VRRP child): kadp MASTER within the
@@ -66,6 +68,7 @@ export KADPCTL
 
 . tests/lib/vrrp_topology.sh
 VT_KADP=$KADP
+VT_KADP_OPTS="--log-level debug"  # case 1 reads a debug line (docs/logging.md)
 on_exit() {
   if [ -n "${VRRP_NETNS_KEEP:-}" ] && [ -n "$VT_DIR" ]; then
     mkdir -p "$VRRP_NETNS_KEEP" && cp -a "$VT_DIR"/. "$VRRP_NETNS_KEEP"/
