@@ -37,14 +37,13 @@ public:
     using Enabled = std::function<bool(LogLevel)>;
 
     LogSink() = default;
-    LogSink(std::nullptr_t) {}  // NOLINT: `{}` and nullptr mean "no log", as for std::function
+    LogSink(std::nullptr_t) {}  // `{}` and nullptr: no log, as for std::function
     LogSink(Write write, Enabled enabled) : write_(std::move(write)), enabled_(std::move(enabled)) {}
 
     // A level-aware writer.
     template <typename F>
-        requires(!std::same_as<std::remove_cvref_t<F>, LogSink> && !std::same_as<std::remove_cvref_t<F>, Write> &&
-                 std::invocable<F&, LogLevel, const std::string&>)
-    LogSink(F&& write) : write_(std::forward<F>(write))  // NOLINT: implicit on purpose
+        requires(!std::same_as<std::remove_cvref_t<F>, LogSink> && std::invocable<F&, LogLevel, const std::string&>)
+    LogSink(F&& write) : write_(std::forward<F>(write))  // implicit: components take a lambda as they did
     {
     }
 
@@ -52,7 +51,7 @@ public:
     template <typename F>
         requires(!std::same_as<std::remove_cvref_t<F>, LogSink> &&
                  !std::invocable<F&, LogLevel, const std::string&> && std::invocable<F&, const std::string&>)
-    LogSink(F&& line)  // NOLINT: implicit on purpose
+    LogSink(F&& line)  // implicit: existing callers and tests pass a lambda
     {
         using Held = std::remove_cvref_t<F>;
         if constexpr (std::is_class_v<Held> && std::is_constructible_v<bool, const Held&>) {

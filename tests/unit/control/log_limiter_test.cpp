@@ -1,6 +1,7 @@
 // Runs on: any (unit test). The component log sink (levels, a plain line
 // callable converting at info and above) and the rate limiter on simulated
 // time: a flood of one key gives a bounded number of lines and one summary.
+#include "control/log.h"
 #include "control/log_limiter.h"
 #include "control/log_sink.h"
 
@@ -71,6 +72,33 @@ TEST(LogSink, EnabledAsksTheWrapper)
         [](LogLevel l) { return l <= LogLevel::warning; });
     EXPECT_TRUE(log.enabled(LogLevel::error));
     EXPECT_FALSE(log.enabled(LogLevel::info));
+}
+
+TEST(LogSink, TheProcessSinkFollowsTheConfiguredLevel)
+{
+    LogOptions o;
+    o.level = LogLevel::warning;
+    configure_log(o);
+    const LogSink log = process_log_sink();
+    EXPECT_TRUE(log.enabled(LogLevel::warning));
+    EXPECT_FALSE(log.enabled(LogLevel::info));
+    EXPECT_FALSE(log.enabled(LogLevel::debug));
+    o.level = LogLevel::debug;  // -D
+    configure_log(o);
+    EXPECT_TRUE(log.enabled(LogLevel::debug));
+    configure_log(LogOptions{});
+    EXPECT_FALSE(log.enabled(LogLevel::debug));
+}
+
+TEST(LogSink, AWriteFunctionConverts)
+{
+    Lines lines;
+    const LogSink::Write write = [&lines](LogLevel l, const std::string& s) { lines.got.emplace_back(l, s); };
+    const LogSink log = write;
+    log.debug("d");
+    ASSERT_EQ(lines.got.size(), 1u);
+    EXPECT_EQ(lines.got[0].first, LogLevel::debug);
+    EXPECT_FALSE(LogSink(LogSink::Write{}));
 }
 
 struct Clock {
