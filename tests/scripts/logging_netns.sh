@@ -15,7 +15,7 @@
 #      on: at most 5 "clients at once, refusing more" lines; kadp answers
 #      kadpctl status afterwards;
 #   c. no debug line ("attempt failed in") at the default level.
-# Run 2 (--log-level debug):
+# Run 2 (-D, keepalived's --log-detail, that is --log-level debug):
 #   d. the checker's attempt line "MISC_CHECK of [198.19.0.1]:tcp:81:
 #      attempt failed in N ms: ..." and the script run's end "...: pid N
 #      exited with status 1 in N ms" are there, many times (debug lines are
@@ -68,14 +68,18 @@ cat >"$tmp/flood.py" <<'EOF'
 import socket, sys, time
 held = []
 for _ in range(200):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(2)
-    try:
-        s.connect(sys.argv[1])
-        s.send(b"\x00garbage{{{")
-        held.append(s)
-    except OSError:
-        s.close()
+    # A full listen backlog refuses at once (EAGAIN): a few tries each.
+    for _ in range(50):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(2)
+        try:
+            s.connect(sys.argv[1])
+            s.send(b"\x00garbage{{{")
+            held.append(s)
+            break
+        except OSError:
+            s.close()
+            time.sleep(0.01)
 time.sleep(2)
 print(len(held))
 EOF
@@ -109,7 +113,7 @@ if ! grep -q 'attempt failed in' "$log"; then pass c_no_debug_at_info; else fail
 
 # --- run 2: debug ------------------------------------------------------------------
 log=$tmp/kadp-debug.log
-NT_KADP_OPTS="--log-level debug"
+NT_KADP_OPTS="-D"  # keepalived's --log-detail: --log-level debug
 if nat_topo_kadp_start "$conf" "$log" debug; then
   sleep 2
   nat_topo_kadp_stop || fail stop_2 "kadp did not stop cleanly" "$log"
