@@ -385,7 +385,15 @@ void VrrpService::run(Running& r, Action& action)
     } else if (auto* n = std::get_if<Notify>(&action)) {
         notify(r, n->state);
     } else if (auto* l = std::get_if<Log>(&action)) {
-        log_action("(" + r.fsm.config().name + ")", *l);
+        const std::string who = "(" + r.fsm.config().name + ")";
+        log_action(who, *l);
+        // keepalived's transition line stays as it is; kadp says why next
+        // (the reason kadpctl vrrp shows; the call that made it has returned).
+        const char* why = r.fsm.transition_reason();
+        if (!l->detail && l->line.find(" Entering ") != std::string::npos && why != nullptr && *why != '\0') {
+            transitions_.at(l->warning ? ctl::LogLevel::warning : ctl::LogLevel::info, who + " reason",
+                            who + " reason: " + why);
+        }
     }
 }
 
