@@ -17,7 +17,8 @@
 # busy machine.
 #
 # Cases:
-#   1. v2 PASS, advert_int 1, kadp 150 / keepalived 100: kadp MASTER,
+#   1. v2 PASS, advert_int 1, kadp 150 / keepalived 100: kadp MASTER (its
+#      log says why on the line after "Entering MASTER STATE"),
 #      keepalived BACKUP, the VIP's ARP answered by kadp alone; kadp SIGKILL:
 #      keepalived MASTER within 3 s + skew, ARP answered by keepalived;
 #      kadp restarted: it preempts (keepalived "Entering BACKUP STATE", VIP
@@ -209,7 +210,12 @@ case1() {
     fail 1_kadp_master "ARP for $vip answered by '$(macs "$ARP_SEEN")', not kadp alone" "${logs[@]}"
     return
   fi
-  pass "1_kadp_master: kadp MASTER, keepalived BACKUP, ARP for $vip answered by kadp ($KADP_MAC) alone"
+  # The transition's reason follows keepalived's line (docs/logging.md).
+  if ! grep -A1 "^kadp: (VI_1) Entering MASTER STATE$" "$d/kadp1.log" | grep -q "^kadp: (VI_1) reason: master down timer expired"; then
+    fail 1_kadp_master "no '(VI_1) reason: master down timer expired ...' after kadp's 'Entering MASTER STATE'" "${logs[@]}"
+    return
+  fi
+  pass "1_kadp_master: kadp MASTER (reason logged), keepalived BACKUP, ARP for $vip answered by kadp ($KADP_MAC) alone"
 
   # SIGKILL: no priority 0; keepalived waits out its master-down interval.
   b=$(down_bound 2 1 100)
