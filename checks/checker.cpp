@@ -91,7 +91,16 @@ void Checker::done(bool ok, std::string_view why)
     // keepalived logs each failed attempt only with log_all_failures; kadp
     // also logs those of a checker that is up (its retries), so the reason
     // of a removal is in the log. A down checker's failures stay quiet.
-    if (!ok && !why.empty() && (was_up || log_all)) log(std::string(why));
+    // Each attempt's result and latency: detail.
+    const auto latency = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started_);
+    if (log_.enabled(ctl::LogLevel::debug)) {
+        log_.debug(std::string(checker_type_name(config_.type)) + " of " + name_ + ": attempt " +
+                   (ok ? "succeeded" : "failed") + " in " + std::to_string(latency.count()) + " ms" +
+                   (ok || why.empty() ? std::string() : ": " + std::string(why)));
+    }
+    // A down checker with log_all_failures fails at every delay_loop:
+    // limited (its verdict lines are not: they come only on a change).
+    if (!ok && !why.empty() && (was_up || log_all)) limited_.info("failed attempts of " + name_, std::string(why));
     const Step step = ok ? state_.on_success() : state_.on_failure();
     std::string failed_line;
     if (step.event == Step::Event::success) {
@@ -107,7 +116,7 @@ void Checker::done(bool ok, std::string_view why)
     record_.ok = ok;
     if (ok) record_.reason.clear();
     else record_.reason.assign(!why.empty() ? why : !failed_line.empty() ? std::string_view(failed_line) : "failed");
-    record_.latency = std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started_);
+    record_.latency = latency;
     record_.finished = std::chrono::system_clock::now();
     record_.consecutive_failures = ok ? 0 : record_.consecutive_failures + 1;
     if (!ok) ++record_.failures;
@@ -122,7 +131,9 @@ void Checker::reschedule(std::string_view line)
     if (!running_) return;
     running_ = false;
     abandon();
-    if (!line.empty()) log(std::string(line));
+    // keepalived's "... Rescheduling." (no socket, bind failed): at every
+    // delay_loop while it lasts, so limited.
+    if (!line.empty()) limited_.warning("rescheduled attempts of " + name_, std::string(line));
     // No verdict: the attempt did not run; kadpctl shows why.
     record_.ran = true;
     record_.ok = false;

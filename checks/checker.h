@@ -17,6 +17,8 @@
 #include "checks/verdict.h"
 #include "conf/model.h"
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 
 namespace kadp::ctl {
 class ScriptRunner;
@@ -24,7 +26,7 @@ class ScriptRunner;
 
 namespace kadp::chk {
 
-using LogFn = std::function<void(const std::string&)>;
+using LogFn = ctl::LogSink;
 
 // "[198.19.0.1]:tcp:80": how keepalived names a checked address.
 std::string format_trio(const conf::IpAddr& address, conf::Protocol protocol, std::uint16_t port);
@@ -90,6 +92,7 @@ protected:
     ctl::EventLoop& loop() { return *loop_; }
     Millis connect_timeout() const { return connect_timeout_; }
     void log(const std::string& line) const { log_(line); }
+    const LogFn& logger() const { return log_; }
     void report_weight(int weight) const
     {
         if (on_weight_) on_weight_(weight);
@@ -101,6 +104,7 @@ private:
     ctl::EventLoop* loop_;
     conf::Checker config_;
     LogFn log_;
+    ctl::LogLimiter limited_{log_};  // lines that come at every attempt while a condition lasts
     std::string name_;
     Millis connect_timeout_;
     CheckerState state_;

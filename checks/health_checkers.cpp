@@ -71,10 +71,16 @@ HealthCheckers::~HealthCheckers()
 }
 
 // The runner's refusals and failed starts come at every run of a script:
-// said once per configuration.
-void HealthCheckers::runner_log(const std::string& line)
+// said once per configuration (past 4096 different ones, rate-limited).
+// Its debug lines (each run's end) differ at every run: passed on.
+void HealthCheckers::runner_log(ctl::LogLevel level, const std::string& line)
 {
-    if (runner_said_.size() >= 4096 || runner_said_.insert(line).second) log_(line);
+    if (level == ctl::LogLevel::debug) log_.debug(line);
+    else if (runner_said_.size() < 4096) {
+        if (runner_said_.insert(line).second) log_.at(level, line);
+    } else {
+        limited_.at(level, "script runner", line);
+    }
 }
 
 std::size_t HealthCheckers::checkers() const
@@ -136,7 +142,7 @@ std::unique_ptr<HealthCheckers::Server> HealthCheckers::make_server(const conf::
         }
         auto checker = make_checker(*loop_, c, log_, runner_.get());
         if (!checker) {
-            log_(std::string(conf::to_string(c.type)) + " of real server " + s->rs_name + " for VS " + s->vs_name + " (" +
+            log_.warning(std::string(conf::to_string(c.type)) + " of real server " + s->rs_name + " for VS " + s->vs_name + " (" +
                  c.loc.file + ":" + std::to_string(c.loc.line) + ") is not run by kadp yet: it does not judge the server");
             continue;
         }
@@ -167,8 +173,9 @@ void HealthCheckers::weight_changed(Server& s, int weight)
     if (s.weight == weight) return;
     s.weight = weight;
     if (!s.health.alive()) return;  // used when it comes back
-    log_("Setting weight of service " + s.rs_name + " of VS " + s.vs_name + " to " + std::to_string(weight) +
-         " (misc_dynamic)");
+    flaps_.info("weight of " + s.rs_name + " of VS " + s.vs_name,
+                "Setting weight of service " + s.rs_name + " of VS " + s.vs_name + " to " + std::to_string(weight) +
+                    " (misc_dynamic)");
     sink_->server_weight(s.id, weight);
     judge_quorum(s.id.vs, false);
 }
@@ -177,14 +184,16 @@ void HealthCheckers::weight_changed(Server& s, int weight)
 void HealthCheckers::announce(const Server& s, bool alive)
 {
     if (alive) {
-        log_(std::string(s.inhibit ? "Enabling service " : "Adding service ") + s.rs_name +
-             (s.inhibit ? " of VS " : " to VS ") + s.vs_name);
+        flaps_.info("service " + s.rs_name + " of VS " + s.vs_name,
+                    std::string(s.inhibit ? "Enabling service " : "Adding service ") + s.rs_name +
+                        (s.inhibit ? " of VS " : " to VS ") + s.vs_name);
         if (s.weight) sink_->server_weight(s.id, *s.weight);
         else sink_->server_up(s.id);
         notify(s.notify_up, "notify_up of service " + s.rs_name + " of VS " + s.vs_name);
     } else {
-        log_(std::string(s.inhibit ? "Disabling service " : "Removing service ") + s.rs_name +
-             (s.inhibit ? " of VS " : " from VS ") + s.vs_name);
+        flaps_.info("service " + s.rs_name + " of VS " + s.vs_name,
+                    std::string(s.inhibit ? "Disabling service " : "Removing service ") + s.rs_name +
+                           (s.inhibit ? " of VS " : " from VS ") + s.vs_name);
         sink_->server_down(s.id, s.inhibit);
         notify(s.notify_down, "notify_down of service " + s.rs_name + " of VS " + s.vs_name);
     }
@@ -215,22 +224,22 @@ void HealthCheckers::judge_quorum(const ctl::VsIdentity& id, bool init)
     switch (r.change) {
     case Quorum::Change::none: return;
     case Quorum::Change::gained:
-        log_("Gained quorum " + sums + " <= " + std::to_string(r.weight) + " for VS " + vs.name);
+        flaps_.info("quorum of VS " + vs.name, "Gained quorum " + sums + " <= " + std::to_string(r.weight) + " for VS " + vs.name);
         if (!vs.sorry_name.empty()) {
-            log_(std::string(vs.sorry_inhibit ? "Disabling" : "Removing") + " sorry server " + vs.sorry_name +
-                 " from VS " + vs.name);
-            log_("Adding alive servers to the pool for VS " + vs.name);
+            flaps_.info("sorry server of VS " + vs.name, std::string(vs.sorry_inhibit ? "Disabling" : "Removing") +
+                                                             " sorry server " + vs.sorry_name + " from VS " + vs.name);
+            flaps_.info("pool of VS " + vs.name, "Adding alive servers to the pool for VS " + vs.name);
         }
         sink_->quorum(id, true);
         notify(vs.quorum_up, "quorum_up of VS " + vs.name);
         return;
     case Quorum::Change::lost:
-        log_(std::string(init ? "Starting with quorum down " : "Lost quorum ") + sums + " > " +
-             std::to_string(r.weight) + " for VS " + vs.name);
+        flaps_.warning("quorum of VS " + vs.name, std::string(init ? "Starting with quorum down " : "Lost quorum ") +
+                                                      sums + " > " + std::to_string(r.weight) + " for VS " + vs.name);
         if (!vs.sorry_name.empty()) {
-            log_(std::string(vs.sorry_inhibit ? "Enabling" : "Adding") + " sorry server " + vs.sorry_name + " to VS " +
-                 vs.name);
-            log_("Removing alive servers from the pool for VS " + vs.name);
+            flaps_.info("sorry server of VS " + vs.name, std::string(vs.sorry_inhibit ? "Enabling" : "Adding") +
+                                                             " sorry server " + vs.sorry_name + " to VS " + vs.name);
+            flaps_.info("pool of VS " + vs.name, "Removing alive servers from the pool for VS " + vs.name);
         }
         sink_->quorum(id, false);
         notify(vs.quorum_down, "quorum_down of VS " + vs.name);
@@ -285,7 +294,7 @@ void HealthCheckers::notify(const conf::Script& script, const std::string& what)
 {
     if (script.empty() || !runner_) return;
     if (script.disabled) {
-        runner_log(what + ": [" + script.command + "] is disabled (missing or insecure): not run");
+        runner_log(ctl::LogLevel::warning, what + ": [" + script.command + "] is disabled (missing or insecure): not run");
         return;
     }
     constexpr Millis kNotifyTimeout{60000};
@@ -293,11 +302,14 @@ void HealthCheckers::notify(const conf::Script& script, const std::string& what)
     try {
         notifies_.emplace(id, runner_->run(ctl::ScriptSpec::from(script, what), kNotifyTimeout,
                                            [this, id, what, command = script.command](const ctl::ScriptResult& r) {
-                                               log_(what + ": [" + command + "] " + r.describe());
+                                               // Every run's end at debug; a failure (a
+                                               // script failing at every flap) limited.
+                                               if (r.succeeded()) log_.debug(what + ": [" + command + "] " + r.describe());
+                                               else limited_.warning(what, what + ": [" + command + "] " + r.describe());
                                                notifies_.erase(id);
                                            }));
     } catch (const std::exception& e) {
-        log_(what + ": [" + script.command + "] not started: " + e.what());
+        limited_.warning(what, what + ": [" + script.command + "] not started: " + e.what());
     }
 }
 
@@ -312,7 +324,8 @@ void HealthCheckers::configure(const conf::Config& config)
     };
     std::optional<Configuring> configuring(&configuring_);
     ctl::ScriptSettings settings = ctl::ScriptSettings::from(config.global_defs);
-    settings.log = [this](const std::string& line) { runner_log(line); };
+    settings.log = ctl::LogSink([this](ctl::LogLevel level, const std::string& line) { runner_log(level, line); },
+                                [this](ctl::LogLevel level) { return log_.enabled(level); });
     runner_said_.clear();
     if (runner_) runner_->set_settings(std::move(settings));
     else runner_ = std::make_unique<ctl::ScriptRunner>(*loop_, std::move(settings));
@@ -360,7 +373,7 @@ void HealthCheckers::configure(const conf::Config& config)
         const bool before = w != was_alive.end() ? w->second : true;  // a new server starts with its configured weight
         if (before != s->health.alive()) {
             if (!s->health.alive() && w == was_alive.end()) {
-                log_("Real server " + s->rs_name + " of VS " + s->vs_name +
+                log_.warning("Real server " + s->rs_name + " of VS " + s->vs_name +
                      " starts down (alpha): no new connections until its checkers succeed");
                 sink_->server_down(s->id, s->inhibit);
             } else {

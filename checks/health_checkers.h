@@ -33,6 +33,7 @@
 #include "conf/model.h"
 #include "control/desired_state.h"
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
 #include "control/script_runner.h"
 #include "control/vs_expand.h"
 
@@ -166,11 +167,15 @@ private:
     long live_weight(const ctl::VsIdentity& vs) const;
     void judge_quorum(const ctl::VsIdentity& id, bool init);
     void configure_quorums(const conf::Config& config);
-    void runner_log(const std::string& line);
+    void runner_log(ctl::LogLevel level, const std::string& line);
 
     ctl::EventLoop* loop_;
     HealthSink* sink_;
     LogFn log_;
+    // A real server or a quorum flapping (outside input): per server / VS,
+    // at most 10 lines a minute, then a summary.
+    ctl::LogLimiter flaps_{log_, {10, std::chrono::seconds(60)}};
+    ctl::LogLimiter limited_{log_};  // notify scripts failing, the runner past its once-only set
     std::mt19937_64 rng_;
     // Before the checkers and notify runs (their handles must not outlive it).
     std::unique_ptr<ctl::ScriptRunner> runner_;

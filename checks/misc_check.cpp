@@ -44,7 +44,7 @@ private:
         if (config().misc_path.disabled || config().misc_path.empty()) {
             if (!told_) {
                 told_ = true;
-                log("MISC_CHECK of " + name() + ": script [" + config().misc_path.command +
+                logger().warning("MISC_CHECK of " + name() + ": script [" + config().misc_path.command +
                     "] is disabled (missing or insecure, see the configuration warnings): it never succeeds");
             }
             done(false);

@@ -35,7 +35,8 @@ void BoundedClients::on_accept()
             if (e != EAGAIN && e != EWOULDBLOCK) {
                 // EMFILE and the like: the listener stays readable (level
                 // triggered), so stop watching it until the next tick.
-                log(std::string("accept: ") + std::strerror(e) + "; not accepting until the next tick");
+                log_.error(name_ + ": accept", name_ + ": accept: " + std::strerror(e) +
+                                                   "; not accepting until the next tick");
                 loop_->modify(listen_watch_, 0);
                 accept_paused_ = true;
             }
@@ -46,6 +47,8 @@ void BoundedClients::on_accept()
                 [[maybe_unused]] const ssize_t n =
                     send(fd.get(), busy_reply_.data(), busy_reply_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
             }
+            log_.warning(name_ + ": busy",
+                         name_ + ": " + std::to_string(clients_.size()) + " clients at once, refusing more");
             continue;  // closed by Fd: the client retries
         }
         const std::uint64_t id = next_client_++;
@@ -58,7 +61,7 @@ void BoundedClients::on_accept()
         } catch (const std::exception& e) {
             // One client the loop cannot take (out of memory, epoll limits):
             // closed, the daemon carries on.
-            log(std::string("client not watched: ") + e.what());
+            log_.error(name_ + ": watch", name_ + ": client not watched: " + e.what());
             continue;
         }
         clients_.emplace(id, std::move(c));
@@ -136,6 +139,7 @@ void BoundedClients::drop(std::uint64_t id)
 void BoundedClients::tick(Clock::time_point now)
 {
     if (accept_paused_) accept_paused_ = !loop_->modify(listen_watch_, EPOLLIN);
+    log_.flush();
     for (auto it = clients_.begin(); it != clients_.end();) {
         const Client& c = *it->second;
         const auto id = it->first;

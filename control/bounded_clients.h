@@ -16,6 +16,8 @@
 // * accept() failing with other than EAGAIN (out of descriptors...) is
 //   logged and pauses accepting until the next tick(), instead of spinning
 //   on a listener that stays readable.
+// * What clients can repeat (busy, accept errors) is logged through a
+//   LogLimiter (docs/logging.md), its summaries written by tick().
 // * The reply is written with MSG_NOSIGNAL (a client that went away costs
 //   a closed descriptor, not a SIGPIPE); once all is written the socket is
 //   shut for writing and closed: the close ends the reply.
@@ -32,6 +34,8 @@
 #include <string_view>
 
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 
 namespace kadp::ctl {
 
@@ -57,7 +61,7 @@ public:
         bool full = false;
     };
     using ServeFn = std::function<std::optional<std::string>(const Request&)>;
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
 
     // Watches `listen_fd` (non-blocking, listening; the owner keeps it open
     // for the lifetime of this object) on `loop`, which outlives it.
@@ -95,10 +99,6 @@ private:
     void start_reply(Client& c, std::string text);
     bool write_reply(Client& c);  // false: done or failed (drop)
     void drop(std::uint64_t id);
-    void log(const std::string& line) const
-    {
-        if (log_) log_(name_ + ": " + line);
-    }
 
     EventLoop* loop_;
     int listen_fd_;
@@ -106,7 +106,7 @@ private:
     ServeFn serve_;
     std::string busy_reply_;
     std::string name_;
-    LogFn log_;
+    LogLimiter log_;
     EventLoop::WatchId listen_watch_ = 0;
     bool accept_paused_ = false;
     std::map<std::uint64_t, std::unique_ptr<Client>> clients_;

@@ -131,7 +131,7 @@ ControlServer::ControlServer(EventLoop& loop, std::string path, LogFn log)
         throw;
     }
     if (const std::string why = unsafe_directory(path_); !why.empty() && log_) {
-        log_("control socket " + path_ + ": warning: " + why);
+        log_.warning("control socket " + path_ + ": warning: " + why);
     }
 }
 
@@ -158,7 +158,8 @@ std::optional<std::string> ControlServer::serve(const BoundedClients::Request& r
     try {
         return serve_request(*handler_, *request);
     } catch (const std::exception& e) {
-        if (log_) log_(std::string("control socket: ") + to_string(request->command) + ": " + e.what());
+        limited_.error("control socket: failed",
+                       std::string("control socket: ") + to_string(request->command) + ": " + e.what());
         return error_reply(std::string(to_string(request->command)) + " failed: " + e.what());
     }
 }

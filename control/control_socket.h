@@ -32,6 +32,8 @@
 #include "control/bounded_clients.h"
 #include "control/control_handler.h"
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 
 namespace kadp::ctl {
 
@@ -47,7 +49,7 @@ public:
     static constexpr std::chrono::seconds kIdleTimeout{5};
     static constexpr std::chrono::seconds kMaxLifetime{60};
 
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
 
     // Binds and listens on `path`, watched by `loop`. Throws
     // ControlSocketError with the reason. `loop` outlives the server.
@@ -63,7 +65,11 @@ public:
     void set_handler(ControlHandler* handler) { handler_ = handler; }
 
     // From the loop's timer: drops clients past their deadlines.
-    void tick() { clients_->tick(); }
+    void tick()
+    {
+        clients_->tick();
+        limited_.flush();
+    }
 
     const std::string& path() const { return path_; }
     std::size_t clients() const { return clients_->clients(); }
@@ -75,6 +81,7 @@ private:
     std::string path_;
     ControlHandler* handler_ = nullptr;
     LogFn log_;
+    LogLimiter limited_{log_};  // failures clients can make repeat (BoundedClients limits its own lines)
     Fd listen_;
     dev_t dev_ = 0;
     ino_t ino_ = 0;

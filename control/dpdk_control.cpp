@@ -314,8 +314,8 @@ StatsReply DpdkControl::stats() {
 ReloadReply DpdkControl::reject(ReloadReply r, const std::string& why) {
     r.accepted = false;
     r.message = why + "; the running configuration stays (generation " + std::to_string(r.generation) + ")";
-    log_("reload (" + r.trigger + ") rejected: " + r.message);
-    for (const auto& d : r.diagnostics) log_("  " + conf::Diagnostics::format(d));
+    log_.error("reload (" + r.trigger + ") rejected: " + r.message);
+    for (const auto& d : r.diagnostics) log_.error("  " + conf::Diagnostics::format(d));
     last_reload_ = r;
     ++reloads_rejected_;
     return r;
@@ -367,8 +367,9 @@ ReloadReply DpdkControl::reload(const std::string& trigger) {
     for (auto& line : live) r.changes.push_back(std::move(line));
     log_("reload (" + trigger + "): " + r.message);
     ++reloads_accepted_;
-    for (const auto& line : r.changes) log_("  " + line);
-    for (const auto& d : r.diagnostics) log_("  " + conf::Diagnostics::format(d));
+    // The summary above at info; each change (the full diff) at debug.
+    for (const auto& line : r.changes) log_.debug("  " + line);
+    for (const auto& d : r.diagnostics) log_.warning("  " + conf::Diagnostics::format(d));
     last_reload_ = r;
     if (on_reloaded_) {
         on_reloaded_(desired_.config());
@@ -398,15 +399,15 @@ bool DpdkControl::apply() {
     auto next = rt_.builder->build(desired_.config(), current, desired_.verdicts(), diags, desired_.released_vips());
     if (!next) {
         failed_version_ = version;  // logged once; the next change tries again
-        log_("cannot apply the desired state: " + std::to_string(diags.error_count()) +
-             " error(s); the running snapshot stays");
-        for (const auto& d : diagnostics_of(diags)) log_("  " + conf::Diagnostics::format(d));
+        log_.error("cannot apply the desired state: " + std::to_string(diags.error_count()) +
+                   " error(s); the running snapshot stays");
+        for (const auto& d : diagnostics_of(diags)) log_.error("  " + conf::Diagnostics::format(d));
         return false;
     }
     const std::uint64_t generation = next->generation();
     if (rt_.publisher->publish(std::move(next)) != 0) return false;  // retired queue full: next tick
     published(version);
-    log_("desired state applied: generation " + std::to_string(generation) + ", " +
+    log_.debug("desired state applied: generation " + std::to_string(generation) + ", " +
          std::to_string(desired_.weights().size()) + " weight verdict(s), " +
          std::to_string(desired_.released_vips().size()) + " VIP(s) released");
     return true;
@@ -428,7 +429,8 @@ void DpdkControl::announce(const dp::Snapshot& snap, const conf::IpAddr& vip) {
     for (const std::uint16_t port : ports) {
         // Worker 0 transmits on every port (its own queue, or the port's ring).
         if (!rt_.channels[0].commands.push(dp::WorkerCommand{dp::WorkerCommand::Kind::send_garp, port, ip})) {
-            log_("gratuitous ARP for " + vip.to_string() + " not sent: worker 0's command queue is full");
+            limited_.warning("gratuitous ARP not sent",
+                             "gratuitous ARP for " + vip.to_string() + " not sent: worker 0's command queue is full");
         }
     }
 }
@@ -438,14 +440,18 @@ void DpdkControl::log_worker_events() {
     for (std::size_t w = 0; w < rt_.channel_count; ++w) {
         dp::WorkerEvent ev;
         while (rt_.channels[w].events.pop(ev)) {
-            log_("worker " + std::to_string(w) + ": " + std::to_string(ev.delta) + " more in the last second: " +
-                 std::string(dp::counter_help(static_cast<std::size_t>(ev.counter))) + " (" + std::string(dp::counter_name(ev.counter)) + ")");
+            // Once a second per alarm counter under attack: at most a few lines a minute each.
+            limited_.warning("worker " + std::to_string(w) + ": " + std::string(dp::counter_name(ev.counter)),
+                             "worker " + std::to_string(w) + ": " + std::to_string(ev.delta) + " more in the last second: " +
+                                 std::string(dp::counter_help(static_cast<std::size_t>(ev.counter))) + " (" +
+                                 std::string(dp::counter_name(ev.counter)) + ")");
         }
     }
 }
 
 void DpdkControl::tick() {
     log_worker_events();
+    limited_.flush();  // the "suppressed" summaries once a window has passed
     apply();
     if (++ticks_ % RateEstimator::kIntervalSeconds == 0) sample_rates();
 }

@@ -29,8 +29,10 @@
 #include "conf/model.h"
 #include "control/cli.h"
 #include "control/control_handler.h"
-#include "control/metrics_text.h"
 #include "control/desired_state.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
+#include "control/metrics_text.h"
 #include "control/rate_estimator.h"
 #include "control/snapshot_builder.h"
 #include "dataplane/conn_table.h"
@@ -58,7 +60,7 @@ struct DpdkRuntime {
 
 class DpdkControl final : public ControlHandler {
 public:
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
 
     // `running` is the configuration the current snapshot was built from,
     // with the configured weights and every VIP owned but `released`.
@@ -118,6 +120,7 @@ private:
     std::uint64_t failed_version_ = 0;  // a version whose build failed (not retried until it moves)
     std::set<conf::IpAddr> applied_released_;  // released VIPs as of the published snapshot
     LogFn log_;
+    LogLimiter limited_{log_};  // lines outside input repeats: worker alarms, GARPs not sent
     std::chrono::steady_clock::time_point started_;
     unsigned ticks_ = 0;
     std::map<dp::ServiceKey, RateEstimator> service_rates_;

@@ -36,7 +36,7 @@ void ExceptionWatch::check()
         if (w.gone || w.tap.ifindex <= 0 || exists_(w.tap.ifindex, w.tap.tap)) continue;
         w.gone = true;
         ++lost_;
-        if (log_) log_(gone_line(w.tap));
+        log_.warning(gone_line(w.tap));
     }
 }
 

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "control/log_sink.h"
+
 namespace kadp::ctl {
 
 class ExceptionWatch {
@@ -25,7 +27,7 @@ public:
         std::string tap;        // its exception TAP's kernel name
         int ifindex = 0;        // as created
     };
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
     // Whether `ifindex` still names `tap` (if_indextoname); tests replace it.
     using ExistsFn = std::function<bool(int ifindex, const std::string& tap)>;
 

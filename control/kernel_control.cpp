@@ -117,7 +117,7 @@ void KernelControl::apply() {
         daemon_->apply();
     } catch (const std::exception& e) {  // IpvsError: IPVS cannot even be read
         failed_version_ = version;
-        log_("cannot apply the desired state: " + std::string(e.what()) + "; IPVS keeps what it has");
+        log_.error("cannot apply the desired state: " + std::string(e.what()) + "; IPVS keeps what it has");
     }
 }
 

@@ -25,13 +25,14 @@
 #include <utility>
 
 #include "control/control_handler.h"
+#include "control/log_sink.h"
 #include "control/run_kernel.h"
 
 namespace kadp::ctl {
 
 class KernelControl final : public ControlHandler {
 public:
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
 
     // `daemon` is started and outlives this.
     KernelControl(KernelDaemon& daemon, LogFn log);

@@ -79,4 +79,12 @@ void configure_log(const LogOptions& options)
 
 void log_at(LogLevel level, const std::string& line) { process_logger()->write(level, line); }
 
+bool log_enabled(LogLevel level) { return process_logger()->enabled(level); }
+
+LogSink process_log_sink()
+{
+    return LogSink([](LogLevel level, const std::string& line) { log_at(level, line); },
+                   [](LogLevel level) { return log_enabled(level); });
+}
+
 }  // namespace kadp::ctl

@@ -11,9 +11,9 @@
 #include <string>
 #include <string_view>
 
-namespace kadp::ctl {
+#include "control/log_sink.h"
 
-enum class LogLevel { error, warning, info, debug };
+namespace kadp::ctl {
 
 struct LogOptions {
     LogLevel level = LogLevel::info;   // --log-level; -D (keepalived's --log-detail): debug
@@ -48,5 +48,8 @@ void log_at(LogLevel level, const std::string& line);
 inline void log_info(const std::string& line) { log_at(LogLevel::info, line); }
 inline void log_error(const std::string& line) { log_at(LogLevel::error, line); }
 inline void log_warning(const std::string& line) { log_at(LogLevel::warning, line); }
+bool log_enabled(LogLevel level);
+// The process's logger as a sink for components (their levels kept).
+LogSink process_log_sink();
 
 }  // namespace kadp::ctl

@@ -131,7 +131,7 @@ std::string MetricsServer::answer(HttpRoute route)
             body = render_();
             type = "text/plain; version=0.0.4; charset=utf-8";
         } catch (const std::exception& e) {
-            if (log_) log_(std::string("metrics: render failed: ") + e.what());
+            limited_.error("metrics: render failed", std::string("metrics: render failed: ") + e.what());
             route.status = 500;
             body = "metrics not available\n";
         }

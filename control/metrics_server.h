@@ -32,6 +32,8 @@
 #include "control/bounded_clients.h"
 #include "control/control_handler.h"
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 #include "control/metrics_text.h"
 
 namespace kadp::ctl {
@@ -57,7 +59,7 @@ public:
     static constexpr std::chrono::seconds kMaxLifetime{30};
 
     using RenderFn = std::function<std::string()>;
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
 
     // Binds ADDR:PORT (SO_REUSEADDR; IPV6_V6ONLY for an IPv6 address) and
     // listens, watched by `loop`, which outlives the server. Throws
@@ -74,7 +76,11 @@ public:
     void set_render(RenderFn render) { render_ = std::move(render); }
 
     // From the loop's tick: drops clients past their deadlines.
-    void tick() { clients_->tick(); }
+    void tick()
+    {
+        clients_->tick();
+        limited_.flush();
+    }
 
     std::size_t clients() const { return clients_->clients(); }
     std::uint16_t port() const { return port_; }  // the bound one (useful with port 0 in tests)
@@ -86,6 +92,7 @@ private:
     EventLoop* loop_;
     RenderFn render_;
     LogFn log_;
+    LogLimiter limited_{log_};  // failures clients can make repeat (BoundedClients limits its own lines)
     Fd listen_;
     std::uint16_t port_ = 0;
     std::unique_ptr<BoundedClients> clients_;  // after listen_: destroyed before it

@@ -234,7 +234,7 @@ int run_daemon(const CliOptions& options)
     if (backend == Backend::automatic) backend = config->dataplane ? Backend::dpdk : Backend::kernel;
     if (backend == Backend::kernel) return run_kernel(options, *config);
     if (!config->dataplane) {
-        log_line("--backend dpdk needs a dataplane { interface ... } block in " + options.config_file);
+        log_error("--backend dpdk needs a dataplane { interface ... } block in " + options.config_file);
         return kExitRunFailed;
     }
     return run_dataplane(options, *config);
@@ -252,9 +252,9 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         EventLoop loop;
         // Before EAL: a daemon already serving the socket stops us here,
         // before we touch its DPDK files or its ports. Removed last.
-        ControlServer control(loop, options.control_socket, log_line);
+        ControlServer control(loop, options.control_socket, process_log_sink());
         // Prometheus metrics (config `metrics { }`, docs/metrics.md); nullptr: off.
-        const auto metrics = make_metrics_server(loop, config, log_line);
+        const auto metrics = make_metrics_server(loop, config, process_log_sink());
 
         // Declaration order is start-up order; destruction runs in reverse:
         // workers, neighbour table, publisher (the snapshots), stats
@@ -270,7 +270,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
                                    " connections, about 108 B each)");
         }
         const auto specs = port_specs(dpc);
-        dp::PortSet ports(specs, workers, log_line);
+        dp::PortSet ports(specs, workers, process_log_sink());
         const auto queues = ports.queues();
         const dp::LcorePlan plan = dp::plan_lcores(workers, queues);
         ports.start(plan, workers + 1, options.exception_path ? dp::ExceptionPorts::ring_mbufs(workers) : 0);
@@ -280,7 +280,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         std::optional<dp::ExceptionPorts> exception;
         if (options.exception_path) {
             const auto exc_specs = exception_specs(dpc, ports.ports());
-            exception.emplace(exc_specs, workers, 0, log_line);
+            exception.emplace(exc_specs, workers, 0, process_log_sink());
         } else {
             log_line("no exception path (--no-exception-path): traffic for the node's own addresses is dropped");
         }
@@ -345,11 +345,11 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         dpdk.workers = &group;
         dpdk.channels = channels.get();
         dpdk.channel_count = workers;
-        DpdkControl ctl(dpdk, config, log_line, vrrp_vips);
+        DpdkControl ctl(dpdk, config, process_log_sink(), vrrp_vips);
         // The health checkers: verdicts become weights in the desired state,
         // applied at once; a reload hands them the new configuration.
         chk::DesiredStateSink verdicts(ctl.desired(), [&ctl] { ctl.apply(); });
-        chk::HealthCheckers checkers(loop, verdicts, log_line);
+        chk::HealthCheckers checkers(loop, verdicts, process_log_sink());
         checkers.configure(config);
         if (!options.exception_path && checkers.checkers() > 0) {
             log_line("health checks leave through the kernel's own routes: with --no-exception-path they reach "
@@ -360,9 +360,9 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         ctl.announce_takeovers(false);
         std::vector<std::uint16_t> port_ids;
         for (const auto& p : ports.ports()) port_ids.push_back(p.port_id);
-        DpdkLinkState vrrp_links(loop, dpc, port_ids, log_line);
+        DpdkLinkState vrrp_links(loop, dpc, port_ids, process_log_sink());
         DpdkVrrpBackend vrrp_backend(ctl, dpc, vrrp_links);
-        vrrp::VrrpService vrrp(loop, vrrp_backend, log_line);
+        vrrp::VrrpService vrrp(loop, vrrp_backend, process_log_sink());
         vrrp.configure(config);
         // A worker that stopped polling: logged, counted, and no more
         // watchdog pings while it lasts (systemd restarts kadp). Its
@@ -370,7 +370,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         std::vector<StuckWorkerWatch::Source> beats;
         for (const auto& w : group.workers())
             beats.push_back({w->info().lcore_id, [&w = *w] { return w.heartbeat(); }});
-        StuckWorkerWatch stuck(std::move(beats), std::chrono::milliseconds(dpc.stuck_worker_timeout_ms), log_warning);
+        StuckWorkerWatch stuck(std::move(beats), std::chrono::milliseconds(dpc.stuck_worker_timeout_ms), process_log_sink());
         ctl.on_reloaded([&checkers, &vrrp, &ctl, &stuck, running = config](const conf::Config& next) mutable {
             checkers.configure(next);
             if (next.dataplane) stuck.set_threshold(std::chrono::milliseconds(next.dataplane->stuck_worker_timeout_ms));
@@ -388,7 +388,7 @@ int run_dataplane(const CliOptions& options, const conf::Config& config)
         if (exception) {
             for (const auto& t : exception->taps()) watched.push_back({t.interface, t.tap, t.ifindex});
         }
-        ExceptionWatch exception_watch(std::move(watched), log_line);
+        ExceptionWatch exception_watch(std::move(watched), process_log_sink());
         ctl.set_status_extra([&exception_watch, &stuck](StatusReply& r) {
             r.degraded = exception_watch.degraded();
             r.exception_taps_lost = exception_watch.lost();

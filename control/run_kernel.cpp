@@ -56,10 +56,11 @@ bool KernelDaemon::start(conf::Config config) {
     if (!ok) return false;
     try {
         const auto r = backend_.apply(config, services, globals);
-        log_(plural(services.size(), "virtual service") + " in IPVS: " + plural(r.applied, "change") +
+        log_.at(r.failed ? LogLevel::warning : LogLevel::info,
+                plural(services.size(), "virtual service") + " in IPVS: " + plural(r.applied, "change") +
              (r.failed ? ", " + plural(r.failed, "refused operation") : std::string()));
     } catch (const IpvsError& e) {
-        log_(e.what());
+        log_.error(e.what());
         return false;
     }
     desired_.set_config(std::move(config));
@@ -94,7 +95,7 @@ KernelDaemon::ReloadResult KernelDaemon::reload() {
     if (!config) out.messages.push_back(out.reason);
     for (const auto& m : out.messages) std::cerr << m << '\n';
     if (!out.accepted) {
-        log_("reload rejected: " + out.reason + "; the running configuration stays");
+        log_.error("reload rejected: " + out.reason + "; the running configuration stays");
         return out;
     }
     out.changes = diff_services(services_, services);
@@ -103,12 +104,16 @@ KernelDaemon::ReloadResult KernelDaemon::reload() {
         out.applied = r.applied;
         out.failed = r.failed;
     } catch (const IpvsError& e) {
-        log_(e.what());
+        log_.error(e.what());
         out.failed = 1;
     }
-    log_("reloaded " + file + ": " + plural(services.size(), "virtual service") + ", " + plural(out.applied, "change") +
-         (out.failed ? ", " + plural(out.failed, "refused operation") : std::string()));
-    for (const auto& line : out.changes.lines) log_("  " + line);
+    // One summary line at info (warning when the kernel refused some);
+    // the full diff at debug.
+    log_.at(out.failed ? LogLevel::warning : LogLevel::info,
+            "reloaded " + file + ": " + plural(services.size(), "virtual service") + ", " + plural(out.applied, "change") +
+                (out.failed ? ", " + plural(out.failed, "refused operation") : std::string()) + " (" +
+                out.changes.summary() + ")");
+    for (const auto& line : out.changes.lines) log_.debug("  " + line);
     // The checkers' verdicts for real servers the new file keeps stay.
     desired_.set_config(std::move(*config));
     applied_version_ = desired_.version();
@@ -125,7 +130,8 @@ KernelBackend::Result KernelDaemon::apply() {
     build(desired_.config(), services, globals, diags);  // the running configuration built before: no new errors
     const auto r = backend_.apply(desired_.config(), services, globals);
     applied_version_ = desired_.version();
-    log_("desired state applied: " + plural(desired_.weights().size(), "weight verdict") + ", " +
+    log_.at(r.failed ? LogLevel::warning : LogLevel::debug,
+            "desired state applied: " + plural(desired_.weights().size(), "weight verdict") + ", " +
          plural(r.applied, "change") + (r.failed ? ", " + plural(r.failed, "refused operation") : std::string()));
     services_ = std::move(services);
     return r;
@@ -148,34 +154,34 @@ int run_kernel(const CliOptions& options, const conf::Config& config) {
         EventLoop loop;
         // Before IPVS is touched: a kadp already serving the socket stops
         // us here, before we change its services. Removed last.
-        ControlServer control(loop, options.control_socket, log_line);
+        ControlServer control(loop, options.control_socket, process_log_sink());
         // Prometheus metrics (config `metrics { }`, docs/metrics.md); nullptr: off.
-        const auto metrics = make_metrics_server(loop, config, log_line);
+        const auto metrics = make_metrics_server(loop, config, process_log_sink());
         {
             // VIPs a master killed before it could leave MASTER left behind;
             // before the static addresses go in, as keepalived orders it.
             Rtnl rtnl;
-            remove_leftover_vips(config, rtnl, log_line);
+            remove_leftover_vips(config, rtnl, process_log_sink());
         }
         // The record beside the control socket: this kadp owns both.
-        KernelDaemon daemon(options, log_line, record_path_for(options.control_socket));
+        KernelDaemon daemon(options, process_log_sink(), record_path_for(options.control_socket));
         if (!daemon.start(config)) {
             daemon.stop();
             return kExitRunFailed;
         }
-        KernelControl ctl(daemon, log_line);
+        KernelControl ctl(daemon, process_log_sink());
         // The health checkers (through the host stack): a verdict is a weight
         // in the desired state, applied to IPVS at once (down = removed, or
         // weight 0 with inhibit_on_failure: desired_services()); an accepted
         // reload hands them the new configuration, and unchanged real
         // servers keep their checkers and verdicts.
         chk::DesiredStateSink verdicts(daemon.desired(), [&ctl] { ctl.apply(); });
-        chk::HealthCheckers checkers(loop, verdicts, log_line);
+        chk::HealthCheckers checkers(loop, verdicts, process_log_sink());
         checkers.configure(daemon.config());
         // VRRP: adverts on raw sockets, VIPs added and removed over
         // rtnetlink, gratuitous ARPs from packet sockets.
-        KernelVrrpBackend vrrp_backend(loop, log_line);
-        vrrp::VrrpService vrrp(loop, vrrp_backend, log_line);
+        KernelVrrpBackend vrrp_backend(loop, process_log_sink());
+        vrrp::VrrpService vrrp(loop, vrrp_backend, process_log_sink());
         vrrp.configure(daemon.config());
         ctl.on_reloaded([&checkers, &vrrp](const conf::Config& next) {
             checkers.configure(next);

@@ -388,7 +388,7 @@ void ScriptRunner::kill_run(Child& c, int sig)
     if (kill(-c.pid, sig) != 0 && pidfd_send_signal(c.pidfd.get(), sig, nullptr, 0) != 0 && errno == EPERM &&
         !c.signal_refused) {
         c.signal_refused = true;
-        log((c.what.empty() ? std::string() : c.what + ": ") + "cannot signal the script (pid " +
+        log(LogLevel::warning, (c.what.empty() ? std::string() : c.what + ": ") + "cannot signal the script (pid " +
             std::to_string(c.pid) + "): Operation not permitted; kadp needs CAP_KILL to stop scripts that run as "
             "another user (docs/security.md)");
     }
@@ -401,7 +401,7 @@ void ScriptRunner::tell_fled(Child& c)
 {
     if (c.fled.empty()) return;
     escapees_killed_ += c.fled.size();
-    log((c.what.empty() ? std::string() : c.what + ": ") + "killed " + std::to_string(c.fled.size()) +
+    log(LogLevel::warning, (c.what.empty() ? std::string() : c.what + ": ") + "killed " + std::to_string(c.fled.size()) +
         " process(es) it started outside its process group");
     c.fled.clear();
 }
@@ -470,9 +470,9 @@ std::optional<gid_t> ScriptRunner::cached_group(const std::string& name)
     return it->second;
 }
 
-void ScriptRunner::log(const std::string& line) const
+void ScriptRunner::log(LogLevel level, const std::string& line) const
 {
-    if (settings_.log) settings_.log(line);
+    settings_.log.at(level, line);
 }
 
 ScriptResult ScriptRunner::refuse(const ScriptSpec& spec, std::string error, bool violation) const
@@ -481,7 +481,7 @@ ScriptResult ScriptRunner::refuse(const ScriptSpec& spec, std::string error, boo
     r.status = ScriptResult::Status::not_started;
     r.security_violation = violation;
     r.error = std::move(error);
-    log((spec.what.empty() ? std::string() : spec.what + ": ") + r.error);
+    log(LogLevel::warning, (spec.what.empty() ? std::string() : spec.what + ": ") + r.error);
     return r;
 }
 
@@ -709,6 +709,11 @@ void ScriptRunner::finish(Child& c)
     Callback cb = std::move(c.callback);
     ScriptResult result = std::move(c.result);
     result.elapsed = std::chrono::steady_clock::now() - c.start;
+    if (settings_.log.enabled(LogLevel::debug)) {  // every run's end: detail
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(result.elapsed).count();
+        log(LogLevel::debug, (c.what.empty() ? std::string("script") : c.what) + ": pid " + std::to_string(c.pid) + " " +
+                                 result.describe() + " in " + std::to_string(ms) + " ms");
+    }
     const bool cancelled = c.cancelled;
     node = {};  // closes the descriptors before the callback, which may start the next run
     if (!cancelled && cb) cb(result);
@@ -728,7 +733,7 @@ void ScriptRunner::on_exit(std::uint64_t id)
         // Reaped by someone else (SIGCHLD ignored?): the status is lost.
         c.result.status = ScriptResult::Status::not_started;
         c.result.error = std::string("lost its exit status: waitid: ") + std::strerror(errno);
-        log(c.result.error);
+        log(LogLevel::warning, c.result.error);
     } else if (info.si_pid == 0) {
         return;  // not gone yet
     } else if (c.result.status != ScriptResult::Status::not_started) {

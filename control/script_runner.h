@@ -54,6 +54,7 @@
 #include <vector>
 
 #include "control/event_loop.h"
+#include "control/log_sink.h"
 
 namespace kadp::conf {
 struct GlobalDefs;
@@ -88,7 +89,7 @@ struct ScriptSettings {
     std::string script_user;   // empty: keepalived_script if it exists, else kadp's own user
     std::string script_group;  // empty: the user's primary group
     std::chrono::milliseconds kill_grace{2000};  // SIGTERM -> SIGKILL after a timeout
-    std::function<void(const std::string&)> log;  // refusals and failures, one line each
+    LogSink log;  // refusals and failures, one line each
 
     static ScriptSettings from(const conf::GlobalDefs& globals);
 };
@@ -214,7 +215,7 @@ private:
     static std::vector<ScriptRunner*>& runners();
     static std::optional<std::pair<ScriptRunner*, std::uint64_t>> tracked(pid_t pid);
     [[nodiscard]] bool any_marked_alive() const;
-    void log(const std::string& line) const;
+    void log(LogLevel level, const std::string& line) const;
     ScriptResult refuse(const ScriptSpec& spec, std::string error, bool violation) const;
 
     EventLoop& loop_;

@@ -21,7 +21,7 @@ void StuckWorkerWatch::sample(Clock::time_point now)
         if (!s.sampled || beat != s.beat) {
             if (s.stuck) {
                 const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - s.moved).count();
-                log_("worker on lcore " + lcore + " polls again after " + std::to_string(ms) + " ms");
+                log_.warning("worker on lcore " + lcore + " polls again after " + std::to_string(ms) + " ms");
             }
             s = {beat, now, false, true};
             continue;
@@ -29,7 +29,7 @@ void StuckWorkerWatch::sample(Clock::time_point now)
         const auto still = std::chrono::duration_cast<std::chrono::milliseconds>(now - s.moved);
         if (still >= threshold_) {
             if (!s.stuck) {
-                log_("worker on lcore " + lcore + " stopped polling for " + std::to_string(still.count()) + " ms");
+                log_.warning("worker on lcore " + lcore + " stopped polling for " + std::to_string(still.count()) + " ms");
                 ++episodes_;
             }
             s.stuck = true;

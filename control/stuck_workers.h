@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "control/log_sink.h"
+
 namespace kadp::ctl {
 
 // The default of the dataplane block's stuck_worker_timeout (conf/model.h).
@@ -21,7 +23,7 @@ inline constexpr std::chrono::milliseconds kDefaultStuckThreshold{1000};
 class StuckWorkerWatch {
 public:
     using Clock = std::chrono::steady_clock;
-    using Log = std::function<void(const std::string&)>;
+    using Log = LogSink;
     struct Source {
         unsigned lcore = 0;
         std::function<std::uint64_t()> heartbeat;

@@ -6,7 +6,7 @@
 namespace kadp::ctl {
 
 DpdkLinkState::DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids,
-                             std::function<void(const std::string&)> log)
+                             LogSink log)
     : log_(std::move(log)), timer_(loop)
 {
     for (std::size_t i = 0; i < dataplane.interfaces.size(); ++i) {
@@ -23,7 +23,9 @@ void DpdkLinkState::poll()
         bool& known = up_[p.name];
         if (known == up) continue;
         known = up;
-        if (log_) log_("port " + p.name + " link " + (up ? "up" : "down"));
+        // A flapping link: a few lines a minute per port, then a summary.
+        limited_.at(up ? LogLevel::info : LogLevel::warning, "port " + p.name + " link",
+                    "port " + p.name + " link " + (up ? "up" : "down"));
         if (callback_) callback_(p.name, up);
     }
     if (!ports_.empty()) timer_.arm(std::chrono::milliseconds(1000), [this] { poll(); });

@@ -19,6 +19,8 @@
 #include "conf/model.h"
 #include "control/dpdk_control.h"
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 #include "vrrp/link_state.h"
 #include "vrrp/vrrp_service.h"
 
@@ -34,7 +36,7 @@ public:
     // `port_ids[i]` is the DPDK port of dataplane->interfaces[i]; empty in
     // tests without EAL (every interface up, never changing).
     DpdkLinkState(EventLoop& loop, const conf::Dataplane& dataplane, std::vector<std::uint16_t> port_ids,
-                  std::function<void(const std::string&)> log = {});
+                  LogSink log = {});
     [[nodiscard]] std::map<std::string, bool> snapshot() const override { return up_; }
     void subscribe(Callback callback) override { callback_ = std::move(callback); }
 
@@ -47,7 +49,8 @@ private:
     void poll();
     std::vector<Port> ports_;
     std::map<std::string, bool> up_;
-    std::function<void(const std::string&)> log_;
+    LogSink log_;
+    LogLimiter limited_{log_};
     Callback callback_;
     Timer timer_;
 };

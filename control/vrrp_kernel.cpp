@@ -32,7 +32,7 @@ void KernelVrrpBackend::own(const std::string& interface, const std::vector<conf
         try {
             rtnl_.add_address(v);
         } catch (const std::exception& e) {
-            log_(e.what());
+            limited_.warning("VIP not added on " + interface, e.what());
         }
     }
 }
@@ -42,7 +42,7 @@ void KernelVrrpBackend::release(const std::string& interface, const std::vector<
     for (conf::VirtualIp v : vips) {
         if (v.dev.empty()) v.dev = interface;
         const std::string err = rtnl_.delete_address(v);
-        if (!err.empty()) log_(err);
+        if (!err.empty()) limited_.warning("VIP not removed from " + interface, err);
     }
 }
 
@@ -53,7 +53,7 @@ void KernelVrrpBackend::gratuitous_arp(const std::string& interface, const std::
         try {
             it = garp_.emplace(interface, std::make_unique<vrrp::GarpSocket>(interface)).first;
         } catch (const std::exception& e) {
-            log_(e.what());
+            limited_.warning("gratuitous ARP socket on " + interface, e.what());
             return;
         }
     }

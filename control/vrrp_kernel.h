@@ -11,6 +11,8 @@
 #include <string>
 
 #include "control/kernel/rtnl.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 #include "vrrp/garp_socket.h"
 #include "vrrp/vrrp_service.h"
 
@@ -18,7 +20,7 @@ namespace kadp::ctl {
 
 class KernelVrrpBackend final : public vrrp::VrrpBackend {
 public:
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = LogSink;
     // Throws std::system_error when rtnetlink cannot be read (links()).
     KernelVrrpBackend(ctl::EventLoop& loop, LogFn log) : log_(log), links_(loop, std::move(log)) {}
 
@@ -31,6 +33,7 @@ public:
 
 private:
     LogFn log_;
+    LogLimiter limited_{log_};  // the kernel refusing a VIP at each transition of a flapping instance
     vrrp::NetlinkLinkState links_;
     Rtnl rtnl_;
     std::map<std::string, std::unique_ptr<vrrp::GarpSocket>> garp_;

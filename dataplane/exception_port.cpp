@@ -152,7 +152,7 @@ void ExceptionPorts::open(std::size_t index, const ExceptionSpec& spec)
             throw StartupError(where + "cannot add address " + p.to_string() + ": " + err);
         }
         if (!err.empty()) {
-            log_("exception port " + spec.tap + ": cannot add address " + p.to_string() + ": " + err +
+            log_.warning("exception port " + spec.tap + ": cannot add address " + p.to_string() + ": " + err +
                  " (IPv6 disabled?); the kernel goes without it");
             continue;
         }
@@ -162,7 +162,7 @@ void ExceptionPorts::open(std::size_t index, const ExceptionSpec& spec)
     for (const auto& [prefix, gw] : spec.routes) {
         const std::string err = rtnl_add_route(t.ifindex, prefix, gw);
         if (!err.empty()) {
-            log_("exception port " + spec.tap + ": cannot add route " + prefix.to_string() + " via " + gw.to_string() +
+            log_.warning("exception port " + spec.tap + ": cannot add route " + prefix.to_string() + " via " + gw.to_string() +
                  ": " + err + "; the kernel goes without it");
             continue;
         }

@@ -254,7 +254,7 @@ void PortSet::start_port(std::size_t index)
     }
     ret = rte_eth_allmulticast_enable(st.port_id);
     if (ret == -ENOTSUP) {
-        log_("interface " + st.name + ": the driver has no all-multicast mode; multicast may not be received");
+        log_.warning("interface " + st.name + ": the driver has no all-multicast mode; multicast may not be received");
     } else if (ret != 0) {
         throw StartupError(where + "cannot turn all-multicast on: " + dpdk_error(ret));
     }

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "control/log_sink.h"
 #include "dataplane/lcore_plan.h"
 
 struct rte_mempool;
@@ -64,7 +65,7 @@ struct PortState {
 
 std::string format_mac(const std::array<std::uint8_t, 6>& mac);
 
-using LogFn = std::function<void(const std::string&)>;
+using LogFn = ctl::LogSink;
 
 class PortSet {
 public:

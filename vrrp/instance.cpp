@@ -153,6 +153,11 @@ void Instance::log(Actions& out, std::string text, bool detail) const
     out.emplace_back(Log{"(" + cfg_.name + ") " + std::move(text), detail});
 }
 
+void Instance::warn(Actions& out, std::string text) const
+{
+    out.emplace_back(Log{"(" + cfg_.name + ") " + std::move(text), false, true});
+}
+
 void Instance::send_advert(Actions& out, std::uint8_t priority) const
 {
     Advert a;
@@ -207,7 +212,7 @@ Actions Instance::start(TimePoint now)
     master_.reset();
     if (fault_) {
         why_ = kWhyStartupFault;
-        log(out, "Entering FAULT STATE (init)");
+        warn(out, "Entering FAULT STATE (init)");
         state_ = State::fault;
         out.emplace_back(Notify{State::fault});
         return out;
@@ -338,7 +343,7 @@ void Instance::leave_master(TimePoint now, Actions& out, State to, bool send_pri
         log(out, "Entering BACKUP STATE");
         preempt_time_.reset();
     } else {
-        log(out, "Entering FAULT STATE");
+        warn(out, "Entering FAULT STATE");
         send_advert(out, kPrioStop);
     }
     if (send_prio0) {
@@ -366,7 +371,8 @@ void Instance::leave_fault(TimePoint now, Actions& out, State to)
         }
         return;
     }
-    if (state_ != to) log(out, std::string("Entering ") + to_string(to) + " STATE");
+    if (state_ != to && to == State::fault) warn(out, "Entering FAULT STATE");
+    else if (state_ != to) log(out, std::string("Entering ") + to_string(to) + " STATE");
     if (to == State::fault && state_ == State::master) {
         send_advert(out, kPrioStop);
         release(out);
@@ -389,25 +395,25 @@ void Instance::leave_fault(TimePoint now, Actions& out, State to)
 bool Instance::accept_checks(const Advert& advert, Actions& out) const
 {
     if (advert.version != cfg_.version) {
-        log(out, "wrong version. Received " + std::to_string(advert.version) + " and expect " +
+        warn(out, "wrong version. Received " + std::to_string(advert.version) + " and expect " +
                      std::to_string(cfg_.version));
         return false;
     }
     // RFC 3768 7.1: MUST drop an interval other than ours (v3 adopts it instead).
     if (cfg_.version == 2 && advert.interval_cs != interval_cs(cfg_.advert_interval)) {
-        log(out, "advertisement interval mismatch mine=" +
+        warn(out, "advertisement interval mismatch mine=" +
                      std::to_string(cfg_.advert_interval.count() / kUsPerSecond) + " sec rcv'd=" +
                      std::to_string(advert.interval_cs / 100) + " sec");
         return false;
     }
     if (advert.addresses.size() != cfg_.advert_addresses.size()) {
-        log(out, "received an unexpected ip number count " + std::to_string(advert.addresses.size()) +
+        warn(out, "received an unexpected ip number count " + std::to_string(advert.addresses.size()) +
                      ", expected " + std::to_string(cfg_.advert_addresses.size()) + "!");
         return false;
     }
     for (const conf::IpAddr& vip : cfg_.advert_addresses) {
         if (std::find(advert.addresses.begin(), advert.addresses.end(), vip) == advert.addresses.end()) {
-            log(out, "ip address associated with VRID " + std::to_string(cfg_.vrid) +
+            warn(out, "ip address associated with VRID " + std::to_string(cfg_.vrid) +
                          " not present in MASTER advert: " + vip.to_string());
             return false;
         }
@@ -512,9 +518,9 @@ void Instance::master_rx(TimePoint now, const Advert& advert, Actions& out)
     }
     if (advert.priority == effective_priority_) {
         if (cmp == 0) {
-            log(out, "WARNING - equal priority advert received from remote host with our IP address.");
+            warn(out, "WARNING - equal priority advert received from remote host with our IP address.");
         } else if (effective_priority_ == kPrioOwner) {
-            log(out, "CONFIGURATION ERROR: local instance and a remote instance are both configured as address "
+            warn(out, "CONFIGURATION ERROR: local instance and a remote instance are both configured as address "
                      "owner, please fix - reducing local priority");
             effective_priority_ = kPrioOwner - 1;
             base_priority_ = kPrioOwner - 1;

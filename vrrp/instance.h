@@ -67,8 +67,10 @@ struct ReleaseVips { std::vector<conf::VirtualIp> addresses; };
 // `repeat` rounds of one gratuitous ARP (IPv6: unsolicited NA) per address.
 struct SendGarp { std::vector<conf::IpAddr> addresses; unsigned repeat = 0; };
 struct Notify { State state; };        // run notify_<state> (and `notify`)
-// `detail`: keepalived prints the line only with -D (LOG_DETAIL).
-struct Log { std::string line; bool detail = false; };
+// `detail`: keepalived prints the line only with -D (LOG_DETAIL): kadp logs
+// it at debug. `warning`: something is wrong (FAULT, a peer's advert that
+// does not match ours); the rest is info. docs/logging.md.
+struct Log { std::string line; bool detail = false; bool warning = false; };
 
 using Action = std::variant<SendAdvert, OwnVips, ReleaseVips, SendGarp, Notify, Log>;
 using Actions = std::vector<Action>;
@@ -129,6 +131,7 @@ private:
     [[nodiscard]] std::uint16_t interval_cs(Micros interval) const;
     [[nodiscard]] bool accept_checks(const Advert& advert, Actions& out) const;
     void log(Actions& out, std::string text, bool detail = false) const;
+    void warn(Actions& out, std::string text) const;
     void send_advert(Actions& out, std::uint8_t priority) const;
     void send_garp(Actions& out, unsigned repeat) const;
     void goto_master(TimePoint now, Actions& out);  // honours the gate

@@ -73,7 +73,7 @@ std::vector<LinkEvent> parse_link_messages(std::span<const std::uint8_t> buf, bo
     return out;
 }
 
-NetlinkLinkState::NetlinkLinkState(ctl::EventLoop& loop, std::function<void(const std::string&)> log)
+NetlinkLinkState::NetlinkLinkState(ctl::EventLoop& loop, ctl::LogSink log)
     : loop_(loop), log_(std::move(log)),
       fd_(socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE))
 {
@@ -133,7 +133,8 @@ std::map<std::string, bool> NetlinkLinkState::snapshot() const
 void NetlinkLinkState::apply(const std::vector<LinkEvent>& events, bool report)
 {
     const auto notify = [this](const std::string& name, bool up) {
-        if (log_) log_("Netlink reports " + name + (up ? " up" : " down"));
+        // keepalived's words; a flapping link: a few lines a minute per interface.
+        limited_.info("Netlink reports " + name, "Netlink reports " + name + (up ? " up" : " down"));
         if (callback_) callback_(name, up);
     };
     for (const LinkEvent& ev : events) {
@@ -159,11 +160,11 @@ void NetlinkLinkState::on_readable()
             if (errno == ENOBUFS) {
                 // Events were lost: ask for the whole table again; apply()
                 // reports only what differs from what we knew.
-                if (log_) log_("Netlink link monitor overrun - re-reading interfaces");
+                limited_.warning("Netlink link monitor overrun", "Netlink link monitor overrun - re-reading interfaces");
                 try {
                     request_dump();
                 } catch (const std::system_error& e) {
-                    if (log_) log_(e.what());
+                    limited_.error("Netlink link monitor dump", e.what());
                 }
                 continue;
             }

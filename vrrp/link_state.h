@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 
 namespace kadp::vrrp {
 
@@ -55,7 +57,7 @@ std::vector<LinkEvent> parse_link_messages(std::span<const std::uint8_t> buf, bo
 // opened or the dump fails.
 class NetlinkLinkState final : public LinkState {
 public:
-    NetlinkLinkState(ctl::EventLoop& loop, std::function<void(const std::string&)> log);
+    NetlinkLinkState(ctl::EventLoop& loop, ctl::LogSink log);
     ~NetlinkLinkState() override;
     NetlinkLinkState(const NetlinkLinkState&) = delete;
     NetlinkLinkState& operator=(const NetlinkLinkState&) = delete;
@@ -69,7 +71,8 @@ private:
     void on_readable();
 
     ctl::EventLoop& loop_;
-    std::function<void(const std::string&)> log_;
+    ctl::LogSink log_;
+    ctl::LogLimiter limited_{log_};
     ctl::Fd fd_;
     ctl::EventLoop::WatchId watch_ = 0;
     std::map<int, LinkEvent> links_;  // by ifindex (names change)

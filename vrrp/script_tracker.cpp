@@ -97,13 +97,13 @@ void ScriptTracker::tick(Job& job)
         // Said, not done: the 2.2.7 binary logs this and starts the run
         // anyway (checked: a 2.5 s script with interval 1 runs every second).
         const bool timing_out = ctl::EventLoop::Clock::now() - job.started >= job.timeout;
-        log("Track script " + job.name + " is " + (timing_out ? "being timed out" : "already running") +
+        limited_.warning("Track script " + job.name + " busy", "Track script " + job.name + " is " + (timing_out ? "being timed out" : "already running") +
             ", expect idle - skipping run");
     }
     if (job.disabled) {
         if (!job.told) {
             job.told = true;
-            log("VRRP_Script(" + job.name + "): script [" + job.command +
+            log_.warning("VRRP_Script(" + job.name + "): script [" + job.command +
                 "] is disabled (missing or insecure, see the configuration warnings): it never succeeds");
         }
         ctl::ScriptResult r;
@@ -122,7 +122,7 @@ void ScriptTracker::tick(Job& job)
         job.busy = true;
         job.started = ctl::EventLoop::Clock::now();
     } catch (const std::exception& e) {
-        log("VRRP_Script(" + job.name + ") could not start: " + e.what());
+        limited_.warning("VRRP_Script(" + job.name + ") start", "VRRP_Script(" + job.name + ") could not start: " + e.what());
         ctl::ScriptResult r;
         r.error = e.what();
         tracker_.script_result(job.name, r);

@@ -52,6 +52,7 @@ private:
     ctl::ScriptRunner& runner_;
     Tracker& tracker_;
     TrackLogFn log_;
+    ctl::LogLimiter limited_{log_};  // lines that come at every interval while a script hangs or cannot start
     std::vector<std::unique_ptr<Job>> jobs_;
 };
 

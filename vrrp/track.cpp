@@ -128,8 +128,8 @@ Tracker::Tracker(const conf::Config& config, TrackLogFn log_fn, ChangeFn on_chan
         }
         inst.outcome = evaluate(inst);
         if (inst.outcome.effective_priority != inst.base_priority) {
-            log("(" + inst.name + ") Changing effective priority from " + std::to_string(inst.base_priority) + " to " +
-                std::to_string(inst.outcome.effective_priority));
+            log_("(" + inst.name + ") Changing effective priority from " + std::to_string(inst.base_priority) + " to " +
+                 std::to_string(inst.outcome.effective_priority));
         }
     }
 }
@@ -306,8 +306,10 @@ void Tracker::refresh(Entry::Kind kind, const std::string& name)
         TrackOutcome next = evaluate(inst);
         if (next == inst.outcome) continue;
         if (next.effective_priority != inst.outcome.effective_priority) {
-            log("(" + inst.name + ") Changing effective priority from " +
-                std::to_string(inst.outcome.effective_priority) + " to " + std::to_string(next.effective_priority));
+            limited_.info("(" + inst.name + ") priority",
+                          "(" + inst.name + ") Changing effective priority from " +
+                              std::to_string(inst.outcome.effective_priority) + " to " +
+                              std::to_string(next.effective_priority));
         }
         inst.outcome = std::move(next);
         if (on_change_) on_change_(inst.name, inst.outcome);
@@ -318,7 +320,8 @@ void Tracker::script_result(const std::string& script, const ctl::ScriptResult& 
 {
     const auto it = scripts_.find(script);
     if (it == scripts_.end()) return;
-    if (it->second.feed(r, log_)) refresh(Entry::Kind::script, script);
+    // A flapping script: its lines limited per script.
+    if (it->second.feed(r, limited_.sink("VRRP_Script(" + script + ")"))) refresh(Entry::Kind::script, script);
 }
 
 void Tracker::interface_state(const std::string& ifname, bool up)
@@ -358,9 +361,7 @@ std::vector<std::string> Tracker::interfaces() const
     return {names.begin(), names.end()};
 }
 
-void Tracker::log(const std::string& line) const
-{
-    if (log_) log_(line);
-}
+// The configuration's tracking problems (keepalived's words), and FAULT at start.
+void Tracker::log(const std::string& line) const { log_.warning(line); }
 
 }  // namespace kadp::vrrp

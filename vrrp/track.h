@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
+
 namespace kadp::conf {
 struct Config;
 }
@@ -24,7 +27,7 @@ struct ScriptResult;
 
 namespace kadp::vrrp {
 
-using TrackLogFn = std::function<void(const std::string&)>;
+using TrackLogFn = ctl::LogSink;
 
 inline constexpr int kPriorityOwner = 255;
 
@@ -144,6 +147,7 @@ private:
     void log(const std::string& line) const;
 
     TrackLogFn log_;
+    ctl::LogLimiter limited_{log_};  // what a flapping script or link repeats
     ChangeFn on_change_;
     std::map<std::string, ScriptState> scripts_;  // the used ones
     std::map<std::string, bool> links_;           // reported interfaces

@@ -112,7 +112,7 @@ std::unique_ptr<VrrpService::Running> VrrpService::make(const conf::Config& conf
 void VrrpService::configure(const conf::Config& config)
 {
     ctl::ScriptSettings settings = ctl::ScriptSettings::from(config.global_defs);
-    settings.log = log_;
+    settings.log = limited_.sink("VRRP scripts");  // a refused script comes at every run
     if (!runner_) runner_ = std::make_unique<ctl::ScriptRunner>(*loop_, std::move(settings));
     else runner_->set_settings(std::move(settings));
 
@@ -188,7 +188,7 @@ void VrrpService::configure(const conf::Config& config)
         if (kept.contains(name)) continue;
         auto [it, added] = r->link->by_vrid.emplace(r->fsm.config().vrid, r.get());
         if (!added) {
-            log_("(" + name + ") VRID " + std::to_string(r->fsm.config().vrid) + " on " + r->model.interface +
+            log_.error("(" + name + ") VRID " + std::to_string(r->fsm.config().vrid) + " on " + r->model.interface +
                  " is already used by (" + it->second->fsm.config().name + "): not started");
             continue;
         }
@@ -336,7 +336,9 @@ void VrrpService::deliver(Link& link, std::span<const std::uint8_t> packet)
         return ScreenTarget{&r.fsm.config(), &r.mine, &r.dropped};
     };
     Reception rx = receive_advert(packet, link.socket->ifname(), find, dropped_);
-    if (!rx.log.empty()) log_(rx.log);
+    // One line per reason per 1,000 packets (advert_screen), and a few a
+    // minute per interface whatever the flood's rate.
+    if (!rx.log.empty()) limited_.warning("dropped VRRP packets on " + link.socket->ifname(), rx.log);
     if (rx.accepted) on_advert(*link.by_vrid.at(rx.advert.vrid), rx.advert);
 }
 
@@ -351,7 +353,7 @@ void VrrpService::carry_out(SyncGroup& g, MemberActions actions)
     for (MemberAction& ma : actions) {
         if (ma.instance == nullptr) {
             if (const auto* n = std::get_if<Notify>(&ma.action)) notify_group(g, n->state);
-            else if (const auto* l = std::get_if<Log>(&ma.action); l != nullptr && !l->detail) log_(l->line);
+            else if (const auto* l = std::get_if<Log>(&ma.action)) log_action("VRRP_Group(" + g.name() + ")", *l);
             continue;
         }
         const auto it = by_fsm_.find(ma.instance);
@@ -369,7 +371,7 @@ void VrrpService::run(Running& r, Action& action)
     if (auto* s = std::get_if<SendAdvert>(&action)) {
         const Result<std::vector<std::uint8_t>> p = encode_ipv4(s->advert, ++r.ip_id);
         if (!p) {
-            log_("(" + r.fsm.config().name + ") cannot send an advert: " + p.text);
+            limited_.error("(" + r.fsm.config().name + ") cannot send", "(" + r.fsm.config().name + ") cannot send an advert: " + p.text);
             return;
         }
         const conf::IpAddr dst = s->advert.destination.empty() ? r.fsm.config().group : s->advert.destination;
@@ -383,7 +385,34 @@ void VrrpService::run(Running& r, Action& action)
     } else if (auto* n = std::get_if<Notify>(&action)) {
         notify(r, n->state);
     } else if (auto* l = std::get_if<Log>(&action)) {
-        if (!l->detail) log_(l->line);
+        const std::string who = "(" + r.fsm.config().name + ")";
+        log_action(who, *l);
+        // keepalived's transition line stays as it is; kadp says why next
+        // (the reason kadpctl vrrp shows; the call that made it has returned).
+        const char* why = r.fsm.transition_reason();
+        if (!l->detail && l->line.find(" Entering ") != std::string::npos && why != nullptr && *why != '\0') {
+            transitions_.at(l->warning ? ctl::LogLevel::warning : ctl::LogLevel::info, who + " reason",
+                            who + " reason: " + why);
+        }
+    }
+}
+
+// The state machine's lines: detail at debug; transitions, priority changes
+// and complaints about adverts each limited per instance (hostile or
+// misconfigured peers, a flapping link or track script drive them).
+void VrrpService::log_action(const std::string& who, const Log& l)
+{
+    if (l.detail) {
+        log_.debug(l.line);
+        return;
+    }
+    const ctl::LogLevel level = l.warning ? ctl::LogLevel::warning : ctl::LogLevel::info;
+    if (l.line.find("Entering ") != std::string::npos || l.line.find("Syncing instances") != std::string::npos) {
+        transitions_.at(level, who + " state", l.line);
+    } else if (l.line.find("effective priority") != std::string::npos) {
+        limited_.at(level, who + " priority", l.line);
+    } else {
+        limited_.at(level, who + " adverts", l.line);
     }
 }
 
@@ -441,11 +470,11 @@ void VrrpService::run_notify(const conf::Script& script, std::vector<std::string
     try {
         notifies_.emplace(id, runner_->run(std::move(spec), std::chrono::milliseconds(60000),
                                            [this, id, line](const ctl::ScriptResult& res) {
-                                               if (!res.succeeded()) log_(line + " " + res.describe());
+                                               if (!res.succeeded()) limited_.warning(line, line + " " + res.describe());
                                                notifies_.erase(id);
                                            }));
     } catch (const std::exception& e) {
-        log_(line + " not started: " + e.what());
+        limited_.warning(line, line + " not started: " + e.what());
     }
 }
 

@@ -28,14 +28,16 @@
 
 #include "conf/model.h"
 #include "control/event_loop.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 #include "control/script_runner.h"
 #include "vrrp/advert_screen.h"
 #include "vrrp/instance.h"
 #include "vrrp/link_state.h"
 #include "vrrp/script_tracker.h"
+#include "vrrp/socket.h"
 #include "vrrp/sync_group.h"
 #include "vrrp/track.h"
-#include "vrrp/socket.h"
 
 namespace kadp::vrrp {
 
@@ -59,7 +61,7 @@ public:
 
 class VrrpService {
 public:
-    using LogFn = std::function<void(const std::string&)>;
+    using LogFn = ctl::LogSink;
 
     VrrpService(ctl::EventLoop& loop, VrrpBackend& backend, LogFn log);
     // Stops what still runs (stop()).
@@ -113,6 +115,7 @@ private:
     void carry_out(Running& r, Actions actions);
     void carry_out(SyncGroup& g, MemberActions actions);
     void run(Running& r, Action& action);
+    void log_action(const std::string& who, const Log& l);
     void arm(Running& r);
     void notify(const Running& r, State state);
     void notify_group(const SyncGroup& g, State state);
@@ -124,6 +127,9 @@ private:
     ctl::EventLoop* loop_;
     VrrpBackend* backend_;
     LogFn log_;
+    // Declared before what logs through them (the runner holds a sink of limited_).
+    ctl::LogLimiter transitions_{log_, {30, std::chrono::seconds(60)}};  // per instance / group
+    ctl::LogLimiter limited_{log_, {10, std::chrono::seconds(60)}};      // adverts, priority, scripts, sends
     std::unique_ptr<ctl::ScriptRunner> runner_;
     std::map<std::uint64_t, ctl::ScriptRunner::Handle> notifies_;
     std::uint64_t next_notify_ = 0;

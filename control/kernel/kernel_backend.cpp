@@ -51,9 +51,9 @@ void KernelBackend::adopt_record() {
     if (record_path_.empty()) return;
     std::vector<std::string> problems;
     const std::optional<KernelRecord> record = read_record(record_path_, problems);
-    for (const std::string& p : problems) log_(p + " (line ignored)");
+    for (const std::string& p : problems) log_.warning(p + " (line ignored)");
     if (!record || record->empty()) return;
-    log_("found " + record_path_ + ": the previous kadp did not stop cleanly; taking over what it left (" +
+    log_.warning("found " + record_path_ + ": the previous kadp did not stop cleanly; taking over what it left (" +
          plural(record->services.size(), "IPVS service") + ", " +
          plural(record->addresses.size(), "static address", "static addresses") + ", " +
          plural(record->routes.size(), "static route") + "): kept where the configuration has them, removed where not");
@@ -80,7 +80,7 @@ void KernelBackend::save_record(const std::vector<IpvsService>& services) {
     std::string text = format_record(record);
     if (text == record_text_) return;
     if (const std::string e = write_record(record_path_, record); !e.empty()) {
-        if (!record_failed_) log_(e + "; after a crash the next kadp cannot tell what this one added");
+        if (!record_failed_) log_.error(e + "; after a crash the next kadp cannot tell what this one added");
         record_failed_ = true;
         return;
     }
@@ -95,7 +95,7 @@ KernelBackend::Result KernelBackend::apply(const conf::Config& config, const std
     if (first) adopt_record();
     if (!ipvs_ && desired.empty() && !globals.flush_at_start && !globals.timeouts) {
         // VRRP and static addresses only: nothing for IPVS to do.
-        if (first) log_("no IPVS in this kernel: running without virtual servers");
+        if (first) log_.warning("no IPVS in this kernel: running without virtual servers");
         started_ = true;
         globals_ = globals;
         managed_.clear();
@@ -123,7 +123,7 @@ KernelBackend::Result KernelBackend::apply(const conf::Config& config, const std
             }
         } catch (const IpvsError& e) {
             ++result.failed;
-            log_(e.what());
+            limited_.warning("lvs_timeouts refused", e.what());
         }
     }
     started_ = true;
@@ -143,7 +143,7 @@ void KernelBackend::apply_static(const conf::Config& config, Result& result) {
             ++it;
             continue;
         }
-        if (const std::string e = rtnl_.delete_route(*it); !e.empty()) log_(e);
+        if (const std::string e = rtnl_.delete_route(*it); !e.empty()) limited_.warning("route not removed: " + it->text, e);
         else log_("removed static route " + it->text);
         it = routes_.erase(it);
     }
@@ -154,7 +154,7 @@ void KernelBackend::apply_static(const conf::Config& config, Result& result) {
             ++it;
             continue;
         }
-        if (const std::string e = rtnl_.delete_address(*it); !e.empty()) log_(e);
+        if (const std::string e = rtnl_.delete_address(*it); !e.empty()) limited_.warning("address not removed: " + it->text, e);
         else log_("removed static address " + it->text);
         it = addresses_.erase(it);
     }
@@ -176,7 +176,7 @@ void KernelBackend::apply_static(const conf::Config& config, Result& result) {
             }
         } catch (const std::runtime_error& e) {
             ++result.failed;
-            log_(e.what());
+            limited_.warning("address not added: " + a.text, e.what());
         }
     }
     for (const conf::Route& r : config.static_routes) {
@@ -194,7 +194,7 @@ void KernelBackend::apply_static(const conf::Config& config, Result& result) {
             }
         } catch (const std::runtime_error& e) {
             ++result.failed;
-            log_(e.what());
+            limited_.warning("route not added: " + r.text, e.what());
         }
     }
 }
@@ -240,7 +240,7 @@ void KernelBackend::apply_ipvs(const std::vector<IpvsService>& desired, bool fir
                 continue;
             }
             ++result.failed;
-            log_(e.what());
+            limited_.warning("IPVS refused: " + describe(op), e.what());
             // What the kernel refused is tried again at the next apply: a
             // service it would not add is not ours (nothing to remove at
             // stop), one it would not delete still is.
@@ -268,7 +268,7 @@ void KernelBackend::stop() {
         // anything this one added), for the next start to take over.
         adopting_ = false;
         save_record(managed_);
-        log_("stopping before taking over what the previous kadp left: it stays, listed in " + record_path_);
+        log_.warning("stopping before taking over what the previous kadp left: it stays, listed in " + record_path_);
         return;
     }
     try {
@@ -288,20 +288,20 @@ void KernelBackend::stop() {
                     ipvs_->apply(op);
                     log_(describe(op));
                 } catch (const IpvsError& e) {
-                    if (e.error() != ESRCH) log_(e.what());
+                    if (e.error() != ESRCH) log_.warning(e.what());
                 }
             }
         }
     } catch (const IpvsError& e) {
-        log_(e.what());
+        log_.warning(e.what());
     }
     managed_.clear();
     for (auto it = routes_.rbegin(); it != routes_.rend(); ++it) {
-        if (const std::string e = rtnl_.delete_route(*it); !e.empty()) log_(e);
+        if (const std::string e = rtnl_.delete_route(*it); !e.empty()) log_.warning(e);
     }
     routes_.clear();
     for (auto it = addresses_.rbegin(); it != addresses_.rend(); ++it) {
-        if (const std::string e = rtnl_.delete_address(*it); !e.empty()) log_(e);
+        if (const std::string e = rtnl_.delete_address(*it); !e.empty()) log_.warning(e);
     }
     addresses_.clear();
     if (!record_path_.empty()) remove_record(record_path_);

@@ -28,12 +28,14 @@
 #include "control/kernel/ipvs_netlink.h"
 #include "control/kernel/lvs_globals.h"
 #include "control/kernel/rtnl.h"
+#include "control/log_limiter.h"
+#include "control/log_sink.h"
 
 namespace kadp::ctl {
 
 class KernelBackend {
 public:
-    using Log = std::function<void(const std::string&)>;
+    using Log = LogSink;
 
     // Opens both netlink sockets. A kernel without IPVS is fine as long as
     // the configuration has no virtual server (VRRP and static addresses
@@ -80,6 +82,9 @@ private:
     IpvsNetlink& ipvs();  // throws IpvsMissing without IPVS
 
     Log log_;
+    // The kernel refusing the same operation at every apply (it is retried):
+    // a few lines a minute per operation.
+    LogLimiter limited_{log_};
     std::unique_ptr<IpvsNetlink> ipvs_;  // null: the kernel has no IPVS
     std::string missing_;                // why, for the error when IPVS is needed
     Rtnl rtnl_;

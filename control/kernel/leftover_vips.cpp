@@ -6,7 +6,7 @@
 namespace kadp::ctl {
 
 std::size_t remove_leftover_vips(const conf::Config& config, Rtnl& rtnl,
-                                 const std::function<void(const std::string&)>& log) {
+                                 const LogSink& log) {
     std::size_t removed = 0;
     for (const conf::VrrpInstance& instance : config.vrrp_instances) {
         for (const auto* list : {&instance.virtual_ipaddress, &instance.virtual_ipaddress_excluded}) {
@@ -18,7 +18,7 @@ std::size_t remove_leftover_vips(const conf::Config& config, Rtnl& rtnl,
                     log("(" + instance.name + ") removed " + vip.address.to_string() + " dev " + vip.dev +
                         ", left on the interface by a previous run: the instance starts in BACKUP");
                 } catch (const std::runtime_error& e) {
-                    log("(" + instance.name + ") " + e.what());
+                    log.warning("(" + instance.name + ") " + e.what());
                 }
             }
         }

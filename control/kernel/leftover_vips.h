@@ -12,6 +12,7 @@
 
 #include "conf/model.h"
 #include "control/kernel/rtnl.h"
+#include "control/log_sink.h"
 
 namespace kadp::ctl {
 
@@ -19,6 +20,6 @@ namespace kadp::ctl {
 // without `dev` is on the instance's interface); logs each one removed and
 // each failure. Returns how many it removed.
 std::size_t remove_leftover_vips(const conf::Config& config, Rtnl& rtnl,
-                                 const std::function<void(const std::string&)>& log);
+                                 const LogSink& log);
 
 }  // namespace kadp::ctl

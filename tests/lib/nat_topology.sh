@@ -190,13 +190,13 @@ _nt_start_nginx() {
 # hugepages, logging to LOG; RUN makes its DPDK file prefix and its control
 # socket (NT_KADP_SOCK, in NT_DIR: the default /run/kadp/kadp.sock is one per
 # host) unique. Returns 0 once kadp logs "running with", 1 if it exits first
-# or takes over 30 s.
+# or takes over 30 s. NT_KADP_OPTS: more kadp options (after EAL's "--").
 nat_topo_kadp_start() {
   local conf=$1 log=$2 run=$3
   shift 3
   NT_KADP_SOCK=$NT_DIR/kadp-$run.sock
   ip netns exec "$NT_NS_LB" "$NT_KADP" -l 0,1 --no-huge -m 512 --no-pci --no-telemetry \
-    --file-prefix "$NT_PREFIX-$run" "$@" -- -f "$conf" --control-socket "$NT_KADP_SOCK" >"$log" 2>&1 &
+    --file-prefix "$NT_PREFIX-$run" "$@" -- -f "$conf" --control-socket "$NT_KADP_SOCK" ${NT_KADP_OPTS:-} >"$log" 2>&1 &
   NT_KADP_PID=$!
   for _ in $(seq 300); do
     grep -qs "kadp: running with" "$log" && return 0

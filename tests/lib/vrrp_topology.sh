@@ -103,13 +103,13 @@ vrrp_topo_dataplane() {
 # vrrp_topo_kadp_start CONF LOG: starts kadp in the kadp namespace (lcores
 # 0,1, no hugepages, a DPDK file prefix and control socket of its own per
 # start). Returns 0 once kadp logs "running with", 1 if it exits first or
-# takes over 30 s.
+# takes over 30 s. VT_KADP_OPTS: more kadp options (after EAL's "--").
 vrrp_topo_kadp_start() {
   local conf=$1 log=$2
   VT_KADP_RUNS=$((VT_KADP_RUNS + 1))
   ip netns exec "$VT_NS_LB" "$VT_KADP" -l 0,1 --no-huge -m 512 --no-pci --no-telemetry \
     --file-prefix "$VT_PREFIX-$VT_KADP_RUNS" -- -f "$conf" \
-    --control-socket "$VT_DIR/kadp-$VT_KADP_RUNS.sock" >"$log" 2>&1 &
+    --control-socket "$VT_DIR/kadp-$VT_KADP_RUNS.sock" ${VT_KADP_OPTS:-} >"$log" 2>&1 &
   VT_KADP_PID=$!
   for _ in $(seq 300); do
     grep -qs "^kadp: running with" "$log" && return 0

@@ -15,6 +15,8 @@
 # file:line by kadpctl reload (exit 1) and by SIGHUP, and the old
 # configuration keeps serving; a dataplane change is refused ("needs a
 # restart"); kadpctl status shows sane counters; the socket is removed at exit.
+# kadp runs with --log-level debug: a reload's summary line is at info, each
+# change (the full diff) at debug (docs/logging.md).
 #
 # Needs root, nginx, curl, ethtool, python3. Exit 0 pass, 77 skip, else fail;
 # the last line is "COUNT passed failed skipped". Environment: KADP, KADPCTL.
@@ -72,6 +74,7 @@ for s in r["result"]["services"]:
 
 # --- start --------------------------------------------------------------------------
 write_conf 1 1 1
+NT_KADP_OPTS="--log-level debug"
 if ! nat_topo_kadp_start "$conf" "$log" main; then
   fail kadp_start "kadp did not start" "$log"
   echo "COUNT $passed $failed $skipped"; exit 1

@@ -17,12 +17,15 @@
 # busy machine.
 #
 # Cases:
-#   1. v2 PASS, advert_int 1, kadp 150 / keepalived 100: kadp MASTER,
+#   1. v2 PASS, advert_int 1, kadp 150 / keepalived 100: kadp MASTER (its
+#      log says why on the line after "Entering MASTER STATE"),
 #      keepalived BACKUP, the VIP's ARP answered by kadp alone; kadp SIGKILL:
 #      keepalived MASTER within 3 s + skew, ARP answered by keepalived;
 #      kadp restarted: it preempts (keepalived "Entering BACKUP STATE", VIP
 #      gone from eth0); kadp SIGTERM: keepalived gets the priority-0 advert
-#      and is MASTER within the skew; kadp released the VIP and exited 0.
+#      and is MASTER within the skew; kadp released the VIP ("1 VIP(s)
+#      released", a debug line: kadp runs with --log-level debug here) and
+#      exited 0.
 #   2. v2, keepalived 150 / kadp 100: kadp stays BACKUP while adverts come
 #      (its exception path counts them) and does not answer ARP for the VIP;
 #      keepalived SIGKILLed (parent and VRRP child): kadp MASTER within the
@@ -66,6 +69,7 @@ export KADPCTL
 
 . tests/lib/vrrp_topology.sh
 VT_KADP=$KADP
+VT_KADP_OPTS="--log-level debug"  # case 1 reads a debug line (docs/logging.md)
 on_exit() {
   if [ -n "${VRRP_NETNS_KEEP:-}" ] && [ -n "$VT_DIR" ]; then
     mkdir -p "$VRRP_NETNS_KEEP" && cp -a "$VT_DIR"/. "$VRRP_NETNS_KEEP"/
@@ -206,7 +210,12 @@ case1() {
     fail 1_kadp_master "ARP for $vip answered by '$(macs "$ARP_SEEN")', not kadp alone" "${logs[@]}"
     return
   fi
-  pass "1_kadp_master: kadp MASTER, keepalived BACKUP, ARP for $vip answered by kadp ($KADP_MAC) alone"
+  # The transition's reason follows keepalived's line (docs/logging.md).
+  if ! grep -A1 "^kadp: (VI_1) Entering MASTER STATE$" "$d/kadp1.log" | grep -q "^kadp: (VI_1) reason: master down timer expired"; then
+    fail 1_kadp_master "no '(VI_1) reason: master down timer expired ...' after kadp's 'Entering MASTER STATE'" "${logs[@]}"
+    return
+  fi
+  pass "1_kadp_master: kadp MASTER (reason logged), keepalived BACKUP, ARP for $vip answered by kadp ($KADP_MAC) alone"
 
   # SIGKILL: no priority 0; keepalived waits out its master-down interval.
   b=$(down_bound 2 1 100)

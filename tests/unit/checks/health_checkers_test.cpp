@@ -209,6 +209,33 @@ TEST(HealthCheckers, FailuresOfADownCheckerAreLoggedOnlyWithLogAllFailures)
     }
 }
 
+// Each attempt is a debug line with its latency; with log_all_failures a
+// down checker's failed attempts are info lines, at most 5 a minute
+// (docs/logging.md): 20 attempts give 5.
+TEST(HealthCheckers, AttemptsAreDebugLinesAndAllFailuresAreRateLimited)
+{
+    ctl::block_control_signals();
+    const std::uint16_t port = Listener().port;  // closed again: refused
+    ctl::EventLoop loop;
+    Recorder sink;
+    std::vector<std::pair<ctl::LogLevel, std::string>> log;
+    HealthCheckers checkers(loop, sink,
+                            [&log](ctl::LogLevel level, const std::string& l) { log.emplace_back(level, l); });
+    conf::Config config = config_with(port, checker(conf::CheckerType::tcp_check, port, 0));
+    config.global_defs.other.push_back(conf::OtherKeyword{{}, "checker_log_all_failures", ""});
+    checkers.configure(config);
+    const auto count = [&log](ctl::LogLevel level, const std::string& part) {
+        return std::count_if(log.begin(), log.end(), [&](const auto& e) {
+            return e.first == level && e.second.find(part) != std::string::npos;
+        });
+    };
+    const std::string name = "[127.0.0.1]:tcp:" + std::to_string(port);
+    ASSERT_TRUE(run_until(loop, [&] { return count(ctl::LogLevel::debug, "TCP_CHECK of " + name + ": attempt failed in ") >= 20; }));
+    EXPECT_EQ(count(ctl::LogLevel::info, "TCP connection to " + name + " failed (Connection refused)."), 5);
+    EXPECT_EQ(count(ctl::LogLevel::debug, "failed (Connection refused)."), count(ctl::LogLevel::debug, "attempt failed in "));
+    EXPECT_EQ(count(ctl::LogLevel::info, "Removing service"), 1);
+}
+
 TEST(HealthCheckers, HttpGetOnAServerThatNeverAnswersTimesOut)
 {
     ctl::block_control_signals();

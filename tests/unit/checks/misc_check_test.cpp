@@ -226,7 +226,10 @@ TEST(MiscCheck, NotifyScriptsRunWithTheirArguments)
     const std::string notify = dir.write("notify.sh", "echo \"$*\" >> " + dir.path + "/marker");
     Recorder sink;
     std::vector<std::string> log;
-    HealthCheckers checkers(loop, sink, [&log](const std::string& l) { log.push_back(l); });
+    // Every level: a notify script's successful run is logged at debug.
+    HealthCheckers checkers(loop, sink, [&log](ctl::LogLevel level, const std::string& l) {
+        log.push_back(std::string(ctl::to_string(level)) + ": " + l);
+    });
     checkers.configure(config_with(misc(script({check}), 0), script({notify, "UP", "rs one"}),
                                    script({notify, "DOWN", "rs1"})));
     dir.set("code", "1");
@@ -234,7 +237,7 @@ TEST(MiscCheck, NotifyScriptsRunWithTheirArguments)
     dir.set("code", "0");
     ASSERT_TRUE(run_until(loop, [&] { return dir.read("marker") == "DOWN rs1\nUP rs one\n"; }));
     ASSERT_TRUE(run_until(loop, [&] { return checkers.notifies_running() == 0; }));
-    EXPECT_TRUE(logged(log, "notify_up of service [127.0.0.1]:tcp:8080 of VS [198.18.0.100]:tcp:80: [" + notify +
+    EXPECT_TRUE(logged(log, "debug: notify_up of service [127.0.0.1]:tcp:8080 of VS [198.18.0.100]:tcp:80: [" + notify +
                                 " UP rs one] exited with status 0"));
     EXPECT_EQ(sink.events, (std::vector<std::string>{"down", "up"}));
 }

@@ -65,7 +65,12 @@ protected:
         rt.conns = conns_.get();
         rt.channels = channel_.get();
         rt.channel_count = 1;
-        ctl_ = std::make_unique<DpdkControl>(rt, *config, [this](const std::string& l) { log_ += l + "\n"; });
+        // Every level: the test reads debug lines too ("desired state applied").
+        ctl_ = std::make_unique<DpdkControl>(rt, *config,
+                                             [this](LogLevel level, const std::string& l) {
+                                                 log_ += l + "\n";
+                                                 leveled_ += std::string(to_string(level)) + ": " + l + "\n";
+                                             });
     }
     void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -80,6 +85,7 @@ protected:
     std::unique_ptr<dp::WorkerChannel> channel_ = std::make_unique<dp::WorkerChannel>();
     std::unique_ptr<DpdkControl> ctl_;
     std::string log_;
+    std::string leveled_;  // "LEVEL: line" (docs/logging.md)
 };
 
 TEST_F(DpdkControlTest, ListShowsTheSnapshotInIpvsTerms)
@@ -175,6 +181,11 @@ TEST_F(DpdkControlTest, AcceptedReloadPublishesAndKeepsCounters)
     EXPECT_EQ(ctl_->list().services[0].stats.conns, 1u);
     EXPECT_EQ(after->services().services()[0]->dests()[0].weight, 3);
     EXPECT_THAT(log_, HasSubstr("reload (test): generation 2: 1 service added"));
+    // One summary line at info; the full diff at debug.
+    EXPECT_THAT(leveled_, HasSubstr("info: reload (test): generation 2: 1 service added, 1 real server removed, "
+                                    "1 real server changed\n"));
+    EXPECT_THAT(leveled_, HasSubstr("debug:   real server 198.18.0.2:80 of TCP 198.18.0.100:80 removed\n"));
+    EXPECT_THAT(leveled_, HasSubstr("debug:   service TCP 198.18.0.100:8080 added (rr, 1 real server)\n"));
     EXPECT_TRUE(ctl_->status().last_reload->accepted);
 }
 
@@ -247,6 +258,28 @@ TEST_F(DpdkControlTest, WorkerAlarmEventsAreLogged)
     EXPECT_THAT(log_, HasSubstr("(conn_table_full)"));
     dp::WorkerEvent ev;
     EXPECT_FALSE(channel_->events.pop(ev));
+    EXPECT_THAT(leveled_, HasSubstr("warning: worker 0: 42 more in the last second: "));
+}
+
+// A worker under a sustained attack reports once a second: a few lines a
+// minute per counter reach the log (docs/logging.md), the others wait for
+// the summary.
+TEST_F(DpdkControlTest, WorkerAlarmEventsAreRateLimitedPerCounter)
+{
+    for (int i = 0; i < 30; ++i) {
+        ASSERT_TRUE(channel_->events.push(dp::WorkerEvent{dp::WorkerEvent::Kind::counter_rose,
+                                                          dp::Counter::conn_table_full, 7}));
+        ASSERT_TRUE(channel_->events.push(dp::WorkerEvent{dp::WorkerEvent::Kind::counter_rose,
+                                                          dp::Counter::mbuf_alloc_fail, 1}));
+        ctl_->tick();
+    }
+    const auto lines = [this](const std::string& part) {
+        std::size_t n = 0;
+        for (std::size_t at = 0; (at = log_.find(part, at)) != std::string::npos; at += part.size()) ++n;
+        return n;
+    };
+    EXPECT_EQ(lines("(conn_table_full)"), 5u);
+    EXPECT_EQ(lines("(mbuf_alloc_fail)"), 5u);
 }
 
 TEST_F(DpdkControlTest, AVerdictForARealServerTheReloadRemovedIsDropped)
@@ -275,6 +308,7 @@ TEST_F(DpdkControlTest, BrokenFileIsRejectedAndTheSnapshotStays)
     EXPECT_TRUE(found) << "an error at k.conf:20";
     EXPECT_EQ(publisher_.current(), before);
     EXPECT_THAT(log_, HasSubstr("reload (test) rejected"));
+    EXPECT_THAT(leveled_, HasSubstr("error: reload (test) rejected"));
     EXPECT_THAT(log_, HasSubstr(options_.config_file + ":20: error:"));
 }
 
