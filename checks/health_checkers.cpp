@@ -173,7 +173,7 @@ void HealthCheckers::weight_changed(Server& s, int weight)
     if (s.weight == weight) return;
     s.weight = weight;
     if (!s.health.alive()) return;  // used when it comes back
-    flaps_.info("weight of " + s.rs_name + " of VS " + s.vs_name,
+    dynamic_weights_.info("weight of " + s.rs_name + " of VS " + s.vs_name,
                 "Setting weight of service " + s.rs_name + " of VS " + s.vs_name + " to " + std::to_string(weight) +
                     " (misc_dynamic)");
     sink_->server_weight(s.id, weight);
@@ -184,16 +184,14 @@ void HealthCheckers::weight_changed(Server& s, int weight)
 void HealthCheckers::announce(const Server& s, bool alive)
 {
     if (alive) {
-        flaps_.info("service " + s.rs_name + " of VS " + s.vs_name,
-                    std::string(s.inhibit ? "Enabling service " : "Adding service ") + s.rs_name +
-                        (s.inhibit ? " of VS " : " to VS ") + s.vs_name);
+        log_.info(std::string(s.inhibit ? "Enabling service " : "Adding service ") + s.rs_name +
+                  (s.inhibit ? " of VS " : " to VS ") + s.vs_name);
         if (s.weight) sink_->server_weight(s.id, *s.weight);
         else sink_->server_up(s.id);
         notify(s.notify_up, "notify_up of service " + s.rs_name + " of VS " + s.vs_name);
     } else {
-        flaps_.info("service " + s.rs_name + " of VS " + s.vs_name,
-                    std::string(s.inhibit ? "Disabling service " : "Removing service ") + s.rs_name +
-                           (s.inhibit ? " of VS " : " from VS ") + s.vs_name);
+        log_.info(std::string(s.inhibit ? "Disabling service " : "Removing service ") + s.rs_name +
+                  (s.inhibit ? " of VS " : " from VS ") + s.vs_name);
         sink_->server_down(s.id, s.inhibit);
         notify(s.notify_down, "notify_down of service " + s.rs_name + " of VS " + s.vs_name);
     }
@@ -224,22 +222,22 @@ void HealthCheckers::judge_quorum(const ctl::VsIdentity& id, bool init)
     switch (r.change) {
     case Quorum::Change::none: return;
     case Quorum::Change::gained:
-        flaps_.info("quorum of VS " + vs.name, "Gained quorum " + sums + " <= " + std::to_string(r.weight) + " for VS " + vs.name);
+        log_.info("Gained quorum " + sums + " <= " + std::to_string(r.weight) + " for VS " + vs.name);
         if (!vs.sorry_name.empty()) {
-            flaps_.info("sorry server of VS " + vs.name, std::string(vs.sorry_inhibit ? "Disabling" : "Removing") +
-                                                             " sorry server " + vs.sorry_name + " from VS " + vs.name);
-            flaps_.info("pool of VS " + vs.name, "Adding alive servers to the pool for VS " + vs.name);
+            log_.info(std::string(vs.sorry_inhibit ? "Disabling" : "Removing") + " sorry server " + vs.sorry_name +
+                      " from VS " + vs.name);
+            log_.info("Adding alive servers to the pool for VS " + vs.name);
         }
         sink_->quorum(id, true);
         notify(vs.quorum_up, "quorum_up of VS " + vs.name);
         return;
     case Quorum::Change::lost:
-        flaps_.warning("quorum of VS " + vs.name, std::string(init ? "Starting with quorum down " : "Lost quorum ") +
-                                                      sums + " > " + std::to_string(r.weight) + " for VS " + vs.name);
+        log_.warning(std::string(init ? "Starting with quorum down " : "Lost quorum ") + sums + " > " +
+                     std::to_string(r.weight) + " for VS " + vs.name);
         if (!vs.sorry_name.empty()) {
-            flaps_.info("sorry server of VS " + vs.name, std::string(vs.sorry_inhibit ? "Enabling" : "Adding") +
-                                                             " sorry server " + vs.sorry_name + " to VS " + vs.name);
-            flaps_.info("pool of VS " + vs.name, "Removing alive servers from the pool for VS " + vs.name);
+            log_.info(std::string(vs.sorry_inhibit ? "Enabling" : "Adding") + " sorry server " + vs.sorry_name +
+                      " to VS " + vs.name);
+            log_.info("Removing alive servers from the pool for VS " + vs.name);
         }
         sink_->quorum(id, false);
         notify(vs.quorum_down, "quorum_down of VS " + vs.name);

@@ -172,9 +172,10 @@ private:
     ctl::EventLoop* loop_;
     HealthSink* sink_;
     LogFn log_;
-    // A real server or a quorum flapping (outside input): per server / VS,
-    // at most 10 lines a minute, then a summary.
-    ctl::LogLimiter flaps_{log_, {10, std::chrono::seconds(60)}};
+    // misc_dynamic weights a script may change at every run: per server at
+    // most 10 lines a minute, then a summary. (Up/down and quorum lines are
+    // never suppressed: each is bounded by the checker's own delay_loop.)
+    ctl::LogLimiter dynamic_weights_{log_, {10, std::chrono::seconds(60)}};
     ctl::LogLimiter limited_{log_};  // notify scripts failing, the runner past its once-only set
     std::mt19937_64 rng_;
     // Before the checkers and notify runs (their handles must not outlive it).

@@ -161,6 +161,10 @@ for t in tests/scripts/*.sh; do
   else failed=$((failed + 1))
   fi
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+    # Its FAIL lines with what follows them (they may be far from the end),
+    # then its last lines.
+    grep -A15 '^FAIL' "$log" | head -80
+    echo "   --- last lines:"
     tail -40 "$log"
     failures+=("$t")
   else

@@ -391,15 +391,15 @@ void VrrpService::run(Running& r, Action& action)
         // (the reason kadpctl vrrp shows; the call that made it has returned).
         const char* why = r.fsm.transition_reason();
         if (!l->detail && l->line.find(" Entering ") != std::string::npos && why != nullptr && *why != '\0') {
-            transitions_.at(l->warning ? ctl::LogLevel::warning : ctl::LogLevel::info, who + " reason",
-                            who + " reason: " + why);
+            log_.at(l->warning ? ctl::LogLevel::warning : ctl::LogLevel::info, who + " reason: " + why);
         }
     }
 }
 
-// The state machine's lines: detail at debug; transitions, priority changes
-// and complaints about adverts each limited per instance (hostile or
-// misconfigured peers, a flapping link or track script drive them).
+// The state machine's lines: detail at debug; transitions always (each is
+// bounded by the protocol's own timers: advert and master-down intervals);
+// priority changes and complaints about adverts limited per instance
+// (hostile or misconfigured peers, a flapping track script drive them).
 void VrrpService::log_action(const std::string& who, const Log& l)
 {
     if (l.detail) {
@@ -408,7 +408,7 @@ void VrrpService::log_action(const std::string& who, const Log& l)
     }
     const ctl::LogLevel level = l.warning ? ctl::LogLevel::warning : ctl::LogLevel::info;
     if (l.line.find("Entering ") != std::string::npos || l.line.find("Syncing instances") != std::string::npos) {
-        transitions_.at(level, who + " state", l.line);
+        log_.at(level, l.line);
     } else if (l.line.find("effective priority") != std::string::npos) {
         limited_.at(level, who + " priority", l.line);
     } else {

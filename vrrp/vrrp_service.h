@@ -128,7 +128,6 @@ private:
     VrrpBackend* backend_;
     LogFn log_;
     // Declared before what logs through them (the runner holds a sink of limited_).
-    ctl::LogLimiter transitions_{log_, {30, std::chrono::seconds(60)}};  // per instance / group
     ctl::LogLimiter limited_{log_, {10, std::chrono::seconds(60)}};      // adverts, priority, scripts, sends
     std::unique_ptr<ctl::ScriptRunner> runner_;
     std::map<std::uint64_t, ctl::ScriptRunner::Handle> notifies_;
